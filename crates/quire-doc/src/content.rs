@@ -1,0 +1,181 @@
+//! The document body as ProseMirror JSON, plain text, Markdown and HTML.
+//!
+//! ProseMirror (PM) JSON is the pivot format: the Yjs `default` fragment is
+//! read into PM JSON ([`fragment_to_pm`], [`doc_to_pm`]) and written from it
+//! ([`write_pm`], [`pm_to_update`]); exports ([`pm_to_text`],
+//! [`pm_to_markdown`], [`pm_to_html`]) and imports ([`markdown_to_pm`],
+//! [`html_to_pm`]) only ever see PM JSON.
+//!
+//! The schema is TipTap 3's StarterKit (which includes Link and Underline):
+//! nodes `paragraph`, `heading{level}`, `blockquote`, `bulletList`,
+//! `orderedList{start}`, `listItem`, `codeBlock{language}`,
+//! `horizontalRule`, `hardBreak`; marks `bold`, `italic`, `strike`, `code`,
+//! `underline`, `link{href,target,rel,class,title}`. Imports produce only
+//! these; exports tolerate anything (unknown nodes render as their text).
+//!
+//! Content is user data: nothing here panics on malformed input, and nesting
+//! is capped at [`MAX_DEPTH`].
+
+use std::fmt;
+use std::str::FromStr;
+
+use serde::Serialize;
+use serde_json::Value;
+
+mod builder;
+mod html;
+mod html_import;
+mod inline;
+mod markdown;
+mod markdown_import;
+mod pm;
+mod text;
+mod yjs;
+
+pub use html::pm_to_html;
+pub use html_import::html_to_pm;
+pub use markdown::pm_to_markdown;
+pub use markdown_import::markdown_to_pm;
+pub use pm::{MAX_DEPTH, block_texts, is_safe_href};
+pub use text::pm_to_text;
+pub use yjs::{DEFAULT_FRAGMENT, doc_to_pm, fragment_to_pm, mark_name, pm_to_update, write_pm};
+
+/// Errors from writing PM JSON into Yjs.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ContentError {
+    /// The PM JSON does not have the shape of a ProseMirror document.
+    #[error("invalid ProseMirror JSON at {0}")]
+    InvalidPm(String),
+    /// Nodes are nested deeper than [`MAX_DEPTH`].
+    #[error("document nesting exceeds {0} levels")]
+    TooDeep(usize),
+}
+
+/// An output (or input) format of the content API.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Format {
+    /// Plain text, one block per line.
+    Text,
+    /// CommonMark (with `~~strike~~`).
+    Markdown,
+    /// Sanitised HTML.
+    Html,
+    /// ProseMirror JSON.
+    Json,
+}
+
+impl Format {
+    /// The canonical name (`text`, `markdown`, `html`, `json`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Format::Text => "text",
+            Format::Markdown => "markdown",
+            Format::Html => "html",
+            Format::Json => "json",
+        }
+    }
+}
+
+impl fmt::Display for Format {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A format name that is none of `text`, `markdown`/`md`, `html`, `json`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown format {0:?} (expected text, markdown, md, html or json)")]
+pub struct UnknownFormat(pub String);
+
+impl FromStr for Format {
+    type Err = UnknownFormat;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "text" | "txt" | "plain" => Ok(Format::Text),
+            "markdown" | "md" => Ok(Format::Markdown),
+            "html" => Ok(Format::Html),
+            "json" => Ok(Format::Json),
+            _ => Err(UnknownFormat(s.chars().take(32).collect())),
+        }
+    }
+}
+
+/// The body of a content response: a string, or the PM JSON object.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum ContentBody {
+    /// Text, Markdown or HTML.
+    Text(String),
+    /// ProseMirror JSON.
+    Json(Value),
+}
+
+/// The SPEC's content shape `{ "format", "content" }`.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ContentOut {
+    /// Which format `content` is in.
+    pub format: Format,
+    /// The rendered content.
+    pub content: ContentBody,
+}
+
+impl ContentOut {
+    /// The content as a string (`json` is serialised).
+    pub fn into_string(self) -> String {
+        match self.content {
+            ContentBody::Text(s) => s,
+            ContentBody::Json(v) => v.to_string(),
+        }
+    }
+}
+
+impl From<ContentOut> for Value {
+    fn from(out: ContentOut) -> Value {
+        let content = match out.content {
+            ContentBody::Text(s) => Value::String(s),
+            ContentBody::Json(v) => v,
+        };
+        serde_json::json!({ "format": out.format.as_str(), "content": content })
+    }
+}
+
+/// Render a PM doc in `format`.
+pub fn render(pm: &Value, format: Format) -> ContentOut {
+    let content = match format {
+        Format::Text => ContentBody::Text(pm_to_text(pm)),
+        Format::Markdown => ContentBody::Text(pm_to_markdown(pm)),
+        Format::Html => ContentBody::Text(pm_to_html(pm)),
+        Format::Json => ContentBody::Json(pm.clone()),
+    };
+    ContentOut { format, content }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn format_parsing() {
+        assert_eq!("md".parse::<Format>(), Ok(Format::Markdown));
+        assert_eq!("Markdown".parse::<Format>(), Ok(Format::Markdown));
+        assert_eq!("text".parse::<Format>(), Ok(Format::Text));
+        assert_eq!("html".parse::<Format>(), Ok(Format::Html));
+        assert_eq!("json".parse::<Format>(), Ok(Format::Json));
+        assert!("pdf".parse::<Format>().is_err());
+        assert!("".parse::<Format>().is_err());
+    }
+
+    #[test]
+    fn render_shapes() {
+        let pm = json!({"type":"doc","content":[{"type":"paragraph","content":[{"type":"text","text":"hi"}]}]});
+        let v = Value::from(render(&pm, Format::Text));
+        assert_eq!(v, json!({"format":"text","content":"hi"}));
+        let v = serde_json::to_value(render(&pm, Format::Json)).unwrap_or_default();
+        assert_eq!(v, json!({"format":"json","content":pm}));
+        let v = serde_json::to_value(render(&pm, Format::Html)).unwrap_or_default();
+        assert_eq!(v, json!({"format":"html","content":"<p>hi</p>"}));
+    }
+}

@@ -1,0 +1,377 @@
+//! A forgiving ProseMirror document builder shared by the Markdown and HTML
+//! importers.
+//!
+//! Importers drive it with a flat stream of "open block", "close block",
+//! "push mark", "text" calls. It keeps the result valid for TipTap's schema
+//! whatever the input order: text outside a textblock gets an implicit
+//! paragraph, a block inside a list gets an implicit list item, list items
+//! always start with a paragraph, empty containers are filled or dropped,
+//! the code mark excludes all others, and container nesting is capped at
+//! [`MAX_DEPTH`] (deeper containers are flattened into their parent).
+
+use serde_json::{Map, Value, json};
+
+use super::pm::{MAX_DEPTH, is_list, is_textblock, node_type, same_mark, sort_marks};
+
+/// Handle for an opened block; closing an already-closed block is a no-op.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BlockId(u64);
+
+/// Handle for a pushed mark.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct MarkId(u64);
+
+struct Frame {
+    id: u64,
+    ty: &'static str,
+    attrs: Map<String, Value>,
+    content: Vec<Value>,
+    implicit: bool,
+}
+
+/// Builds a `{"type":"doc"}` value; see the module docs.
+pub struct Builder {
+    stack: Vec<Frame>,
+    marks: Vec<(u64, Value)>,
+    next_id: u64,
+    /// Trim leading/trailing whitespace of textblocks when they close (HTML).
+    trim_blocks: bool,
+}
+
+impl Builder {
+    /// A builder with an open `doc`.
+    pub fn new(trim_blocks: bool) -> Self {
+        Builder {
+            stack: vec![Frame {
+                id: 0,
+                ty: "doc",
+                attrs: Map::new(),
+                content: Vec::new(),
+                implicit: false,
+            }],
+            marks: Vec::new(),
+            next_id: 1,
+            trim_blocks,
+        }
+    }
+
+    fn top_ty(&self) -> &'static str {
+        self.stack.last().map(|f| f.ty).unwrap_or("doc")
+    }
+
+    fn push_frame(&mut self, ty: &'static str, attrs: Map<String, Value>, implicit: bool) -> u64 {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.stack.push(Frame {
+            id,
+            ty,
+            attrs,
+            content: Vec::new(),
+            implicit,
+        });
+        id
+    }
+
+    /// Pop the top frame into its parent, applying schema fix-ups.
+    fn pop_frame(&mut self) {
+        if self.stack.len() <= 1 {
+            return;
+        }
+        let Some(frame) = self.stack.pop() else {
+            return;
+        };
+        if let Some(node) = self.finish_frame(frame)
+            && let Some(parent) = self.stack.last_mut()
+        {
+            parent.content.push(node);
+        }
+    }
+
+    fn finish_frame(&self, mut f: Frame) -> Option<Value> {
+        if is_textblock(f.ty) && self.trim_blocks && f.ty != "codeBlock" {
+            trim_inline(&mut f.content);
+        }
+        match f.ty {
+            "paragraph" if f.implicit && f.content.is_empty() => return None,
+            "listItem" if node_type(f.content.first().unwrap_or(&Value::Null)) != "paragraph" => {
+                f.content.insert(0, json!({"type": "paragraph"}));
+            }
+            "blockquote" if f.content.is_empty() => {
+                f.content.push(json!({"type": "paragraph"}));
+            }
+            "bulletList" | "orderedList" if f.content.is_empty() => return None,
+            _ => {}
+        }
+        let mut node = Map::new();
+        node.insert("type".into(), Value::from(f.ty));
+        if !f.attrs.is_empty() {
+            node.insert("attrs".into(), Value::Object(f.attrs));
+        }
+        if !f.content.is_empty() {
+            node.insert("content".into(), Value::Array(f.content));
+        }
+        Some(Value::Object(node))
+    }
+
+    /// Close implicit frames and any open textblock so a block of type `ty`
+    /// can start (an implicit list stays open for a following list item).
+    fn close_inline_context(&mut self, ty: &str) {
+        while let Some(top) = self.stack.last() {
+            // An implicit list stays open for a following item, an implicit
+            // item for a following non-item block.
+            let keep = (ty == "listItem" && is_list(top.ty))
+                || (top.ty == "listItem" && !ty.is_empty() && ty != "listItem");
+            if self.stack.len() > 1 && !keep && (top.implicit || is_textblock(top.ty)) {
+                self.pop_frame();
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// Whether text would currently land in an open textblock.
+    pub fn in_inline(&self) -> bool {
+        is_textblock(self.top_ty())
+    }
+
+    /// Whether the innermost textblock is a code block.
+    pub fn in_code(&self) -> bool {
+        self.top_ty() == "codeBlock"
+    }
+
+    /// Open a block of type `ty` (one of the schema's block types). Returns
+    /// `None` when the block was flattened away by the depth cap.
+    pub fn open(&mut self, ty: &'static str, attrs: Map<String, Value>) -> Option<BlockId> {
+        self.close_inline_context(ty);
+        let container = !is_textblock(ty);
+        // Room for the container, an implicit list item and a paragraph,
+        // so that the result always fits `write_pm`'s depth limit.
+        if container && self.stack.len() + 3 > MAX_DEPTH {
+            return None;
+        }
+        if ty == "listItem" && !is_list(self.top_ty()) {
+            self.push_frame("bulletList", Map::new(), true);
+        } else if ty != "listItem" && is_list(self.top_ty()) {
+            self.push_frame("listItem", Map::new(), true);
+        }
+        Some(BlockId(self.push_frame(ty, attrs, false)))
+    }
+
+    /// Close the block `id` and everything opened inside it.
+    pub fn close(&mut self, id: BlockId) {
+        if let Some(pos) = self.stack.iter().position(|f| f.id == id.0) {
+            while self.stack.len() > pos.max(1) {
+                self.pop_frame();
+            }
+        }
+    }
+
+    /// End the current paragraph (implicit or not) without opening anything,
+    /// as a `<div>` boundary does in HTML.
+    pub fn break_block(&mut self) {
+        self.close_inline_context("");
+    }
+
+    /// Add a leaf block such as `horizontalRule`.
+    pub fn leaf_block(&mut self, ty: &'static str) {
+        self.close_inline_context(ty);
+        if is_list(self.top_ty()) {
+            self.push_frame("listItem", Map::new(), true);
+        }
+        if let Some(top) = self.stack.last_mut() {
+            top.content.push(json!({ "type": ty }));
+        }
+    }
+
+    /// Make sure the top frame accepts inline content.
+    fn ensure_inline(&mut self) {
+        if self.in_inline() {
+            return;
+        }
+        if is_list(self.top_ty()) {
+            self.push_frame("listItem", Map::new(), true);
+        }
+        self.push_frame("paragraph", Map::new(), true);
+    }
+
+    /// Activate a mark for following text.
+    pub fn push_mark(&mut self, mark: Value) -> MarkId {
+        let id = self.next_id;
+        self.next_id += 1;
+        self.marks.push((id, mark));
+        MarkId(id)
+    }
+
+    /// Deactivate a mark (and nothing else).
+    pub fn pop_mark(&mut self, id: MarkId) {
+        self.marks.retain(|(mid, _)| *mid != id.0);
+    }
+
+    fn current_marks(&self) -> Vec<Value> {
+        let mut out: Vec<Value> = Vec::new();
+        for (_, m) in &self.marks {
+            // One mark per type (the innermost wins, as for nested links).
+            out.retain(|o| node_type(o) != node_type(m));
+            out.push(m.clone());
+        }
+        if out.iter().any(|m| node_type(m) == "code") {
+            out.retain(|m| node_type(m) == "code");
+        }
+        sort_marks(&mut out);
+        out
+    }
+
+    /// Append text with the active marks (none inside code blocks).
+    pub fn text(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        self.ensure_inline();
+        let marks = if self.in_code() {
+            Vec::new()
+        } else {
+            self.current_marks()
+        };
+        let Some(top) = self.stack.last_mut() else {
+            return;
+        };
+        if let Some(Value::Object(last)) = top.content.last_mut()
+            && last.get("type").and_then(Value::as_str) == Some("text")
+            && marks_equal(last.get("marks"), &marks)
+            && let Some(Value::String(s)) = last.get_mut("text")
+        {
+            s.push_str(text);
+            return;
+        }
+        let mut node = Map::new();
+        node.insert("type".into(), Value::from("text"));
+        node.insert("text".into(), Value::from(text));
+        if !marks.is_empty() {
+            node.insert("marks".into(), Value::Array(marks));
+        }
+        top.content.push(Value::Object(node));
+    }
+
+    /// A hard line break (`\n` inside code blocks).
+    pub fn hard_break(&mut self) {
+        if self.in_code() {
+            self.text("\n");
+            return;
+        }
+        self.ensure_inline();
+        if let Some(top) = self.stack.last_mut() {
+            top.content.push(json!({"type": "hardBreak"}));
+        }
+    }
+
+    /// Close everything and return the document (never empty: an empty
+    /// document gets one empty paragraph, as TipTap requires `block+`).
+    pub fn finish(mut self) -> Value {
+        while self.stack.len() > 1 {
+            self.pop_frame();
+        }
+        let mut content = self.stack.pop().map(|f| f.content).unwrap_or_default();
+        if content.is_empty() {
+            content.push(json!({"type": "paragraph"}));
+        }
+        json!({"type": "doc", "content": content})
+    }
+}
+
+fn marks_equal(existing: Option<&Value>, marks: &[Value]) -> bool {
+    let existing = existing
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
+    existing.len() == marks.len() && existing.iter().zip(marks).all(|(a, b)| same_mark(a, b))
+}
+
+/// Trim whitespace at the start and end of a textblock's inline content and
+/// around hard breaks; drop text nodes left empty.
+fn trim_inline(content: &mut Vec<Value>) {
+    let n = content.len();
+    for i in 0..n {
+        let prev_break = i == 0 || content.get(i - 1).map(node_type) == Some("hardBreak");
+        let next_break = i + 1 == n || content.get(i + 1).map(node_type) == Some("hardBreak");
+        if let Some(Value::Object(node)) = content.get_mut(i)
+            && let Some(Value::String(s)) = node.get_mut("text")
+        {
+            let mut t: &str = s;
+            if prev_break {
+                t = t.trim_start();
+            }
+            if next_break {
+                t = t.trim_end();
+            }
+            if t.len() != s.len() {
+                *s = t.to_string();
+            }
+        }
+    }
+    content.retain(|v| node_type(v) != "text" || v.get("text").and_then(Value::as_str) != Some(""));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::content::pm::simple_mark;
+
+    #[test]
+    fn implicit_structure_is_schema_valid() {
+        let mut b = Builder::new(false);
+        b.text("loose");
+        let list = b.open("bulletList", Map::new());
+        b.text("in list");
+        let q = b.open("blockquote", Map::new());
+        if let Some(q) = q {
+            b.close(q);
+        }
+        if let Some(l) = list {
+            b.close(l);
+        }
+        let doc = b.finish();
+        assert_eq!(
+            doc,
+            json!({"type":"doc","content":[
+                {"type":"paragraph","content":[{"type":"text","text":"loose"}]},
+                {"type":"bulletList","content":[{"type":"listItem","content":[
+                    {"type":"paragraph","content":[{"type":"text","text":"in list"}]},
+                    {"type":"blockquote","content":[{"type":"paragraph"}]}]}]}]})
+        );
+    }
+
+    #[test]
+    fn code_mark_excludes_others_and_text_merges() {
+        let mut b = Builder::new(false);
+        let bold = b.push_mark(simple_mark("bold"));
+        b.text("a");
+        b.text("b");
+        let code = b.push_mark(simple_mark("code"));
+        b.text("c");
+        b.pop_mark(code);
+        b.pop_mark(bold);
+        b.text("d");
+        assert_eq!(
+            b.finish(),
+            json!({"type":"doc","content":[{"type":"paragraph","content":[
+                {"type":"text","text":"ab","marks":[{"type":"bold"}]},
+                {"type":"text","text":"c","marks":[{"type":"code"}]},
+                {"type":"text","text":"d"}]}]})
+        );
+    }
+
+    #[test]
+    fn depth_is_capped() {
+        let mut b = Builder::new(false);
+        let mut opened = 0;
+        for _ in 0..10_000 {
+            if b.open("blockquote", Map::new()).is_some() {
+                opened += 1;
+            }
+        }
+        b.text("deep");
+        assert!(opened < MAX_DEPTH);
+        let doc = b.finish();
+        assert!(serde_json::to_string(&doc).is_ok_and(|s| s.contains("deep")));
+    }
+}

@@ -1,0 +1,335 @@
+//! Structural pre-check of untrusted v1 updates and state vectors.
+//!
+//! Walks the lib0 v1 update layout exactly as `yrs` 0.28 decodes it (client
+//! blocks, struct headers, item content, delete set) without allocating, and
+//! rejects anything that would make `yrs` allocate for a count the input
+//! cannot back, overflow a clock, recurse without bound, or hit one of the
+//! known panics:
+//!
+//! - every count (clients, structs per client, delete ranges, `Any`
+//!   arrays/maps, content lists) must not exceed the bytes that remain, since
+//!   each element takes at least one byte;
+//! - client ids must be below 2^53 (`ClientID` is 53 bits; larger ids trip a
+//!   debug assertion in yrs), clocks and lengths must fit in `u32`, and
+//!   `clock + len` must not overflow `u32` (the `block_store.rs:62` panic);
+//! - `Any` values may nest at most [`MAX_ANY_DEPTH`] levels (yrs decodes them
+//!   recursively, so deep nesting would overflow the stack, which
+//!   `catch_unwind` cannot catch);
+//! - legacy `ContentJSON` (ref 2) is refused: yrs 0.28 decodes one more string
+//!   than it encodes, which is the "poison update" that makes every later
+//!   pending-merge panic. Yjs has not produced it since v13's `ContentAny`;
+//! - a client listed twice in the struct section is refused (yrs panics with
+//!   `unreachable!()` in `BlockSet::exclude`; found by cargo-fuzz);
+//! - trailing bytes after the delete set are refused.
+
+use super::GuardError;
+use crate::lib0::{Lib0Error, Reader};
+
+/// Deepest nesting of `Any` arrays/maps accepted inside an update.
+pub const MAX_ANY_DEPTH: usize = 64;
+/// Largest client id Yjs can produce (`ClientID` is a 53-bit number).
+pub const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
+
+const BLOCK_GC: u8 = 0;
+const BLOCK_SKIP: u8 = 10;
+const HAS_ORIGIN: u8 = 0b1000_0000;
+const HAS_RIGHT_ORIGIN: u8 = 0b0100_0000;
+const HAS_PARENT_SUB: u8 = 0b0010_0000;
+
+const CONTENT_DELETED: u8 = 1;
+const CONTENT_JSON: u8 = 2;
+const CONTENT_BINARY: u8 = 3;
+const CONTENT_STRING: u8 = 4;
+const CONTENT_EMBED: u8 = 5;
+const CONTENT_FORMAT: u8 = 6;
+const CONTENT_TYPE: u8 = 7;
+const CONTENT_ANY: u8 = 8;
+const CONTENT_DOC: u8 = 9;
+
+const TYPE_XML_ELEMENT: u8 = 3;
+/// Type refs yrs 0.28 (without the `weak` feature) accepts.
+const KNOWN_TYPE_REFS: [u8; 9] = [0, 1, 2, 3, 4, 5, 6, 9, 15];
+
+impl From<Lib0Error> for GuardError {
+    fn from(e: Lib0Error) -> Self {
+        GuardError::Malformed(match e {
+            Lib0Error::Truncated => "truncated",
+            Lib0Error::VarintOverflow => "varint_overflow",
+            Lib0Error::LengthExceedsInput => "length_exceeds_input",
+            Lib0Error::InvalidUtf8 => "invalid_utf8",
+        })
+    }
+}
+
+/// Read a count and require that `min_bytes_each × count` bytes remain.
+pub(crate) fn read_count(r: &mut Reader<'_>, min_bytes_each: usize) -> Result<usize, GuardError> {
+    let n = r.read_var_u64()?;
+    let n = usize::try_from(n).map_err(|_| GuardError::Malformed("count_exceeds_input"))?;
+    match n.checked_mul(min_bytes_each) {
+        Some(need) if need <= r.remaining() => Ok(n),
+        _ => Err(GuardError::Malformed("count_exceeds_input")),
+    }
+}
+
+pub(crate) fn read_client(r: &mut Reader<'_>) -> Result<u64, GuardError> {
+    let id = r.read_var_u64()?;
+    if id > MAX_CLIENT_ID {
+        return Err(GuardError::Malformed("client_id_too_large"));
+    }
+    Ok(id)
+}
+
+fn read_id(r: &mut Reader<'_>) -> Result<(), GuardError> {
+    read_client(r)?;
+    r.read_var_u32()?;
+    Ok(())
+}
+
+fn add_clock(clock: u64, len: u64) -> Result<u64, GuardError> {
+    let end = clock.saturating_add(len);
+    if end > u64::from(u32::MAX) {
+        return Err(GuardError::Malformed("clock_overflow"));
+    }
+    Ok(end)
+}
+
+/// Check an encoded v1 state vector: `varuint n, n × {client, clock}`.
+pub fn check_state_vector(bytes: &[u8]) -> Result<(), GuardError> {
+    let mut r = Reader::new(bytes);
+    let n = read_count(&mut r, 2)?;
+    for _ in 0..n {
+        read_client(&mut r)?;
+        r.read_var_u32()?;
+    }
+    finish(&r)
+}
+
+/// Check an encoded v1 update (see the module docs for what is refused).
+pub fn check_update(bytes: &[u8]) -> Result<(), GuardError> {
+    let mut r = Reader::new(bytes);
+    // Each client block has at least 3 header bytes (struct count, client, clock).
+    let clients = read_count(&mut r, 3)?;
+    // Bounded by the input length (3 bytes per client, checked above).
+    let mut seen = std::collections::HashSet::with_capacity(clients);
+    for _ in 0..clients {
+        // Each struct is at least 2 bytes (info + one more).
+        let structs = read_count(&mut r, 2)?;
+        let client = read_client(&mut r)?;
+        // Yjs writes each client once; a repeated client makes yrs append
+        // overlapping blocks to one list and hit `unreachable!()` in
+        // `BlockSet::exclude` (found by cargo-fuzz).
+        if !seen.insert(client) {
+            return Err(GuardError::Malformed("duplicate_client"));
+        }
+        let mut clock = u64::from(r.read_var_u32()?);
+        for _ in 0..structs {
+            let len = check_struct(&mut r)?;
+            clock = add_clock(clock, len)?;
+        }
+    }
+    check_delete_set(&mut r)?;
+    finish(&r)
+}
+
+fn finish(r: &Reader<'_>) -> Result<(), GuardError> {
+    if r.is_empty() {
+        Ok(())
+    } else {
+        Err(GuardError::Malformed("trailing_bytes"))
+    }
+}
+
+fn check_delete_set(r: &mut Reader<'_>) -> Result<(), GuardError> {
+    let clients = read_count(r, 2)?;
+    for _ in 0..clients {
+        read_client(r)?;
+        let ranges = read_count(r, 2)?;
+        for _ in 0..ranges {
+            let clock = u64::from(r.read_var_u32()?);
+            let len = u64::from(r.read_var_u32()?);
+            add_clock(clock, len)?;
+        }
+    }
+    Ok(())
+}
+
+/// Check one struct and return its clock length (an upper bound for strings).
+fn check_struct(r: &mut Reader<'_>) -> Result<u64, GuardError> {
+    let info = r.read_u8()?;
+    match info {
+        BLOCK_SKIP | BLOCK_GC => return nonzero(r.read_var_u32()?),
+        _ => {}
+    }
+    let cant_copy_parent_info = info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0;
+    if info & HAS_ORIGIN != 0 {
+        read_id(r)?;
+    }
+    if info & HAS_RIGHT_ORIGIN != 0 {
+        read_id(r)?;
+    }
+    if cant_copy_parent_info {
+        // yrs reads parent info as a u32 varint; 1 = named root.
+        if r.read_var_u32()? == 1 {
+            r.read_var_string()?;
+        } else {
+            read_id(r)?;
+        }
+        if info & HAS_PARENT_SUB != 0 {
+            r.read_var_string()?;
+        }
+    }
+    check_content(r, info & 0b1111)
+}
+
+fn nonzero(len: u32) -> Result<u64, GuardError> {
+    if len == 0 {
+        Err(GuardError::Malformed("empty_block"))
+    } else {
+        Ok(u64::from(len))
+    }
+}
+
+fn check_content(r: &mut Reader<'_>, content_ref: u8) -> Result<u64, GuardError> {
+    match content_ref {
+        CONTENT_DELETED => nonzero(r.read_var_u32()?),
+        CONTENT_JSON => Err(GuardError::Malformed("legacy_json_content")),
+        CONTENT_BINARY => {
+            r.read_var_bytes()?;
+            Ok(1)
+        }
+        CONTENT_STRING => {
+            let s = r.read_var_string()?;
+            // yrs counts UTF-16 units or bytes; both are ≤ the UTF-8 length.
+            nonzero(u32::try_from(s.len()).map_err(|_| GuardError::Malformed("clock_overflow"))?)
+        }
+        CONTENT_EMBED => {
+            check_json_string(r)?;
+            Ok(1)
+        }
+        CONTENT_FORMAT => {
+            r.read_var_string()?;
+            check_json_string(r)?;
+            Ok(1)
+        }
+        CONTENT_TYPE => {
+            let type_ref = r.read_u8()?;
+            if !KNOWN_TYPE_REFS.contains(&type_ref) {
+                return Err(GuardError::Malformed("unknown_type_ref"));
+            }
+            if type_ref == TYPE_XML_ELEMENT {
+                r.read_var_string()?;
+            }
+            Ok(1)
+        }
+        CONTENT_ANY => {
+            let n = read_count(r, 1)?;
+            for _ in 0..n {
+                check_any(r, 0)?;
+            }
+            nonzero(u32::try_from(n).map_err(|_| GuardError::Malformed("clock_overflow"))?)
+        }
+        CONTENT_DOC => {
+            r.read_var_string()?;
+            check_any(r, 0)?;
+            Ok(1)
+        }
+        _ => Err(GuardError::Malformed("unknown_content")),
+    }
+}
+
+/// yrs parses embed/format values with serde_json (recursion-limited); only
+/// check that it is a string here.
+fn check_json_string(r: &mut Reader<'_>) -> Result<(), GuardError> {
+    r.read_var_string()?;
+    Ok(())
+}
+
+/// Check one lib0 `Any` value, bounding nesting depth.
+pub(crate) fn check_any(r: &mut Reader<'_>, depth: usize) -> Result<(), GuardError> {
+    if depth >= MAX_ANY_DEPTH {
+        return Err(GuardError::TooLarge("any_nesting"));
+    }
+    match r.read_u8()? {
+        127 | 126 | 121 | 120 => Ok(()),
+        125 => Ok(r.skip_var_i64()?),
+        124 => r.read_bytes(4).map(drop).map_err(Into::into),
+        123 | 122 => r.read_bytes(8).map(drop).map_err(Into::into),
+        119 => r.read_var_string().map(drop).map_err(Into::into),
+        118 => {
+            // Each entry: key (≥ 1 byte) + value (≥ 1 byte).
+            let n = read_count(r, 2)?;
+            for _ in 0..n {
+                r.read_var_string()?;
+                check_any(r, depth + 1)?;
+            }
+            Ok(())
+        }
+        117 => {
+            let n = read_count(r, 1)?;
+            for _ in 0..n {
+                check_any(r, depth + 1)?;
+            }
+            Ok(())
+        }
+        116 => r.read_var_bytes().map(drop).map_err(Into::into),
+        _ => Err(GuardError::Malformed("unknown_any_tag")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_update_and_state_vector_pass() {
+        assert_eq!(check_update(&[0, 0]), Ok(()));
+        assert_eq!(check_state_vector(&[0]), Ok(()));
+    }
+
+    #[test]
+    fn deep_any_nesting_is_refused() {
+        // One client, one struct: info = Any content with a named parent.
+        let mut u = vec![1, 1, 1, 0, CONTENT_ANY, 1, 1, b'a', 1];
+        u.extend(std::iter::repeat_n([117u8, 1], 10_000).flatten());
+        u.push(126);
+        u.extend([0]);
+        assert_eq!(check_update(&u), Err(GuardError::TooLarge("any_nesting")));
+    }
+
+    #[test]
+    fn shallow_any_nesting_passes() {
+        let mut u = vec![1, 1, 1, 0, CONTENT_ANY, 1, 1, b'a', 1];
+        u.extend(std::iter::repeat_n([117u8, 1], 10).flatten());
+        u.push(126);
+        u.extend([0]);
+        assert_eq!(check_update(&u), Ok(()));
+    }
+
+    #[test]
+    fn counts_beyond_input_are_refused() {
+        assert_eq!(
+            check_update(&[0xf6, 0xa6, 0xf5, 0x64]),
+            Err(GuardError::Malformed("count_exceeds_input"))
+        );
+        assert_eq!(
+            check_state_vector(&[0xf6, 0xa6, 0xf5, 0x64]),
+            Err(GuardError::Malformed("count_exceeds_input"))
+        );
+        // Delete set declaring many ranges.
+        assert_eq!(
+            check_update(&[0, 1, 5, 0xff, 0xff, 0x7f]),
+            Err(GuardError::Malformed("count_exceeds_input"))
+        );
+    }
+
+    #[test]
+    fn delete_range_clock_overflow_is_refused() {
+        let mut u = vec![0, 1, 5, 1];
+        crate::lib0::write_var_u64(&mut u, u64::from(u32::MAX));
+        u.push(2);
+        assert_eq!(
+            check_update(&u),
+            Err(GuardError::Malformed("clock_overflow"))
+        );
+    }
+}

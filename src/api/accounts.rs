@@ -1,0 +1,240 @@
+//! Accounts: register, login, logout, me, and the user directory used by the
+//! share dialog.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum_extra::extract::CookieJar;
+use axum_extra::extract::cookie::{Cookie, SameSite};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::extract::{ApiJson, ApiQuery, ClientIp};
+use crate::auth::{AuthError, AuthUser, CSRF_COOKIE, SESSION_COOKIE, password};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{NewUser, User};
+use crate::util::rfc3339;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(register))
+        .routes(routes!(login))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(list_users))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct RegisterRequest {
+    pub username: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub created_at: String,
+}
+
+impl From<User> for UserView {
+    fn from(u: User) -> Self {
+        Self {
+            id: u.id,
+            username: u.username,
+            email: u.email,
+            created_at: rfc3339(u.created_at),
+        }
+    }
+}
+
+fn validate_registration(r: &RegisterRequest) -> ApiResult<()> {
+    let name_ok = (3..=32).contains(&r.username.chars().count())
+        && r.username
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+    if !name_ok {
+        return Err(ApiError::Validation(
+            "username must be 3–32 characters: letters, digits, '_', '-', '.'".into(),
+        ));
+    }
+    let email = r.email.trim();
+    let email_ok = email.len() <= 254
+        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
+        && email
+            .split_once('@')
+            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
+    if !email_ok {
+        return Err(ApiError::Validation("email is not a valid address".into()));
+    }
+    let len = r.password.chars().count();
+    if !(8..=1024).contains(&len) {
+        return Err(ApiError::Validation(
+            "password must be 8–1024 characters".into(),
+        ));
+    }
+    Ok(())
+}
+
+/// Create an account.
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+    responses((status = 201, body = UserView), (status = 409, description = "username or email taken"),
+              (status = 422, description = "invalid input")))]
+async fn register(
+    State(state): State<AppState>,
+    ApiJson(req): ApiJson<RegisterRequest>,
+) -> ApiResult<impl IntoResponse> {
+    validate_registration(&req)?;
+    let password_hash = password::hash_blocking(req.password).await?;
+    let user = state
+        .store
+        .create_user(NewUser {
+            username: req.username,
+            email: req.email.trim().to_string(),
+            password_hash,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(user))))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct LoginRequest {
+    /// Username or e-mail.
+    pub username: String,
+    pub password: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct LoginResponse {
+    pub token: String,
+    pub user: UserView,
+    /// Echo this in `X-CSRF-Token` on cookie-authenticated writes.
+    pub csrf_token: String,
+    pub expires_at: String,
+}
+
+/// Log in: sets the session cookie and returns the token for API clients.
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = LoginResponse), (status = 401, description = "wrong credentials"),
+              (status = 429, description = "too many attempts")))]
+async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    jar: CookieJar,
+    ApiJson(req): ApiJson<LoginRequest>,
+) -> ApiResult<impl IntoResponse> {
+    let limiter = &state.login_limiter;
+    limiter
+        .check(&req.username, ip.as_deref())
+        .map_err(AuthError::RateLimited)?;
+    let found = state.store.user_credentials(req.username.trim()).await?;
+    // Verify against a dummy hash when the user does not exist, so timing
+    // does not reveal which usernames exist.
+    let (user, phc) = match found {
+        Some((u, h)) => (Some(u), h),
+        None => (None, dummy_hash().to_string()),
+    };
+    let ok = password::verify_blocking(req.password, phc).await;
+    let Some(user) = user.filter(|_| ok) else {
+        limiter.record_failure(&req.username, ip.as_deref());
+        return Err(AuthError::BadCredentials.into());
+    };
+    limiter.record_success(&req.username);
+    let ttl = state.config.session_ttl_secs;
+    let (token, claims) = state.keys.issue(&user.id, &user.username, ttl, None)?;
+    let secure = state.config.secure_cookies();
+    let max_age = time::Duration::seconds(ttl as i64);
+    let session = Cookie::build((SESSION_COOKIE, token.clone()))
+        .http_only(true)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/")
+        .max_age(max_age);
+    let csrf = Cookie::build((CSRF_COOKIE, claims.csrf.clone()))
+        .http_only(false)
+        .same_site(SameSite::Strict)
+        .secure(secure)
+        .path("/")
+        .max_age(max_age);
+    let body = LoginResponse {
+        token,
+        csrf_token: claims.csrf.clone(),
+        expires_at: rfc3339(claims.exp as i64 * 1000),
+        user: user.into(),
+    };
+    Ok((jar.add(session).add(csrf), Json(body)))
+}
+
+fn dummy_hash() -> &'static str {
+    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    DUMMY.get_or_init(|| password::hash("quire-dummy-password").unwrap_or_default())
+}
+
+/// Log out: clears the session cookies.
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204)))]
+async fn logout(jar: CookieJar) -> impl IntoResponse {
+    let clear = |name: &'static str| {
+        Cookie::build((name, ""))
+            .path("/")
+            .max_age(time::Duration::ZERO)
+    };
+    (
+        StatusCode::NO_CONTENT,
+        jar.remove(clear(SESSION_COOKIE)).remove(clear(CSRF_COOKIE)),
+    )
+}
+
+/// The current user.
+#[utoipa::path(get, path = "/api/auth/me", tag = "auth",
+    responses((status = 200, body = UserView), (status = 401)))]
+async fn me(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<UserView>> {
+    let u = state
+        .store
+        .user_by_id(&user.id)
+        .await?
+        .ok_or(ApiError::Auth(AuthError::InvalidToken))?;
+    Ok(Json(u.into()))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct UserQuery {
+    /// Username prefix.
+    #[serde(default)]
+    pub q: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserSummary {
+    pub id: String,
+    pub username: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<UserSummary>,
+}
+
+/// Find users by username prefix (for sharing).
+#[utoipa::path(get, path = "/api/users", tag = "auth", params(UserQuery),
+    responses((status = 200, body = UserList)))]
+async fn list_users(
+    State(state): State<AppState>,
+    _user: AuthUser,
+    ApiQuery(q): ApiQuery<UserQuery>,
+) -> ApiResult<Json<UserList>> {
+    let users = state.store.search_users(q.q.trim(), 20).await?;
+    Ok(Json(UserList {
+        items: users
+            .into_iter()
+            .map(|u| UserSummary {
+                id: u.id,
+                username: u.username,
+            })
+            .collect(),
+    }))
+}

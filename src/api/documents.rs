@@ -1,0 +1,357 @@
+//! Documents: create, list, get, patch (optimistic locking), delete, and the
+//! activity feed. Authorisation: no access → 404 (existence never leaks);
+//! visible but not allowed → 403.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::extract::{ApiJson, ApiQuery};
+use super::validate;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{
+    Document, DocumentPatch, ListQuery, NewDocument, PatchOutcome, Role, SortField, Status,
+};
+use crate::util::rfc3339;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_document, list_documents))
+        .routes(routes!(get_document, patch_document, delete_document))
+        .routes(routes!(document_activity))
+}
+
+/// A document's metadata as seen by the caller.
+#[derive(Serialize, ToSchema, Clone)]
+pub struct DocumentView {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub tags: Vec<String>,
+    pub owner_id: String,
+    pub owner_username: String,
+    /// Optimistic-lock counter: send it back as `expected_version`.
+    pub version: i64,
+    pub created_at: String,
+    pub updated_at: String,
+    pub last_edited_by: Option<String>,
+    pub last_edited_by_username: Option<String>,
+    pub last_edited_at: Option<String>,
+    /// The caller's role.
+    pub role: Option<Role>,
+}
+
+impl From<Document> for DocumentView {
+    fn from(d: Document) -> Self {
+        Self {
+            id: d.id,
+            title: d.title,
+            status: d.status,
+            tags: d.tags,
+            owner_id: d.owner_id,
+            owner_username: d.owner_username,
+            version: d.version,
+            created_at: rfc3339(d.created_at),
+            updated_at: rfc3339(d.updated_at),
+            last_edited_by: d.last_edited_by,
+            last_edited_by_username: d.last_edited_by_username,
+            last_edited_at: d.last_edited_at.map(rfc3339),
+            role: d.role,
+        }
+    }
+}
+
+impl DocumentView {
+    pub fn to_json(&self) -> serde_json::Value {
+        serde_json::to_value(self).unwrap_or(serde_json::Value::Null)
+    }
+}
+
+/// The document if the user may see it, else 404.
+pub async fn visible_document(state: &AppState, id: &str, user: &AuthUser) -> ApiResult<Document> {
+    state
+        .store
+        .document_for(id, &user.id)
+        .await?
+        .ok_or(ApiError::NotFound)
+}
+
+/// The document if the user has at least `role`; 404 when invisible, 403 when too weak.
+pub async fn document_with_role(
+    state: &AppState,
+    id: &str,
+    user: &AuthUser,
+    role: Role,
+) -> ApiResult<Document> {
+    let doc = visible_document(state, id, user).await?;
+    match doc.role {
+        Some(r) if r >= role => Ok(doc),
+        _ => Err(ApiError::Forbidden(format!("requires the {role} role"))),
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateDocument {
+    pub title: String,
+    /// Optional initial body.
+    pub body: Option<String>,
+    /// `markdown` (default) or `html`.
+    pub body_format: Option<String>,
+    #[serde(default)]
+    pub tags: Vec<String>,
+    pub status: Option<Status>,
+}
+
+/// Create a document (optionally with an initial Markdown or HTML body).
+#[utoipa::path(post, path = "/api/documents", tag = "documents", request_body = CreateDocument,
+    responses((status = 201, body = DocumentView), (status = 413), (status = 422)))]
+async fn create_document(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<CreateDocument>,
+) -> ApiResult<impl IntoResponse> {
+    let limits = &state.config.limits;
+    let title = validate::title(&req.title, limits)?;
+    let tags = validate::tags(&req.tags, limits)?;
+    let (initial_update, initial_text) = match req.body.as_deref() {
+        Some(body) if !body.trim().is_empty() => {
+            let format = req.body_format.as_deref().unwrap_or("markdown");
+            let (update, text) = crate::collab::initial_state(body, format)?;
+            (Some(update), text)
+        }
+        _ => (None, String::new()),
+    };
+    let doc = state
+        .store
+        .create_document(NewDocument {
+            title,
+            status: req.status.unwrap_or(Status::Draft),
+            tags,
+            owner_id: user.id.clone(),
+            initial_update,
+            initial_text,
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(DocumentView::from(doc))))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct ListParams {
+    pub status: Option<Status>,
+    pub tag: Option<String>,
+    /// Owner id or username.
+    pub owner: Option<String>,
+    /// Title filter (see `/api/search` for full text).
+    pub q: Option<String>,
+    pub limit: Option<i64>,
+    pub offset: Option<i64>,
+    /// `updated_at` (default), `created_at` or `title`.
+    pub sort: Option<String>,
+    /// `desc` (default) or `asc`.
+    pub order: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct DocumentList {
+    pub items: Vec<DocumentView>,
+    pub total: i64,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// Documents visible to the caller, filtered, sorted and paged.
+#[utoipa::path(get, path = "/api/documents", tag = "documents", params(ListParams),
+    responses((status = 200, body = DocumentList)))]
+async fn list_documents(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiQuery(p): ApiQuery<ListParams>,
+) -> ApiResult<Json<DocumentList>> {
+    let sort = match p.sort.as_deref() {
+        None | Some("updated_at") => SortField::UpdatedAt,
+        Some("created_at") => SortField::CreatedAt,
+        Some("title") => SortField::Title,
+        Some(other) => {
+            return Err(ApiError::BadRequest(format!(
+                "unknown sort field {other:?}"
+            )));
+        }
+    };
+    let descending = match p.order.as_deref() {
+        None | Some("desc") => true,
+        Some("asc") => false,
+        Some(other) => return Err(ApiError::BadRequest(format!("unknown order {other:?}"))),
+    };
+    let query = ListQuery {
+        status: p.status,
+        tag: p.tag.filter(|t| !t.is_empty()),
+        owner: p.owner.filter(|o| !o.is_empty()),
+        title_contains: p.q.map(|q| q.trim().to_string()).filter(|q| !q.is_empty()),
+        sort,
+        descending,
+        limit: p.limit.unwrap_or(50).clamp(1, 200),
+        offset: p.offset.unwrap_or(0).max(0),
+    };
+    let (items, total) = state.store.list_documents(&user.id, &query).await?;
+    Ok(Json(DocumentList {
+        items: items.into_iter().map(DocumentView::from).collect(),
+        total,
+        limit: query.limit,
+        offset: query.offset,
+    }))
+}
+
+/// One document's metadata.
+#[utoipa::path(get, path = "/api/documents/{id}", tag = "documents",
+    params(("id" = String, Path)), responses((status = 200, body = DocumentView), (status = 404)))]
+async fn get_document(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<impl IntoResponse> {
+    let doc = DocumentView::from(visible_document(&state, &id, &user).await?);
+    let etag = format!("\"{}\"", doc.version);
+    Ok(([(header::ETAG, etag)], Json(doc)))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct PatchDocument {
+    pub title: Option<String>,
+    pub status: Option<Status>,
+    pub tags: Option<Vec<String>>,
+    /// The `version` the change is based on (or send `If-Match`).
+    pub expected_version: Option<i64>,
+}
+
+/// Update title/status/tags with optimistic locking: a stale
+/// `expected_version` gets 409 with the current document.
+#[utoipa::path(patch, path = "/api/documents/{id}", tag = "documents", request_body = PatchDocument,
+    params(("id" = String, Path)),
+    responses((status = 200, body = DocumentView), (status = 409, description = "stale version; `current` holds the document"),
+              (status = 403), (status = 404), (status = 428, description = "no expected_version")))]
+async fn patch_document(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+    ApiJson(req): ApiJson<PatchDocument>,
+) -> ApiResult<Json<DocumentView>> {
+    document_with_role(&state, &id, &user, Role::Editor).await?;
+    let if_match = headers
+        .get(header::IF_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| {
+            v.trim()
+                .trim_start_matches("W/")
+                .trim_matches('"')
+                .parse::<i64>()
+                .ok()
+        });
+    let expected_version = req.expected_version.or(if_match).ok_or_else(|| {
+        ApiError::Validation("expected_version (or an If-Match header) is required".into())
+    })?;
+    let limits = &state.config.limits;
+    let patch = DocumentPatch {
+        title: req
+            .title
+            .as_deref()
+            .map(|t| validate::title(t, limits))
+            .transpose()?,
+        status: req.status,
+        tags: req
+            .tags
+            .as_deref()
+            .map(|t| validate::tags(t, limits))
+            .transpose()?,
+        expected_version,
+    };
+    match state.store.patch_document(&id, &user.id, &patch).await? {
+        PatchOutcome::Updated(doc) => Ok(Json(doc.into())),
+        PatchOutcome::Conflict(doc) => Err(ApiError::Conflict(Box::new(
+            DocumentView::from(doc).to_json(),
+        ))),
+        PatchOutcome::NotFound => Err(ApiError::NotFound),
+    }
+}
+
+/// Delete a document (owner only).
+#[utoipa::path(delete, path = "/api/documents/{id}", tag = "documents",
+    params(("id" = String, Path)), responses((status = 204), (status = 403), (status = 404)))]
+async fn delete_document(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    document_with_role(&state, &id, &user, Role::Owner).await?;
+    state.store.delete_document(&id, &user.id).await?;
+    crate::collab::document_deleted(&state, &id);
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AuditView {
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub action: String,
+    #[schema(value_type = Object)]
+    pub details: serde_json::Value,
+    pub at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct EditView {
+    pub user_id: String,
+    pub username: Option<String>,
+    pub edits: i64,
+    pub first_at: String,
+    pub last_at: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ActivityView {
+    /// Metadata changes from the audit log, newest first.
+    pub changes: Vec<AuditView>,
+    /// Edit activity per user.
+    pub edits: Vec<EditView>,
+}
+
+/// Who changed what and when.
+#[utoipa::path(get, path = "/api/documents/{id}/activity", tag = "documents",
+    params(("id" = String, Path)), responses((status = 200, body = ActivityView), (status = 404)))]
+async fn document_activity(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<ActivityView>> {
+    visible_document(&state, &id, &user).await?;
+    let changes = state.store.audit_entries(&id, 200).await?;
+    let edits = state.store.activity(&id).await?;
+    Ok(Json(ActivityView {
+        changes: changes
+            .into_iter()
+            .map(|a| AuditView {
+                user_id: a.user_id,
+                username: a.username,
+                action: a.action,
+                details: a.details,
+                at: rfc3339(a.created_at),
+            })
+            .collect(),
+        edits: edits
+            .into_iter()
+            .map(|e| EditView {
+                user_id: e.user_id,
+                username: e.username,
+                edits: e.edits,
+                first_at: rfc3339(e.first_at),
+                last_at: rfc3339(e.last_at),
+            })
+            .collect(),
+    }))
+}

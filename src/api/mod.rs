@@ -1,0 +1,164 @@
+//! The HTTP surface: REST API under `/api`, operational endpoints, the
+//! OpenAPI document and its UI, the WebSocket endpoint and the web UI.
+
+pub mod accounts;
+pub mod documents;
+pub mod extract;
+pub mod members;
+pub mod search;
+pub mod system;
+pub mod tokens;
+pub mod validate;
+pub mod versions;
+
+use std::time::Instant;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
+use axum::http::{HeaderValue, header};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::set_header::SetResponseHeaderLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::error::ApiError;
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Quire", description = "Real-time collaborative content management. \
+        Authenticate with `Authorization: Bearer <token>` (from /api/auth/login) or the session cookie \
+        plus `X-CSRF-Token` on writes. Real-time editing: WebSocket `/ws/doc/{id}` (y-websocket protocol)."),
+    tags((name = "auth"), (name = "documents"), (name = "sharing"), (name = "content"),
+         (name = "versions"), (name = "search"), (name = "system"))
+)]
+struct ApiDoc;
+
+/// The routes that belong in the OpenAPI document.
+fn api_routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .merge(accounts::router())
+        .merge(tokens::router())
+        .merge(documents::router())
+        .merge(members::router())
+        .merge(versions::router())
+        .merge(search::router())
+        .merge(crate::collab::http::router())
+        .merge(crate::collab::ws::router())
+        .merge(system::router())
+}
+
+/// The OpenAPI document of every route.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_routes().split_for_parts().1
+}
+
+/// The whole application.
+pub fn app(state: AppState) -> Router {
+    let (api, openapi) = api_routes().split_for_parts();
+    let dynamic = api
+        .fallback(api_fallback)
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(DefaultBodyLimit::max(state.config.limits.max_body_bytes))
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            refuse_oversized_body,
+        ));
+    Router::new()
+        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(dynamic)
+        .layer(middleware::from_fn(record_metrics))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::X_FRAME_OPTIONS,
+            HeaderValue::from_static("DENY"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("same-origin"),
+        ))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(TraceLayer::new_for_http().make_span_with(|req: &Request| {
+            let id = req
+                .headers()
+                .get("x-request-id")
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("-");
+            tracing::info_span!("request", method = %req.method(), uri = %req.uri().path(), request_id = %id)
+        }))
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::Internal("handler panicked".into()).into_response()
+        }))
+        .with_state(state)
+}
+
+/// JSON 404 for unknown `/api/…` paths; everything else goes to the web UI.
+async fn api_fallback(State(state): State<AppState>, req: Request) -> Response {
+    if req.uri().path().starts_with("/api/") || req.uri().path() == "/api" {
+        ApiError::NotFound.into_response()
+    } else {
+        crate::web::serve_path(state.config.web_dir.as_deref(), req).await
+    }
+}
+
+/// A request whose declared length is over the limit gets 413 at once. A
+/// moderately large body (≤ 64 MiB) is read and discarded first, so the
+/// client, still writing, sees the 413 instead of a reset connection.
+async fn refuse_oversized_body(
+    State(state): State<AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let limit = state.config.limits.max_body_bytes as u64;
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match declared {
+        Some(len) if len > limit => {
+            if len <= 64 * 1024 * 1024 {
+                use http_body_util::BodyExt;
+                let mut body = req.into_body();
+                while let Some(frame) = body.frame().await {
+                    if frame.is_err() {
+                        break;
+                    }
+                }
+            }
+            ApiError::PayloadTooLarge.into_response()
+        }
+        _ => next.run(req).await,
+    }
+}
+
+/// Request counter and latency histogram per route (matched path, not raw URI,
+/// so ids do not explode the label set).
+async fn record_metrics(req: Request, next: Next) -> Response {
+    let start = Instant::now();
+    let method = req.method().to_string();
+    let route = req
+        .extensions()
+        .get::<MatchedPath>()
+        .map(|p| p.as_str().to_string())
+        .unwrap_or_else(|| "unmatched".into());
+    let resp = next.run(req).await;
+    let status = resp.status().as_u16().to_string();
+    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
+        .increment(1);
+    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
+        .record(start.elapsed().as_secs_f64());
+    resp
+}

@@ -1,0 +1,145 @@
+//! Personal API tokens for programmatic access: named, read-only or
+//! read-write, optionally expiring, revocable; the secret is shown once and
+//! stored as a hash. Use it as `Authorization: Bearer qpat_…`.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::extract::ApiJson;
+use super::validate;
+use crate::auth::AuthUser;
+use crate::auth::token::{api_token_hash, new_api_token};
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::ApiToken;
+use crate::util::{now_ms, rfc3339};
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(create_token, list_tokens))
+        .routes(routes!(revoke_token))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateToken {
+    pub name: String,
+    /// Read-only tokens can call GET routes and open documents as a viewer.
+    #[serde(default)]
+    pub read_only: bool,
+    /// Lifetime in days (none: until revoked).
+    pub expires_in_days: Option<u32>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenView {
+    pub id: String,
+    pub name: String,
+    pub read_only: bool,
+    pub created_at: String,
+    pub expires_at: Option<String>,
+    pub last_used_at: Option<String>,
+    pub revoked: bool,
+}
+
+impl From<ApiToken> for TokenView {
+    fn from(t: ApiToken) -> Self {
+        Self {
+            id: t.id,
+            name: t.name,
+            read_only: t.read_only,
+            created_at: rfc3339(t.created_at),
+            expires_at: t.expires_at.map(rfc3339),
+            last_used_at: t.last_used_at.map(rfc3339),
+            revoked: t.revoked_at.is_some(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct CreatedToken {
+    #[serde(flatten)]
+    pub meta: TokenView,
+    /// The secret: shown only in this response.
+    pub token: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TokenList {
+    pub items: Vec<TokenView>,
+}
+
+/// Create a personal API token (the secret is returned once).
+#[utoipa::path(post, path = "/api/auth/tokens", tag = "auth", request_body = CreateToken,
+    responses((status = 201, body = CreatedToken), (status = 422)))]
+async fn create_token(
+    State(state): State<AppState>,
+    user: AuthUser,
+    ApiJson(req): ApiJson<CreateToken>,
+) -> ApiResult<impl IntoResponse> {
+    if user.claims.ro {
+        return Err(ApiError::Forbidden(
+            "a read-only token cannot create tokens".into(),
+        ));
+    }
+    let name = validate::title(&req.name, &state.config.limits)?;
+    let expires_at = match req.expires_in_days {
+        Some(0) => {
+            return Err(ApiError::Validation(
+                "expires_in_days must be at least 1".into(),
+            ));
+        }
+        Some(days) => Some(now_ms() + i64::from(days.min(3650)) * 86_400_000),
+        None => None,
+    };
+    let secret = new_api_token();
+    let token = state
+        .store
+        .create_api_token(
+            &user.id,
+            &name,
+            &api_token_hash(&secret),
+            req.read_only,
+            expires_at,
+        )
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CreatedToken {
+            meta: token.into(),
+            token: secret,
+        }),
+    ))
+}
+
+/// Your tokens (never the secrets).
+#[utoipa::path(get, path = "/api/auth/tokens", tag = "auth", responses((status = 200, body = TokenList)))]
+async fn list_tokens(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<TokenList>> {
+    let items = state
+        .store
+        .api_tokens(&user.id)
+        .await?
+        .into_iter()
+        .map(TokenView::from)
+        .collect();
+    Ok(Json(TokenList { items }))
+}
+
+/// Revoke a token.
+#[utoipa::path(delete, path = "/api/auth/tokens/{id}", tag = "auth",
+    params(("id" = String, Path)), responses((status = 204), (status = 404)))]
+async fn revoke_token(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    if state.store.revoke_api_token(&user.id, &id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(ApiError::NotFound)
+    }
+}

@@ -1,0 +1,218 @@
+//! Named versions: save, list, read in any format, diff, restore (SPEC §5).
+//! A restore is a new CRDT change on the live document (connected clients
+//! see it at once; offline edits merge on top), preceded by an automatic
+//! "before restore to n" version so it can itself be undone.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::documents::{document_with_role, visible_document};
+use super::extract::{ApiJson, ApiQuery};
+use super::validate;
+use crate::auth::AuthUser;
+use crate::collab::content;
+use crate::collab::http::FormatParam;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::{Role, Version};
+use crate::util::rfc3339;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(list_versions, create_version))
+        .routes(routes!(get_version))
+        .routes(routes!(diff_versions))
+        .routes(routes!(restore_version))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VersionView {
+    pub number: i64,
+    pub label: String,
+    pub created_by: Option<String>,
+    pub created_by_username: Option<String>,
+    pub created_at: String,
+    /// Saved automatically (idle auto-save, before a restore).
+    pub auto: bool,
+}
+
+impl From<Version> for VersionView {
+    fn from(v: Version) -> Self {
+        Self {
+            number: v.number,
+            label: v.label,
+            created_by: v.created_by,
+            created_by_username: v.created_by_username,
+            created_at: rfc3339(v.created_at),
+            auto: v.auto,
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VersionList {
+    pub items: Vec<VersionView>,
+}
+
+/// Saved versions, newest first.
+#[utoipa::path(get, path = "/api/documents/{id}/versions", tag = "versions",
+    params(("id" = String, Path)), responses((status = 200, body = VersionList), (status = 404)))]
+async fn list_versions(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<VersionList>> {
+    visible_document(&state, &id, &user).await?;
+    let items = state
+        .store
+        .versions(&id)
+        .await?
+        .into_iter()
+        .map(VersionView::from)
+        .collect();
+    Ok(Json(VersionList { items }))
+}
+
+#[derive(Deserialize, ToSchema)]
+pub struct CreateVersion {
+    #[serde(default)]
+    pub label: String,
+}
+
+/// Save the current state as a named version.
+#[utoipa::path(post, path = "/api/documents/{id}/versions", tag = "versions", request_body = CreateVersion,
+    params(("id" = String, Path)), responses((status = 201, body = VersionView), (status = 403), (status = 404)))]
+async fn create_version(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiJson(req): ApiJson<CreateVersion>,
+) -> ApiResult<impl IntoResponse> {
+    document_with_role(&state, &id, &user, Role::Editor).await?;
+    let label = match validate::clean_line(&req.label) {
+        l if l.is_empty() => "Untitled version".to_string(),
+        l => validate::title(&l, &state.config.limits)?,
+    };
+    let version = state
+        .hub
+        .save_version(&id, &label, Some(&user.id), false)
+        .await?;
+    Ok((StatusCode::CREATED, Json(VersionView::from(version))))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct VersionContent {
+    #[serde(flatten)]
+    pub version: VersionView,
+    pub format: String,
+    #[schema(value_type = Object)]
+    pub content: serde_json::Value,
+}
+
+async fn load_version(state: &AppState, id: &str, n: i64) -> ApiResult<(Version, Vec<u8>)> {
+    let (v, bytes, _) = state
+        .store
+        .version(id, n)
+        .await?
+        .ok_or(ApiError::NotFound)?;
+    Ok((v, bytes))
+}
+
+/// One version's content (`format` as for the document content).
+#[utoipa::path(get, path = "/api/documents/{id}/versions/{n}", tag = "versions",
+    params(("id" = String, Path), ("n" = i64, Path), FormatParam),
+    responses((status = 200, body = VersionContent), (status = 404)))]
+async fn get_version(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, n)): Path<(String, i64)>,
+    ApiQuery(q): ApiQuery<FormatParam>,
+) -> ApiResult<Json<VersionContent>> {
+    visible_document(&state, &id, &user).await?;
+    let format = content::parse_format(q.format.as_deref())?;
+    let (version, bytes) = load_version(&state, &id, n).await?;
+    let pm = content::pm_of_state(&bytes)?;
+    let rendered = content::render_pm(&pm, format);
+    Ok(Json(VersionContent {
+        version: version.into(),
+        format: rendered["format"].as_str().unwrap_or_default().to_string(),
+        content: rendered["content"].clone(),
+    }))
+}
+
+/// What changed between version `a` and `b` (a number or `current`):
+/// block- and word-level runs plus a unified text diff.
+#[utoipa::path(get, path = "/api/documents/{id}/versions/{a}/diff/{b}", tag = "versions",
+    params(("id" = String, Path), ("a" = i64, Path), ("b" = String, Path, description = "version number or `current`")),
+    responses((status = 200, body = Object), (status = 404)))]
+async fn diff_versions(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, a, b)): Path<(String, i64, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    visible_document(&state, &id, &user).await?;
+    let (_, a_bytes) = load_version(&state, &id, a).await?;
+    let old = content::pm_of_state(&a_bytes)?;
+    let (new, b_label) = if b == "current" {
+        let pm = state.hub.read(&id, quire_doc::content::doc_to_pm).await?;
+        (pm, "current".to_string())
+    } else {
+        let n: i64 = b
+            .parse()
+            .map_err(|_| ApiError::BadRequest("b must be a version number or `current`".into()))?;
+        let (_, b_bytes) = load_version(&state, &id, n).await?;
+        (content::pm_of_state(&b_bytes)?, format!("v{n}"))
+    };
+    let diff = quire_doc::diff::diff_pm(&old, &new, &format!("v{a}"), &b_label);
+    let mut body = serde_json::to_value(&diff).map_err(|e| ApiError::Internal(e.to_string()))?;
+    body["from"] = serde_json::json!(a);
+    body["to"] = if b == "current" {
+        serde_json::json!("current")
+    } else {
+        serde_json::json!(b.parse::<i64>().ok())
+    };
+    Ok(Json(body))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RestoreResult {
+    pub restored_from: i64,
+    /// The automatic version holding the pre-restore content.
+    pub backup_version: i64,
+}
+
+/// Make the live content equal to version `n`, as a new change.
+#[utoipa::path(post, path = "/api/documents/{id}/restore/{n}", tag = "versions",
+    params(("id" = String, Path), ("n" = i64, Path)),
+    responses((status = 200, body = RestoreResult), (status = 403), (status = 404)))]
+async fn restore_version(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path((id, n)): Path<(String, i64)>,
+) -> ApiResult<Json<RestoreResult>> {
+    document_with_role(&state, &id, &user, Role::Editor).await?;
+    let (_, bytes) = load_version(&state, &id, n).await?;
+    let backup = state
+        .hub
+        .save_version(&id, &format!("Before restore to {n}"), Some(&user.id), true)
+        .await?;
+    state.hub.restore(&id, &bytes, &user.id).await?;
+    state
+        .store
+        .audit(
+            &id,
+            &user.id,
+            "version.restore",
+            serde_json::json!({ "restored_from": n, "backup_version": backup.number }),
+        )
+        .await?;
+    Ok(Json(RestoreResult {
+        restored_from: n,
+        backup_version: backup.number,
+    }))
+}

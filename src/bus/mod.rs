@@ -1,0 +1,73 @@
+//! Cross-instance fan-out (SPEC §3). A room publishes every accepted update
+//! and awareness change on its document's channel and applies what other
+//! instances publish. [`local::LocalBus`] is the in-process implementation
+//! (single instance, and several "instances" in one test process).
+//!
+//! Messages carry the sender instance and a per-sender sequence so a receiver
+//! can detect gaps; after a gap it asks for a state-vector exchange
+//! (`SyncRequest`), answered with the missing updates (`Update` addressed to
+//! everyone; Yjs updates are idempotent).
+
+pub mod local;
+pub mod redis;
+
+use bytes::Bytes;
+use tokio::sync::mpsc;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum BusPayload {
+    /// A Yjs v1 update.
+    Update(Bytes),
+    /// An awareness update (already stamped by the origin instance).
+    Awareness(Bytes),
+    /// "Send me what I miss": the sender's state vector (v1).
+    SyncRequest(Bytes),
+    /// Local signal from the bus: the connection to other instances was
+    /// lost and is back; exchange state vectors now.
+    Reconnected,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BusMessage {
+    pub doc_id: String,
+    pub sender: String,
+    /// Per-sender, per-document sequence, starting at 1.
+    pub seq: u64,
+    pub payload: BusPayload,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BusError {
+    #[error("bus unavailable: {0}")]
+    Unavailable(String),
+}
+
+/// A subscription to one document's channel; dropping it unsubscribes.
+pub struct Subscription {
+    pub rx: mpsc::UnboundedReceiver<BusMessage>,
+    pub guard: Box<dyn Send + Sync>,
+}
+
+/// Who is connected to a document (one instance's view, or merged).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PresenceRecord {
+    pub user_id: String,
+    pub username: String,
+    pub connections: usize,
+    pub last_seen_ms: i64,
+}
+
+#[async_trait::async_trait]
+pub trait Bus: Send + Sync + 'static {
+    /// Starts receiving other instances' messages for `doc_id`.
+    async fn subscribe(&self, doc_id: &str) -> Result<Subscription, BusError>;
+    /// Publishes without waiting; failures are counted and healed by anti-entropy.
+    fn publish(&self, msg: BusMessage);
+    /// Replaces this instance's report of who is connected to `doc_id`.
+    fn report_presence(&self, _doc_id: &str, _users: Vec<PresenceRecord>) {}
+    /// Everyone connected to `doc_id` on any instance, when the bus keeps
+    /// presence (None: only this instance knows).
+    async fn presence(&self, _doc_id: &str) -> Option<Vec<PresenceRecord>> {
+        None
+    }
+}

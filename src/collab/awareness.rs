@@ -1,0 +1,197 @@
+//! Awareness (presence) in a room: the per-client state, socket binding,
+//! the identity stamp, and per-tick coalescing of broadcasts. The server
+//! overwrites `user.id` and `user.name` in every state with the
+//! authenticated user, so nobody can appear as someone else.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use quire_doc::guard::{self, AwarenessEntry};
+use quire_doc::protocol;
+use serde_json::{Map, Value};
+
+use super::room::{Close, ConnId, Room, RoomInner, broadcast, reject, send_or_close};
+use crate::bus::BusPayload;
+
+/// Awareness changes within one tick go out as one message.
+pub const TICK: Duration = Duration::from_millis(20);
+
+/// One socket may announce only a few awareness client ids (one per Y.Doc).
+pub const MAX_CLIENT_IDS_PER_SOCKET: usize = 8;
+
+/// Largest awareness state kept, bytes of JSON.
+pub const MAX_STATE_BYTES: usize = 16 * 1024;
+
+pub struct AwarenessState {
+    pub clock: u64,
+    /// JSON text, stamped; `"null"` for a removal not yet broadcast.
+    pub state: String,
+    /// The owning connection (0 for states learnt from other instances).
+    pub conn: u64,
+}
+
+/// `state` with `user.id` and `user.name` set to the authenticated user.
+/// Other fields (colour, cursor, selection) are kept as the client sent them.
+pub fn stamp(state: &str, user_id: &str, username: &str) -> String {
+    let mut obj = match serde_json::from_str::<Value>(state) {
+        Ok(Value::Object(o)) if state.len() <= MAX_STATE_BYTES => o,
+        _ => Map::new(),
+    };
+    let mut user = match obj.remove("user") {
+        Some(Value::Object(u)) => u,
+        _ => Map::new(),
+    };
+    user.insert("id".into(), Value::String(user_id.to_string()));
+    user.insert("name".into(), Value::String(username.to_string()));
+    obj.insert("user".into(), Value::Object(user));
+    Value::Object(obj).to_string()
+}
+
+impl Room {
+    /// Awareness from a client: bound to the socket, stamped with the user's
+    /// identity, re-broadcast only when its clock advanced.
+    pub fn client_awareness(self: &Arc<Self>, conn: ConnId, bytes: &[u8]) -> Result<(), Close> {
+        let entries = guard::decode_awareness(bytes).map_err(|e| reject("awareness", &e))?;
+        let mut inner = self.inner.lock();
+        let Some(peer) = inner.peers.get(&conn) else {
+            return Ok(());
+        };
+        let (user_id, username) = (peer.user_id.clone(), peer.username.clone());
+        for e in entries {
+            match inner.awareness.get(&e.client_id) {
+                Some(s) if s.conn != conn => {
+                    // Another socket's clientID: not believed.
+                    metrics::counter!("quire_rejected_messages_total", "reason" => "awareness_foreign_client")
+                        .increment(1);
+                    continue;
+                }
+                // Re-broadcast only when the clock advanced.
+                Some(s) if e.clock <= s.clock => continue,
+                Some(_) => {}
+                None => {
+                    let Some(p) = inner.peers.get_mut(&conn) else {
+                        continue;
+                    };
+                    if !p.client_ids.contains(&e.client_id) {
+                        if p.client_ids.len() >= MAX_CLIENT_IDS_PER_SOCKET {
+                            continue;
+                        }
+                        p.client_ids.push(e.client_id);
+                    }
+                }
+            }
+            // A removal stays as a "null" tombstone until the flush sends it.
+            let state = if e.is_removal() {
+                "null".to_string()
+            } else {
+                stamp(&e.state, &user_id, &username)
+            };
+            inner.awareness.insert(
+                e.client_id,
+                AwarenessState {
+                    clock: e.clock,
+                    state,
+                    conn,
+                },
+            );
+            if !inner.aw_dirty.contains(&e.client_id) {
+                inner.aw_dirty.push(e.client_id);
+            }
+        }
+        self.schedule_awareness_flush(&mut inner);
+        Ok(())
+    }
+
+    /// Coalesces awareness changes per tick: the first change in a quiet
+    /// period goes out at once, later ones wait for the tick.
+    fn schedule_awareness_flush(self: &Arc<Self>, inner: &mut RoomInner) {
+        if inner.aw_dirty.is_empty() || inner.aw_flush_scheduled {
+            return;
+        }
+        let tick = TICK;
+        match inner.aw_last_flush {
+            Some(last) if last.elapsed() < tick => {
+                inner.aw_flush_scheduled = true;
+                let room = self.clone();
+                let wait = tick - last.elapsed();
+                tokio::spawn(async move {
+                    tokio::time::sleep(wait).await;
+                    let mut inner = room.inner.lock();
+                    inner.aw_flush_scheduled = false;
+                    room.flush_awareness(&mut inner);
+                });
+            }
+            _ => self.flush_awareness(inner),
+        }
+    }
+
+    fn flush_awareness(&self, inner: &mut RoomInner) {
+        if inner.aw_dirty.is_empty() {
+            return;
+        }
+        let dirty = std::mem::take(&mut inner.aw_dirty);
+        let mut entries = Vec::with_capacity(dirty.len());
+        for id in dirty {
+            if let Some(s) = inner.awareness.get(&id) {
+                entries.push(AwarenessEntry {
+                    client_id: id,
+                    clock: s.clock,
+                    state: s.state.clone(),
+                });
+                if s.state == "null" {
+                    inner.awareness.remove(&id);
+                }
+            }
+        }
+        inner.aw_last_flush = Some(Instant::now());
+        if entries.is_empty() {
+            return;
+        }
+        let payload = Bytes::from(guard::encode_awareness_update(&entries));
+        let frame = Bytes::from(protocol::encode_awareness(&payload));
+        broadcast(inner, &frame);
+        self.publish(inner, BusPayload::Awareness(payload));
+    }
+
+    /// Answers query-awareness with every known state.
+    pub fn query_awareness(&self, conn: ConnId) {
+        let inner = self.inner.lock();
+        let entries: Vec<AwarenessEntry> = inner
+            .awareness
+            .iter()
+            .map(|(id, s)| AwarenessEntry {
+                client_id: *id,
+                clock: s.clock,
+                state: s.state.clone(),
+            })
+            .collect();
+        if let Some(peer) = inner.peers.get(&conn) {
+            let frame = protocol::encode_awareness(&guard::encode_awareness_update(&entries));
+            send_or_close(peer, Bytes::from(frame));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stamps_identity_and_keeps_the_rest() {
+        let s = stamp(
+            r##"{"user":{"name":"mallory","color":"#f00","id":"x"},"cursor":{"a":1}}"##,
+            "u1",
+            "bob",
+        );
+        let v: Value = serde_json::from_str(&s).unwrap();
+        assert_eq!(v["user"]["name"], "bob");
+        assert_eq!(v["user"]["id"], "u1");
+        assert_eq!(v["user"]["color"], "#f00");
+        assert_eq!(v["cursor"]["a"], 1);
+        let v: Value = serde_json::from_str(&stamp("42", "u1", "bob")).unwrap();
+        assert_eq!(v["user"]["name"], "bob");
+        let v: Value = serde_json::from_str(&stamp(r#"{"user":"evil"}"#, "u1", "bob")).unwrap();
+        assert_eq!(v["user"]["id"], "u1");
+    }
+}

@@ -1,0 +1,193 @@
+//! REST endpoints backed by the live document: content in several formats,
+//! presence, and the HTTP sync fallback (state by state vector, updates).
+
+use axum::Json;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::header;
+use axum::response::IntoResponse;
+use base64::Engine;
+use quire_doc::guard;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::{router::OpenApiRouter, routes};
+
+use super::content;
+use super::room::Accepted;
+use crate::api::documents::{document_with_role, visible_document};
+use crate::api::extract::ApiQuery;
+use crate::auth::AuthUser;
+use crate::error::{ApiError, ApiResult};
+use crate::state::AppState;
+use crate::store::Role;
+use crate::util::rfc3339;
+
+pub fn router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(get_content))
+        .routes(routes!(get_presence))
+        .routes(routes!(get_state))
+        .routes(routes!(post_update))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct FormatParam {
+    /// `text`, `markdown` (default), `html` or `json` (ProseMirror).
+    pub format: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ContentView {
+    pub format: String,
+    /// A string, or the ProseMirror JSON object for `json`.
+    #[schema(value_type = Object)]
+    pub content: serde_json::Value,
+}
+
+/// The current content (live state when the document is open, stored state otherwise).
+#[utoipa::path(get, path = "/api/documents/{id}/content", tag = "content",
+    params(("id" = String, Path), FormatParam), responses((status = 200, body = ContentView), (status = 404)))]
+async fn get_content(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<FormatParam>,
+) -> ApiResult<Json<serde_json::Value>> {
+    visible_document(&state, &id, &user).await?;
+    let format = content::parse_format(q.format.as_deref())?;
+    let body = state
+        .hub
+        .read(&id, move |doc| content::render(doc, format))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(Json(body))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PresenceUser {
+    pub id: String,
+    pub username: String,
+    pub connections: usize,
+    pub last_seen: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PresenceView {
+    pub users: Vec<PresenceUser>,
+}
+
+/// Who is connected to the document now.
+#[utoipa::path(get, path = "/api/documents/{id}/presence", tag = "content",
+    params(("id" = String, Path)), responses((status = 200, body = PresenceView), (status = 404)))]
+async fn get_presence(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+) -> ApiResult<Json<PresenceView>> {
+    visible_document(&state, &id, &user).await?;
+    let records = match state.hub.bus.presence(&id).await {
+        Some(all) => all,
+        None => state
+            .hub
+            .active_room(&id)
+            .map(|room| room.presence_records())
+            .unwrap_or_default(),
+    };
+    let mut users: Vec<PresenceUser> = records
+        .into_iter()
+        .filter(|r| r.connections > 0)
+        .map(|r| PresenceUser {
+            id: r.user_id,
+            username: r.username,
+            connections: r.connections,
+            last_seen: rfc3339(r.last_seen_ms),
+        })
+        .collect();
+    users.sort_by(|a, b| a.username.cmp(&b.username));
+    Ok(Json(PresenceView { users }))
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+pub struct StateParam {
+    /// Base64 state vector (v1); omit for the whole state.
+    pub sv: Option<String>,
+}
+
+/// The binary Yjs update (v1) the caller is missing given its state vector.
+#[utoipa::path(get, path = "/api/documents/{id}/state", tag = "content",
+    params(("id" = String, Path), StateParam),
+    responses((status = 200, content_type = "application/octet-stream"), (status = 400), (status = 404)))]
+async fn get_state(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    ApiQuery(q): ApiQuery<StateParam>,
+) -> ApiResult<impl IntoResponse> {
+    visible_document(&state, &id, &user).await?;
+    let sv = match q.sv.as_deref().filter(|s| !s.is_empty()) {
+        None => yrs::StateVector::default(),
+        Some(b64) => {
+            let raw = decode_base64(b64)?;
+            guard::decode_state_vector(&raw)
+                .map_err(|e| ApiError::BadRequest(format!("invalid state vector: {e}")))?
+        }
+    };
+    let update = state
+        .hub
+        .read(&id, move |doc| guard::encode_diff(doc, &sv))
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    Ok(([(header::CONTENT_TYPE, "application/octet-stream")], update))
+}
+
+fn decode_base64(s: &str) -> ApiResult<Vec<u8>> {
+    let engines = [
+        &base64::engine::general_purpose::STANDARD,
+        &base64::engine::general_purpose::URL_SAFE,
+        &base64::engine::general_purpose::STANDARD_NO_PAD,
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD,
+    ];
+    engines
+        .iter()
+        .find_map(|e| e.decode(s.trim()).ok())
+        .ok_or_else(|| ApiError::BadRequest("sv is not base64".into()))
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct UpdateResult {
+    /// False when the update was already known (nothing changed).
+    pub applied: bool,
+}
+
+/// Apply a binary Yjs update (v1) over HTTP: same validation, limits, roles
+/// and fan-out as the WebSocket.
+#[utoipa::path(post, path = "/api/documents/{id}/updates", tag = "content",
+    params(("id" = String, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
+    responses((status = 200, body = UpdateResult), (status = 400), (status = 403), (status = 404), (status = 413)))]
+async fn post_update(
+    State(state): State<AppState>,
+    user: AuthUser,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> ApiResult<Json<UpdateResult>> {
+    document_with_role(&state, &id, &user, Role::Editor).await?;
+    if body.len() > state.config.limits.max_ws_message_bytes {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    guard::decode_update(&body)
+        .map_err(|e| ApiError::BadRequest(format!("invalid update: {e}")))?;
+    let room = state
+        .hub
+        .room(&id)
+        .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?;
+    match room.server_update(&body, Some(user.id.clone())) {
+        Ok(Accepted::Applied) => Ok(Json(UpdateResult { applied: true })),
+        Ok(_) => Ok(Json(UpdateResult { applied: false })),
+        Err(close) if close.code == super::room::codes::DOC_TOO_LARGE => {
+            Err(ApiError::PayloadTooLarge)
+        }
+        Err(close) => Err(ApiError::BadRequest(close.reason)),
+    }
+}

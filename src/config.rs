@@ -1,0 +1,215 @@
+//! Server configuration: one typed struct, filled from environment variables
+//! and matching command-line flags (SPEC §1, §7).
+//!
+//! `Config::default()` gives the zero-configuration developer setup (SQLite
+//! under `./data/`, in-process fan-out, generated JWT secret, 127.0.0.1:8000).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+/// Output format of the structured logs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Runtime environment: `dev` generates a JWT secret when none is given and
+/// sends cookies without `Secure`; `production` requires `JWT_SECRET`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Environment {
+    Dev,
+    Production,
+}
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://./data/quire.db?mode=rwc";
+pub const DEFAULT_BIND_ADDR: &str = "127.0.0.1:8000";
+
+#[derive(Clone, Debug, clap::Args)]
+pub struct Config {
+    /// `sqlite://…` (default, embedded) or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    pub database_url: String,
+
+    /// Optional PostgreSQL read replica for lists, search and version history.
+    #[arg(long, env = "DATABASE_READ_URL")]
+    pub database_read_url: Option<String>,
+
+    /// Redis for cross-instance fan-out; unset = single instance.
+    #[arg(long, env = "REDIS_URL")]
+    pub redis_url: Option<String>,
+
+    /// HMAC secret for session tokens. Required in production.
+    #[arg(long, env = "JWT_SECRET", hide_env_values = true)]
+    pub jwt_secret: Option<String>,
+
+    #[arg(long = "env", env = "QUIRE_ENV", value_enum, default_value = "dev")]
+    pub environment: Environment,
+
+    #[arg(long, env = "BIND_ADDR", default_value = DEFAULT_BIND_ADDR)]
+    pub bind_addr: SocketAddr,
+
+    /// Name of this instance in logs, metrics and bus messages (random if unset).
+    #[arg(long, env = "INSTANCE_ID")]
+    pub instance_id: Option<String>,
+
+    /// Serve the web UI from this directory instead of the embedded copy.
+    #[arg(long, env = "QUIRE_WEB_DIR")]
+    pub web_dir: Option<PathBuf>,
+
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+
+    /// Lifetime of a login session token, in seconds.
+    #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 7 * 24 * 3600)]
+    pub session_ttl_secs: u64,
+
+    #[command(flatten)]
+    pub limits: Limits,
+
+    #[command(flatten)]
+    pub persistence: Persistence,
+}
+
+/// Limits of SPEC §7. Every one is enforced server-side.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Limits {
+    /// Largest REST request body, bytes.
+    #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
+    pub max_body_bytes: usize,
+    /// Largest WebSocket message, bytes.
+    #[arg(long, env = "MAX_WS_MESSAGE_BYTES", default_value_t = 1024 * 1024)]
+    pub max_ws_message_bytes: usize,
+    /// Largest encoded document state, bytes.
+    #[arg(long, env = "MAX_DOC_BYTES", default_value_t = 16 * 1024 * 1024)]
+    pub max_doc_bytes: usize,
+    /// Sustained WebSocket messages per second per connection.
+    #[arg(long, env = "WS_RATE_PER_SEC", default_value_t = 100)]
+    pub ws_rate_per_sec: u32,
+    /// Token-bucket burst per connection.
+    #[arg(long, env = "WS_RATE_BURST", default_value_t = 500)]
+    pub ws_rate_burst: u32,
+    /// Concurrent WebSocket connections per user.
+    #[arg(long, env = "MAX_CONNECTIONS_PER_USER", default_value_t = 50)]
+    pub max_connections_per_user: usize,
+    #[arg(long, env = "MAX_TITLE_CHARS", default_value_t = 200)]
+    pub max_title_chars: usize,
+    #[arg(long, env = "MAX_TAGS", default_value_t = 20)]
+    pub max_tags: usize,
+    #[arg(long, env = "MAX_TAG_CHARS", default_value_t = 50)]
+    pub max_tag_chars: usize,
+    /// Failed logins allowed per username (and, ×4, per IP) in the window.
+    #[arg(long, env = "LOGIN_MAX_FAILURES", default_value_t = 5)]
+    pub login_max_failures: u32,
+    #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 300)]
+    pub login_window_secs: u64,
+}
+
+/// Durability and compaction of the CRDT update log (SPEC §3).
+#[derive(Clone, Debug, clap::Args)]
+pub struct Persistence {
+    /// Group-commit window: updates arriving within it share one transaction.
+    #[arg(long, env = "GROUP_COMMIT_MS", default_value_t = 5)]
+    pub group_commit_ms: u64,
+    /// Compact a document after this many logged updates.
+    #[arg(long, env = "COMPACT_EVERY_UPDATES", default_value_t = 100)]
+    pub compact_every_updates: u64,
+    /// Compact a document after this long without edits.
+    #[arg(long, env = "COMPACT_IDLE_SECS", default_value_t = 30)]
+    pub compact_idle_secs: u64,
+    /// Save an automatic version after this many idle minutes following edits (0 = off).
+    #[arg(long, env = "AUTO_VERSION_IDLE_MINS", default_value_t = 0)]
+    pub auto_version_idle_mins: u64,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            database_url: DEFAULT_DATABASE_URL.into(),
+            database_read_url: None,
+            redis_url: None,
+            jwt_secret: None,
+            environment: Environment::Dev,
+            bind_addr: DEFAULT_BIND_ADDR
+                .parse()
+                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8000))),
+            instance_id: None,
+            web_dir: None,
+            log_format: LogFormat::Text,
+            session_ttl_secs: 7 * 24 * 3600,
+            limits: Limits::default(),
+            persistence: Persistence::default(),
+        }
+    }
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            max_body_bytes: 2 * 1024 * 1024,
+            max_ws_message_bytes: 1024 * 1024,
+            max_doc_bytes: 16 * 1024 * 1024,
+            ws_rate_per_sec: 100,
+            ws_rate_burst: 500,
+            max_connections_per_user: 50,
+            max_title_chars: 200,
+            max_tags: 20,
+            max_tag_chars: 50,
+            login_max_failures: 5,
+            login_window_secs: 300,
+        }
+    }
+}
+
+impl Default for Persistence {
+    fn default() -> Self {
+        Self {
+            group_commit_ms: 5,
+            compact_every_updates: 100,
+            compact_idle_secs: 30,
+            auto_version_idle_mins: 0,
+        }
+    }
+}
+
+impl Config {
+    /// True when cookies should carry `Secure` (production behind TLS).
+    pub fn secure_cookies(&self) -> bool {
+        self.environment == Environment::Production
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        config: Config,
+    }
+
+    #[test]
+    fn clap_defaults_match_default_impl() {
+        // Guard against the two sources of defaults drifting apart. Env vars
+        // of the test process could override clap defaults, so pass flags
+        // for the ones CI may set.
+        let cli = Cli::parse_from([
+            "quire",
+            "--database-url",
+            DEFAULT_DATABASE_URL,
+            "--bind-addr",
+            DEFAULT_BIND_ADDR,
+        ]);
+        let d = Config::default();
+        assert_eq!(cli.config.database_url, d.database_url);
+        assert_eq!(cli.config.bind_addr, d.bind_addr);
+        assert_eq!(
+            cli.config.limits.max_ws_message_bytes,
+            d.limits.max_ws_message_bytes
+        );
+        assert_eq!(cli.config.limits.max_title_chars, 200);
+        assert_eq!(cli.config.persistence.compact_every_updates, 100);
+    }
+}

@@ -1,0 +1,24 @@
+//! Quire: a real-time collaborative content-management server.
+//!
+//! Layout (see README's architecture picture):
+//! - [`config`]: the typed configuration.
+//! - [`store`]: persistence on SQLite or PostgreSQL.
+//! - [`auth`]: passwords, tokens, the caller extractor, rate limits.
+//! - [`api`]: the REST API, OpenAPI, health and metrics.
+//! - [`collab`]: document rooms and the y-websocket endpoint.
+//! - [`web`]: the embedded web UI.
+//! - [`cli`]: `seed`, `user add` and other commands.
+
+pub mod api;
+pub mod auth;
+pub mod bus;
+pub mod cli;
+pub mod collab;
+pub mod config;
+pub mod error;
+pub mod server;
+pub mod state;
+pub mod store;
+pub mod telemetry;
+pub mod util;
+pub mod web;

@@ -1,0 +1,195 @@
+//! The `quire` command: serve, migrate, seed, user add, export, import, loadtest.
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use quire::config::{Config, DEFAULT_DATABASE_URL};
+use quire::server::{self, Server};
+
+mod loadtest;
+
+#[derive(Parser)]
+#[command(
+    name = "quire",
+    version,
+    about = "Real-time collaborative content management"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct DbArgs {
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL)]
+    database_url: String,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server (migrates the database first).
+    Serve {
+        #[command(flatten)]
+        config: Box<Config>,
+    },
+    /// Apply database migrations and exit.
+    Migrate {
+        #[command(flatten)]
+        db: DbArgs,
+    },
+    /// Create demo users (alice, bob, carol) and documents.
+    Seed {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long, default_value = "quire-demo")]
+        password: String,
+    },
+    /// Print a document's content (md, html, json or text).
+    Export {
+        #[command(flatten)]
+        db: DbArgs,
+        /// Document id.
+        id: String,
+        #[arg(long, default_value = "md")]
+        format: String,
+        /// Write to this file instead of standard output.
+        #[arg(long, short)]
+        output: Option<std::path::PathBuf>,
+    },
+    /// Create a document from a Markdown or HTML file.
+    Import {
+        #[command(flatten)]
+        db: DbArgs,
+        file: std::path::PathBuf,
+        /// Title (default: the file name).
+        #[arg(long)]
+        title: Option<String>,
+        /// `md` or `html` (default: from the file extension).
+        #[arg(long)]
+        format: Option<String>,
+        /// Owner's username (default: the first user).
+        #[arg(long)]
+        owner: Option<String>,
+    },
+    /// Load generator: fan-out latency, idle connections, cold load (SPEC §8).
+    Loadtest(Box<loadtest::LoadtestArgs>),
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user.
+    Add {
+        #[command(flatten)]
+        db: DbArgs,
+        #[arg(long)]
+        username: String,
+        #[arg(long)]
+        email: String,
+        /// Password (or set QUIRE_PASSWORD).
+        #[arg(long, env = "QUIRE_PASSWORD", hide_env_values = true)]
+        password: String,
+    },
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve { config } => {
+            quire::telemetry::init_logging(config.log_format);
+            let server = Server::bind(*config).await?;
+            let addr = server.local_addr()?;
+            tracing::info!(%addr, instance = %server.state.instance_id, backend = ?server.state.store.backend(), "quire listening on http://{addr}");
+            server.run(server::shutdown_signal()).await?;
+        }
+        Command::Migrate { db } => {
+            quire::telemetry::init_logging(quire::config::LogFormat::Text);
+            server::open_store(&db.database_url).await?;
+            println!("migrations applied");
+        }
+        Command::Seed { db, password } => {
+            let store = server::open_store(&db.database_url).await?;
+            for line in quire::cli::seed(&store, &password)
+                .await
+                .context("seeding")?
+            {
+                println!("{line}");
+            }
+        }
+        Command::Export {
+            db,
+            id,
+            format,
+            output,
+        } => {
+            let store = server::open_store(&db.database_url).await?;
+            let text = quire::cli::export(&store, &id, &format)
+                .await
+                .context("exporting")?;
+            match output {
+                Some(path) => std::fs::write(&path, text)
+                    .with_context(|| format!("writing {}", path.display()))?,
+                None => print!("{text}"),
+            }
+        }
+        Command::Import {
+            db,
+            file,
+            title,
+            format,
+            owner,
+        } => {
+            let body = std::fs::read_to_string(&file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let format = format.unwrap_or_else(|| {
+                match file
+                    .extension()
+                    .and_then(|e| e.to_str())
+                    .map(str::to_ascii_lowercase)
+                    .as_deref()
+                {
+                    Some("html" | "htm") => "html".into(),
+                    _ => "markdown".into(),
+                }
+            });
+            let title = title.unwrap_or_else(|| {
+                file.file_stem()
+                    .and_then(|s| s.to_str())
+                    .unwrap_or("Imported")
+                    .to_string()
+            });
+            let store = server::open_store(&db.database_url).await?;
+            let doc = quire::cli::import(&store, &title, &body, &format, owner.as_deref())
+                .await
+                .context("importing")?;
+            println!("{}", doc.id);
+        }
+        Command::Loadtest(args) => {
+            // Its own runtime (one thread by default), off this one.
+            tokio::task::spawn_blocking(move || loadtest::run_blocking(*args))
+                .await
+                .context("load generator panicked")??;
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    db,
+                    username,
+                    email,
+                    password,
+                },
+        } => {
+            let store = server::open_store(&db.database_url).await?;
+            let user = quire::cli::add_user(&store, &username, &email, &password)
+                .await
+                .context("adding user")?;
+            println!("created user {} ({})", user.username, user.id);
+        }
+    }
+    Ok(())
+}

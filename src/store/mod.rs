@@ -1,0 +1,138 @@
+//! Persistent storage: users, documents and their metadata, memberships, the
+//! CRDT update log and snapshots, versions and the audit log.
+//!
+//! One [`Store`] trait; [`sql::SqlStore`] implements it for both embedded
+//! SQLite and PostgreSQL over sqlx's `Any` driver (one SQL text for both),
+//! with the few dialect differences isolated in [`dialect`]. The same
+//! behaviour suite (`tests/store.rs`) runs against both backends.
+
+pub mod dialect;
+pub mod models;
+pub mod search;
+pub mod sql;
+pub mod tokens;
+pub mod updates;
+pub mod versions;
+
+use async_trait::async_trait;
+
+pub use dialect::Backend;
+pub use models::*;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    #[error("unsupported database url: {0}")]
+    UnsupportedUrl(String),
+    #[error("corrupt row: {0}")]
+    Corrupt(String),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Outcome of an optimistic-locking metadata update.
+#[derive(Debug)]
+pub enum PatchOutcome {
+    Updated(Document),
+    /// `expected_version` was stale; carries the current document.
+    Conflict(Document),
+    NotFound,
+}
+
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    fn backend(&self) -> Backend;
+    /// Cheap liveness check of the database (used by `/readyz`).
+    async fn ping(&self) -> Result<()>;
+    /// Closes the connection pool (shutdown; tests use it to simulate an outage).
+    async fn close(&self);
+
+    // --- users -----------------------------------------------------------
+    async fn create_user(&self, new: NewUser) -> Result<User>;
+    /// By username or e-mail, case-insensitive; includes the password hash.
+    async fn user_credentials(&self, login: &str) -> Result<Option<(User, String)>>;
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>>;
+    /// By id or username.
+    async fn find_user(&self, id_or_username: &str) -> Result<Option<User>>;
+    async fn search_users(&self, prefix: &str, limit: i64) -> Result<Vec<User>>;
+
+    // --- personal API tokens ---------------------------------------------
+    async fn create_api_token(
+        &self,
+        user_id: &str,
+        name: &str,
+        hash: &str,
+        read_only: bool,
+        expires_at: Option<i64>,
+    ) -> Result<ApiToken>;
+    async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>>;
+    async fn revoke_api_token(&self, user_id: &str, id: &str) -> Result<bool>;
+    /// The live token with this SHA-256 hash and its user (records the use).
+    async fn api_token_user(&self, hash: &str) -> Result<Option<(ApiToken, User)>>;
+
+    // --- documents -------------------------------------------------------
+    /// Creates the document, the owner's membership, the audit entry and, when
+    /// given, the first CRDT update holding the initial body.
+    async fn create_document(&self, new: NewDocument) -> Result<Document>;
+    /// The document as seen by `user_id` (`role` filled), or None when the
+    /// user has no access or it does not exist.
+    async fn document_for(&self, id: &str, user_id: &str) -> Result<Option<Document>>;
+    async fn document_exists(&self, id: &str) -> Result<bool>;
+    async fn list_documents(&self, user_id: &str, q: &ListQuery) -> Result<(Vec<Document>, i64)>;
+    async fn patch_document(
+        &self,
+        id: &str,
+        actor: &str,
+        patch: &DocumentPatch,
+    ) -> Result<PatchOutcome>;
+    async fn delete_document(&self, id: &str, actor: &str) -> Result<bool>;
+    async fn role_of(&self, doc_id: &str, user_id: &str) -> Result<Option<Role>>;
+    async fn members(&self, doc_id: &str) -> Result<Vec<Member>>;
+    async fn set_member(&self, doc_id: &str, user_id: &str, role: Role, actor: &str) -> Result<()>;
+    async fn remove_member(&self, doc_id: &str, user_id: &str, actor: &str) -> Result<bool>;
+    /// Appends an audit-log entry (server clock).
+    async fn audit(
+        &self,
+        doc_id: &str,
+        user_id: &str,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<()>;
+    async fn audit_entries(&self, doc_id: &str, limit: i64) -> Result<Vec<AuditEntry>>;
+    async fn activity(&self, doc_id: &str) -> Result<Vec<EditActivity>>;
+
+    // --- CRDT persistence ------------------------------------------------
+    /// Appends a batch of updates in one transaction (group commit) and
+    /// records edit activity and the last editor. Returns how many.
+    async fn append_updates(&self, batch: &[NewUpdate]) -> Result<u64>;
+    /// Latest snapshots (newest first, at most `max_snapshots`) and every
+    /// update after the oldest of them.
+    async fn load_state(&self, doc_id: &str, max_snapshots: i64) -> Result<StoredState>;
+    /// Writes a snapshot and deletes the updates it covers, in one
+    /// transaction; keeps the two newest snapshots. Also refreshes the
+    /// searchable text.
+    async fn compact(&self, snap: &NewSnapshot, text: &str) -> Result<()>;
+    /// Records who edited last and when (server clock).
+    async fn touch_edited(&self, doc_id: &str, user_id: &str, at_ms: i64) -> Result<()>;
+    /// Number of logged updates not yet covered by a snapshot.
+    async fn pending_update_count(&self, doc_id: &str) -> Result<i64>;
+    /// Refreshes the searchable text of the current content.
+    async fn update_text(&self, doc_id: &str, text: &str) -> Result<()>;
+
+    // --- versions and search ---------------------------------------------
+    async fn create_version(&self, new: &NewVersion) -> Result<Version>;
+    /// Newest first, without states.
+    async fn versions(&self, doc_id: &str) -> Result<Vec<Version>>;
+    /// A version with its state and text.
+    async fn version(
+        &self,
+        doc_id: &str,
+        number: i64,
+    ) -> Result<Option<(Version, Vec<u8>, String)>>;
+    async fn search(&self, user_id: &str, q: &SearchQuery) -> Result<(Vec<SearchHit>, i64)>;
+}

@@ -1,0 +1,297 @@
+//! Plain data types that cross the store boundary.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use std::str::FromStr;
+use utoipa::ToSchema;
+
+/// A member's role on a document. Ordered by power: viewer < editor < owner.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Viewer,
+    Editor,
+    Owner,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Viewer => "viewer",
+            Role::Editor => "editor",
+            Role::Owner => "owner",
+        }
+    }
+    pub fn can_edit(self) -> bool {
+        self >= Role::Editor
+    }
+}
+
+impl FromStr for Role {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "viewer" => Ok(Role::Viewer),
+            "editor" => Ok(Role::Editor),
+            "owner" => Ok(Role::Owner),
+            _ => Err(()),
+        }
+    }
+}
+
+impl fmt::Display for Role {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Document workflow state: draft → review → published → archived.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Draft,
+    Review,
+    Published,
+    Archived,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Draft => "draft",
+            Status::Review => "review",
+            Status::Published => "published",
+            Status::Archived => "archived",
+        }
+    }
+}
+
+impl FromStr for Status {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "draft" => Ok(Status::Draft),
+            "review" => Ok(Status::Review),
+            "published" => Ok(Status::Published),
+            "archived" => Ok(Status::Archived),
+            _ => Err(()),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct User {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub created_at: i64,
+}
+
+pub struct NewUser {
+    pub username: String,
+    pub email: String,
+    pub password_hash: String,
+}
+
+/// Document metadata as seen by one user.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Document {
+    pub id: String,
+    pub title: String,
+    pub status: Status,
+    pub tags: Vec<String>,
+    pub owner_id: String,
+    pub owner_username: String,
+    pub version: i64,
+    pub created_at: i64,
+    pub updated_at: i64,
+    pub last_edited_by: Option<String>,
+    pub last_edited_by_username: Option<String>,
+    pub last_edited_at: Option<i64>,
+    /// The viewing user's role (None when read without a user context).
+    pub role: Option<Role>,
+}
+
+pub struct NewDocument {
+    pub title: String,
+    pub status: Status,
+    pub tags: Vec<String>,
+    pub owner_id: String,
+    /// First CRDT update (the initial body), if any.
+    pub initial_update: Option<Vec<u8>>,
+    /// Plain text of the initial body, for search.
+    pub initial_text: String,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct DocumentPatch {
+    pub title: Option<String>,
+    pub status: Option<Status>,
+    pub tags: Option<Vec<String>>,
+    pub expected_version: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortField {
+    UpdatedAt,
+    CreatedAt,
+    Title,
+}
+
+#[derive(Clone, Debug)]
+pub struct ListQuery {
+    pub status: Option<Status>,
+    pub tag: Option<String>,
+    /// Owner id or username.
+    pub owner: Option<String>,
+    /// Case-insensitive title substring.
+    pub title_contains: Option<String>,
+    pub sort: SortField,
+    pub descending: bool,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self {
+            status: None,
+            tag: None,
+            owner: None,
+            title_contains: None,
+            sort: SortField::UpdatedAt,
+            descending: true,
+            limit: 50,
+            offset: 0,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Member {
+    pub user_id: String,
+    pub username: String,
+    pub role: Role,
+}
+
+#[derive(Clone, Debug)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub user_id: Option<String>,
+    pub username: Option<String>,
+    pub action: String,
+    pub details: serde_json::Value,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct EditActivity {
+    pub user_id: String,
+    pub username: Option<String>,
+    pub edits: i64,
+    pub first_at: i64,
+    pub last_at: i64,
+}
+
+/// One CRDT update to append to a document's log.
+#[derive(Clone, Debug)]
+pub struct NewUpdate {
+    pub document_id: String,
+    pub data: Vec<u8>,
+    pub user_id: Option<String>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct Snapshot {
+    pub id: i64,
+    pub state: Vec<u8>,
+    pub state_vector: Vec<u8>,
+    pub checksum: String,
+    pub last_update_id: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct StoredUpdate {
+    pub id: i64,
+    pub data: Vec<u8>,
+}
+
+/// What loading a document reads: snapshots newest first, then the log
+/// after the oldest snapshot returned (ascending ids).
+#[derive(Clone, Debug, Default)]
+pub struct StoredState {
+    pub snapshots: Vec<Snapshot>,
+    pub updates: Vec<StoredUpdate>,
+}
+
+pub struct NewSnapshot {
+    pub document_id: String,
+    pub state: Vec<u8>,
+    pub state_vector: Vec<u8>,
+    pub checksum: String,
+    /// Highest update id merged into `state`; updates up to it are deleted.
+    pub last_update_id: i64,
+}
+
+/// A named version's metadata.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Version {
+    pub number: i64,
+    pub label: String,
+    pub created_by: Option<String>,
+    pub created_by_username: Option<String>,
+    pub created_at: i64,
+    pub auto: bool,
+}
+
+pub struct NewVersion {
+    pub document_id: String,
+    pub label: String,
+    /// Full CRDT state (v1 update).
+    pub state: Vec<u8>,
+    /// Plain text, searchable.
+    pub text: String,
+    pub created_by: Option<String>,
+    pub auto: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SearchScope {
+    /// Titles and current content.
+    Documents,
+    /// Saved versions' labels and text.
+    Versions,
+}
+
+#[derive(Clone, Debug)]
+pub struct SearchQuery {
+    /// Words to find (prefix match, all words required).
+    pub words: Vec<String>,
+    pub scope: SearchScope,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+#[derive(Clone, Debug)]
+pub struct SearchHit {
+    pub document: Document,
+    /// Plain text with the matches between `\u{1}` and `\u{2}`.
+    pub snippet: String,
+    pub score: f64,
+    /// For version hits: the version number and label.
+    pub version: Option<(i64, String)>,
+}
+
+/// A personal API token (the secret itself is never stored).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ApiToken {
+    pub id: String,
+    pub user_id: String,
+    pub name: String,
+    pub read_only: bool,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}

@@ -1,0 +1,137 @@
+//! Full-text search over titles and current text (or saved versions),
+//! limited to documents the caller is a member of. SQLite uses FTS5 with
+//! bm25 (title weighted 10×), PostgreSQL a weighted `tsvector` with a GIN
+//! index and `ts_rank`. Both match every word as a prefix and mark the
+//! matches in the snippet between `\u{1}` and `\u{2}`.
+
+use sqlx::{AnyPool, AssertSqlSafe, Row};
+
+use super::sql::{DOC_COLUMNS, DOC_JOINS, document_from_row};
+use super::{Backend, Result, SearchHit, SearchQuery, SearchScope};
+
+/// Words of a user's query: letters and digits only (no query syntax gets
+/// through), lower-cased, at most 10 words of 64 characters.
+pub fn words(q: &str) -> Vec<String> {
+    q.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().take(64).collect::<String>().to_lowercase())
+        .take(10)
+        .collect()
+}
+
+fn match_expr(backend: Backend, words: &[String]) -> String {
+    match backend {
+        Backend::Sqlite => words
+            .iter()
+            .map(|w| format!("\"{w}\"*"))
+            .collect::<Vec<_>>()
+            .join(" AND "),
+        Backend::Postgres => words
+            .iter()
+            .map(|w| format!("{w}:*"))
+            .collect::<Vec<_>>()
+            .join(" & "),
+    }
+}
+
+pub async fn search(
+    pool: &AnyPool,
+    backend: Backend,
+    user_id: &str,
+    q: &SearchQuery,
+) -> Result<(Vec<SearchHit>, i64)> {
+    if q.words.is_empty() {
+        return Ok((Vec::new(), 0));
+    }
+    let expr = match_expr(backend, &q.words);
+    let member = "JOIN document_members m ON m.document_id = d.id AND m.user_id = $1";
+    let (from, select_extra) = match (backend, q.scope) {
+        (Backend::Sqlite, SearchScope::Documents) => (
+            format!(
+                "FROM documents_fts JOIN documents d ON d.id = documents_fts.document_id {DOC_JOINS} {member} \
+                 WHERE documents_fts MATCH $2"
+            ),
+            "-bm25(documents_fts, 0.0, 10.0, 1.0) AS score, \
+             snippet(documents_fts, -1, char(1), char(2), '…', 16) AS snippet, \
+             NULL AS vnumber, NULL AS vlabel",
+        ),
+        (Backend::Sqlite, SearchScope::Versions) => (
+            format!(
+                "FROM versions_fts JOIN documents d ON d.id = versions_fts.document_id {DOC_JOINS} {member} \
+                 JOIN document_versions v ON v.document_id = versions_fts.document_id AND v.number = versions_fts.number \
+                 WHERE versions_fts MATCH $2"
+            ),
+            "-bm25(versions_fts, 0.0, 0.0, 10.0, 1.0) AS score, \
+             snippet(versions_fts, -1, char(1), char(2), '…', 16) AS snippet, \
+             v.number AS vnumber, v.label AS vlabel",
+        ),
+        (Backend::Postgres, SearchScope::Documents) => (
+            format!(
+                "FROM documents d {DOC_JOINS} {member}, to_tsquery('simple', $2) tq WHERE d.search @@ tq"
+            ),
+            "CAST(ts_rank(d.search, tq) AS DOUBLE PRECISION) AS score, \
+             ts_headline('simple', d.title || ' — ' || d.content_text, tq, \
+               'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet, \
+             CAST(NULL AS BIGINT) AS vnumber, CAST(NULL AS TEXT) AS vlabel",
+        ),
+        (Backend::Postgres, SearchScope::Versions) => (
+            format!(
+                "FROM document_versions v JOIN documents d ON d.id = v.document_id {DOC_JOINS} {member}, \
+                 to_tsquery('simple', $2) tq WHERE v.search @@ tq"
+            ),
+            "CAST(ts_rank(v.search, tq) AS DOUBLE PRECISION) AS score, \
+             ts_headline('simple', v.label || ' — ' || v.text, tq, \
+               'StartSel=' || chr(1) || ', StopSel=' || chr(2) || ', MaxWords=24, MinWords=8, MaxFragments=2, FragmentDelimiter=\" … \"') AS snippet, \
+             v.number AS vnumber, v.label AS vlabel",
+        ),
+    };
+    let sql = format!(
+        "SELECT {DOC_COLUMNS}, m.role, {select_extra} {from} ORDER BY score DESC, d.updated_at DESC LIMIT $3 OFFSET $4"
+    );
+    let rows = sqlx::query(AssertSqlSafe(sql))
+        .bind(user_id)
+        .bind(&expr)
+        .bind(q.limit)
+        .bind(q.offset)
+        .fetch_all(pool)
+        .await?;
+    let mut hits = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let number: Option<i64> = r.try_get("vnumber")?;
+        let label: Option<String> = r.try_get("vlabel")?;
+        hits.push(SearchHit {
+            document: document_from_row(r, true)?,
+            snippet: r
+                .try_get::<Option<String>, _>("snippet")?
+                .unwrap_or_default(),
+            score: r.try_get("score")?,
+            version: number.zip(label),
+        });
+    }
+    let total: i64 = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}")))
+        .bind(user_id)
+        .bind(&expr)
+        .fetch_one(pool)
+        .await?
+        .try_get("n")?;
+    Ok((hits, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn words_strip_query_syntax() {
+        assert_eq!(
+            words("  Hello, \"wörld\"* OR -x:y "),
+            ["hello", "wörld", "or", "x", "y"]
+        );
+        assert!(words("\"*:&|!()").is_empty());
+        assert_eq!(
+            match_expr(Backend::Sqlite, &words("a b")),
+            "\"a\"* AND \"b\"*"
+        );
+        assert_eq!(match_expr(Backend::Postgres, &words("a b")), "a:* & b:*");
+    }
+}

@@ -1,0 +1,110 @@
+//! Personal API tokens: stored as SHA-256 hashes, revocable, expiring.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use super::{ApiToken, Result, User};
+use crate::util::now_ms;
+
+const COLUMNS: &str = "t.id, t.user_id, t.name, t.read_only, t.created_at, t.expires_at, t.last_used_at, t.revoked_at";
+
+fn token_from_row(r: &AnyRow) -> Result<ApiToken> {
+    let ro: i64 = r.try_get("read_only")?;
+    Ok(ApiToken {
+        id: r.try_get("id")?,
+        user_id: r.try_get("user_id")?,
+        name: r.try_get("name")?,
+        read_only: ro != 0,
+        created_at: r.try_get("created_at")?,
+        expires_at: r.try_get("expires_at")?,
+        last_used_at: r.try_get("last_used_at")?,
+        revoked_at: r.try_get("revoked_at")?,
+    })
+}
+
+pub async fn create(
+    pool: &AnyPool,
+    user_id: &str,
+    name: &str,
+    hash: &str,
+    read_only: bool,
+    expires_at: Option<i64>,
+) -> Result<ApiToken> {
+    let token = ApiToken {
+        id: uuid::Uuid::now_v7().to_string(),
+        user_id: user_id.to_string(),
+        name: name.to_string(),
+        read_only,
+        created_at: now_ms(),
+        expires_at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    sqlx::query(
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, read_only, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    )
+    .bind(&token.id)
+    .bind(user_id)
+    .bind(name)
+    .bind(hash)
+    .bind(i64::from(read_only))
+    .bind(token.created_at)
+    .bind(expires_at)
+    .execute(pool)
+    .await?;
+    Ok(token)
+}
+
+pub async fn list(pool: &AnyPool, user_id: &str) -> Result<Vec<ApiToken>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.created_at DESC"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(user_id)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(token_from_row).collect()
+}
+
+pub async fn revoke(pool: &AnyPool, user_id: &str, id: &str) -> Result<bool> {
+    let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
+        .bind(now_ms())
+        .bind(id)
+        .bind(user_id)
+        .execute(pool)
+        .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+/// The live (not revoked, not expired) token with this hash, and its user;
+/// records the use.
+pub async fn authenticate(pool: &AnyPool, hash: &str) -> Result<Option<(ApiToken, User)>> {
+    let now = now_ms();
+    let sql = format!(
+        "SELECT {COLUMNS}, u.username, u.email, u.created_at AS user_created_at FROM api_tokens t \
+         JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
+         AND (t.expires_at IS NULL OR t.expires_at > $2)"
+    );
+    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(hash)
+        .bind(now)
+        .fetch_optional(pool)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let token = token_from_row(&r)?;
+    let user = User {
+        id: token.user_id.clone(),
+        username: r.try_get("username")?,
+        email: r.try_get("email")?,
+        created_at: r.try_get("user_created_at")?,
+    };
+    sqlx::query("UPDATE api_tokens SET last_used_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(&token.id)
+        .execute(pool)
+        .await?;
+    Ok(Some((token, user)))
+}

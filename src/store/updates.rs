@@ -1,0 +1,211 @@
+//! The CRDT update log and snapshots: group-commit appends (one multi-row
+//! INSERT per chunk, edit activity and last editor in the same
+//! transaction), loading, and compaction.
+
+use sqlx::{AnyPool, AssertSqlSafe, Row};
+
+use super::{NewSnapshot, NewUpdate, Result, Snapshot, StoredState, StoredUpdate};
+use crate::util::now_ms;
+
+pub async fn append(pool: &AnyPool, batch: &[NewUpdate]) -> Result<u64> {
+    if batch.is_empty() {
+        return Ok(0);
+    }
+    let mut tx = pool.begin().await?;
+    // Multi-row INSERT in chunks: one round trip per chunk (4 parameters a
+    // row keeps a chunk well under both databases' parameter limits).
+    for chunk in batch.chunks(1000) {
+        let mut sql = String::from(
+            "INSERT INTO document_updates (document_id, data, user_id, created_at) VALUES ",
+        );
+        for i in 0..chunk.len() {
+            let b = i * 4;
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("(${}, ${}, ${}, ${})", b + 1, b + 2, b + 3, b + 4));
+        }
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for u in chunk {
+            q = q
+                .bind(u.document_id.as_str())
+                .bind(u.data.as_slice())
+                .bind(u.user_id.as_deref())
+                .bind(u.created_at);
+        }
+        q.execute(&mut *tx).await?;
+    }
+    // Edit activity per (document, user).
+    let mut per_user: std::collections::BTreeMap<(&str, &str), (i64, i64, i64)> =
+        Default::default();
+    for u in batch {
+        if let Some(user) = u.user_id.as_deref() {
+            let e = per_user.entry((u.document_id.as_str(), user)).or_insert((
+                0,
+                u.created_at,
+                u.created_at,
+            ));
+            e.0 += 1;
+            e.1 = e.1.min(u.created_at);
+            e.2 = e.2.max(u.created_at);
+        }
+    }
+    // Last editor per document, by the server clock.
+    let mut last_edit: std::collections::BTreeMap<&str, (&str, i64)> = Default::default();
+    for ((doc, user), (_, _, last)) in &per_user {
+        let e = last_edit.entry(doc).or_insert((user, *last));
+        if *last >= e.1 {
+            *e = (user, *last);
+        }
+    }
+    for (doc, (user, at)) in last_edit {
+        sqlx::query("UPDATE documents SET last_edited_by = $1, last_edited_at = $2, updated_at = $2 WHERE id = $3")
+            .bind(user)
+            .bind(at)
+            .bind(doc)
+            .execute(&mut *tx)
+            .await?;
+    }
+    for ((doc, user), (edits, first, last)) in per_user {
+        sqlx::query(
+            "INSERT INTO document_activity (document_id, user_id, edits, first_at, last_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (document_id, user_id) DO UPDATE SET \
+             edits = document_activity.edits + excluded.edits, last_at = excluded.last_at",
+        )
+        .bind(doc)
+        .bind(user)
+        .bind(edits)
+        .bind(first)
+        .bind(last)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(batch.len() as u64)
+}
+
+pub async fn load(pool: &AnyPool, doc_id: &str, max_snapshots: i64) -> Result<StoredState> {
+    let rows = sqlx::query(
+        "SELECT id, state, state_vector, checksum, last_update_id FROM document_snapshots \
+         WHERE document_id = $1 ORDER BY id DESC LIMIT $2",
+    )
+    .bind(doc_id)
+    .bind(max_snapshots)
+    .fetch_all(pool)
+    .await?;
+    let snapshots = rows
+        .iter()
+        .map(|r| {
+            Ok(Snapshot {
+                id: r.try_get("id")?,
+                state: r.try_get("state")?,
+                state_vector: r.try_get("state_vector")?,
+                checksum: r.try_get("checksum")?,
+                last_update_id: r.try_get("last_update_id")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    // Updates after the oldest snapshot returned, so a fallback to an
+    // older snapshot still has the log it needs.
+    let after = snapshots
+        .iter()
+        .map(|s| s.last_update_id)
+        .min()
+        .unwrap_or(0);
+    let rows = sqlx::query(
+        "SELECT id, data FROM document_updates WHERE document_id = $1 AND id > $2 ORDER BY id",
+    )
+    .bind(doc_id)
+    .bind(after)
+    .fetch_all(pool)
+    .await?;
+    let updates = rows
+        .iter()
+        .map(|r| {
+            Ok(StoredUpdate {
+                id: r.try_get("id")?,
+                data: r.try_get("data")?,
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    Ok(StoredState { snapshots, updates })
+}
+
+pub async fn compact(pool: &AnyPool, snap: &NewSnapshot, text: &str) -> Result<()> {
+    let now = now_ms();
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "INSERT INTO document_snapshots (document_id, state, state_vector, checksum, last_update_id, created_at) \
+         VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(&snap.document_id)
+    .bind(snap.state.as_slice())
+    .bind(snap.state_vector.as_slice())
+    .bind(&snap.checksum)
+    .bind(snap.last_update_id)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    // Two snapshots are kept, and the log after the older of them: the
+    // updates the new snapshot covers go once a newer snapshot covers them
+    // too. So if the newest snapshot ever fails its checksum, loading falls
+    // back to the previous one plus the log without losing an edit (an edit
+    // lost there would also strand every later edit that depends on it).
+    // The log stays bounded by about two compaction intervals.
+    let keep = sqlx::query(
+        "SELECT id, last_update_id FROM document_snapshots WHERE document_id = $1 ORDER BY id DESC LIMIT 2",
+    )
+    .bind(&snap.document_id)
+    .fetch_all(&mut *tx)
+    .await?;
+    if let Some(oldest_kept) = keep.last() {
+        let oldest_id: i64 = oldest_kept.try_get("id")?;
+        let covered: i64 = oldest_kept.try_get("last_update_id")?;
+        sqlx::query("DELETE FROM document_snapshots WHERE document_id = $1 AND id < $2")
+            .bind(&snap.document_id)
+            .bind(oldest_id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("DELETE FROM document_updates WHERE document_id = $1 AND id <= $2")
+            .bind(&snap.document_id)
+            .bind(covered)
+            .execute(&mut *tx)
+            .await?;
+    }
+    sqlx::query("UPDATE documents SET content_text = $1 WHERE id = $2")
+        .bind(text)
+        .bind(&snap.document_id)
+        .execute(&mut *tx)
+        .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn touch_edited(pool: &AnyPool, doc_id: &str, user_id: &str, at_ms: i64) -> Result<()> {
+    sqlx::query("UPDATE documents SET last_edited_by = $1, last_edited_at = $2, updated_at = $2 WHERE id = $3")
+        .bind(user_id)
+        .bind(at_ms)
+        .bind(doc_id)
+        .execute(pool)
+        .await?;
+    Ok(())
+}
+
+pub async fn pending_count(pool: &AnyPool, doc_id: &str) -> Result<i64> {
+    let after: Option<i64> = sqlx::query(
+        "SELECT last_update_id FROM document_snapshots WHERE document_id = $1 ORDER BY id DESC LIMIT 1",
+    )
+    .bind(doc_id)
+    .fetch_optional(pool)
+    .await?
+    .map(|r| r.try_get("last_update_id"))
+    .transpose()?;
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM document_updates WHERE document_id = $1 AND id > $2",
+    )
+    .bind(doc_id)
+    .bind(after.unwrap_or(0))
+    .fetch_one(pool)
+    .await?;
+    Ok(row.try_get("n")?)
+}

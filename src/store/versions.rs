@@ -1,0 +1,124 @@
+//! Named versions: immutable, numbered 1, 2, … per document.
+
+use sqlx::any::AnyRow;
+use sqlx::{AnyPool, Row};
+
+use super::{NewVersion, Result, StoreError, Version};
+use crate::util::now_ms;
+
+fn version_from_row(r: &AnyRow) -> Result<Version> {
+    let auto: i64 = r.try_get("auto")?;
+    Ok(Version {
+        number: r.try_get("number")?,
+        label: r.try_get("label")?,
+        created_by: r.try_get("created_by")?,
+        created_by_username: r.try_get("created_by_username")?,
+        created_at: r.try_get("created_at")?,
+        auto: auto != 0,
+    })
+}
+
+const COLUMNS: &str =
+    "v.number, v.label, v.created_by, u.username AS created_by_username, v.created_at, v.auto";
+
+/// Inserts with the next number; a concurrent insert of the same number
+/// fails on the primary key and is retried.
+pub async fn create(pool: &AnyPool, new: &NewVersion) -> Result<Version> {
+    let now = now_ms();
+    for _ in 0..5 {
+        let mut tx = pool.begin().await?;
+        // One statement computes the number and inserts, so SQLite takes the
+        // write lock at once (a read-then-write transaction could fail with
+        // SQLITE_BUSY on the upgrade); PostgreSQL races end in a unique
+        // violation and are retried.
+        let inserted = sqlx::query(
+            "INSERT INTO document_versions (document_id, number, label, state, text, created_by, created_at, auto) \
+             SELECT $1, COALESCE(MAX(number), 0) + 1, $2, $3, $4, $5, $6, $7 FROM document_versions \
+             WHERE document_id = $1 RETURNING number",
+        )
+        .bind(&new.document_id)
+        .bind(&new.label)
+        .bind(new.state.as_slice())
+        .bind(&new.text)
+        .bind(new.created_by.as_deref())
+        .bind(now)
+        .bind(i64::from(new.auto))
+        .fetch_one(&mut *tx)
+        .await
+        .and_then(|row| row.try_get::<i64, _>("number"));
+        match inserted {
+            Ok(next) => {
+                let details =
+                    serde_json::json!({ "number": next, "label": new.label, "auto": new.auto });
+                sqlx::query(
+                    "INSERT INTO audit_log (document_id, user_id, action, details, created_at) VALUES ($1, $2, $3, $4, $5)",
+                )
+                .bind(&new.document_id)
+                .bind(new.created_by.as_deref())
+                .bind("version.create")
+                .bind(details.to_string())
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
+                tx.commit().await?;
+                return get(pool, &new.document_id, next)
+                    .await?
+                    .map(|(v, _, _)| v)
+                    .ok_or_else(|| StoreError::Corrupt("version vanished".into()));
+            }
+            Err(sqlx::Error::Database(e))
+                if e.is_unique_violation() || e.message().contains("UNIQUE") =>
+            {
+                let _ = tx.rollback().await;
+                continue;
+            }
+            // SQLite under write contention: wait a little and try again.
+            Err(sqlx::Error::Database(e))
+                if e.message().contains("locked") || e.message().contains("busy") =>
+            {
+                let _ = tx.rollback().await;
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(StoreError::Duplicate("version number"))
+}
+
+pub async fn list(pool: &AnyPool, doc_id: &str) -> Result<Vec<Version>> {
+    let sql = format!(
+        "SELECT {COLUMNS} FROM document_versions v LEFT JOIN users u ON u.id = v.created_by \
+         WHERE v.document_id = $1 ORDER BY v.number DESC"
+    );
+    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(doc_id)
+        .fetch_all(pool)
+        .await?;
+    rows.iter().map(version_from_row).collect()
+}
+
+/// The version with its state and text.
+pub async fn get(
+    pool: &AnyPool,
+    doc_id: &str,
+    number: i64,
+) -> Result<Option<(Version, Vec<u8>, String)>> {
+    let sql = format!(
+        "SELECT {COLUMNS}, v.state, v.text FROM document_versions v LEFT JOIN users u ON u.id = v.created_by \
+         WHERE v.document_id = $1 AND v.number = $2"
+    );
+    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+        .bind(doc_id)
+        .bind(number)
+        .fetch_optional(pool)
+        .await?;
+    match row {
+        Some(r) => Ok(Some((
+            version_from_row(&r)?,
+            r.try_get("state")?,
+            r.try_get("text")?,
+        ))),
+        None => Ok(None),
+    }
+}

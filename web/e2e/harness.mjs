@@ -1,0 +1,192 @@
+// Shared e2e harness: starts the real `quire serve` (or the mock with QUIRE_E2E_MOCK=1),
+// registers users through the API and opens Chromium contexts logged in as them.
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+export const WEB_DIR = path.resolve(here, '..');
+export const REPO_DIR = path.resolve(WEB_DIR, '..');
+export const DIST = path.join(WEB_DIR, 'dist');
+export const SHOTS = path.join(REPO_DIR, 'docs', 'screenshots');
+export const PASSWORD = 'correct-horse-battery';
+
+const CHROMIUM_ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+    s.on('error', reject);
+  });
+}
+
+export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+async function waitHealthy(base, proc, timeoutMs = 60_000) {
+  const until = Date.now() + timeoutMs;
+  while (Date.now() < until) {
+    if (proc && proc.exitCode !== null) throw new Error(`server exited with ${proc.exitCode}`);
+    try {
+      const r = await fetch(`${base}/healthz`);
+      if (r.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    await sleep(200);
+  }
+  throw new Error('server did not become healthy');
+}
+
+/** Start a server; returns { base, stop }. */
+export async function startServer() {
+  if (process.env.QUIRE_E2E_MOCK === '1') {
+    const { startMockServer } = await import('./mock-server.mjs');
+    const s = await startMockServer({ webDir: DIST });
+    return { base: `http://127.0.0.1:${s.port}`, stop: s.close, logs: () => '' };
+  }
+  const bin = path.resolve(WEB_DIR, process.env.QUIRE_BIN ?? '../target/debug/quire');
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'quire-e2e-'));
+  const port = await freePort();
+  let logs = '';
+  const proc = spawn(bin, ['serve'], {
+    env: {
+      ...process.env,
+      DATABASE_URL: `sqlite://${tmp}/q.db?mode=rwc`,
+      BIND_ADDR: `127.0.0.1:${port}`,
+      JWT_SECRET: 'test-secret',
+      QUIRE_WEB_DIR: DIST,
+      RUST_LOG: process.env.RUST_LOG ?? 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  proc.stdout.on('data', (d) => (logs += d));
+  proc.stderr.on('data', (d) => (logs += d));
+  const base = `http://127.0.0.1:${port}`;
+  try {
+    await waitHealthy(base, proc);
+  } catch (e) {
+    proc.kill('SIGKILL');
+    throw new Error(`${e.message}\n--- server log ---\n${logs.slice(-4000)}`);
+  }
+  return {
+    base,
+    logs: () => logs,
+    stop: async () => {
+      proc.kill('SIGTERM');
+      await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(5000)]);
+      if (proc.exitCode === null) proc.kill('SIGKILL');
+      rmSync(tmp, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Minimal cookie-keeping API client for setting up data (with CSRF). */
+export class ApiClient {
+  constructor(base) {
+    this.base = base;
+    this.cookies = new Map();
+  }
+  cookieHeader() {
+    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+  }
+  async call(method, p, body) {
+    const headers = { Accept: 'application/json' };
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    if (this.cookies.size) headers.Cookie = this.cookieHeader();
+    if (method !== 'GET' && this.cookies.has('quire_csrf')) headers['X-CSRF-Token'] = this.cookies.get('quire_csrf');
+    const res = await fetch(this.base + p, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+    for (const c of res.headers.getSetCookie?.() ?? []) {
+      const [kv] = c.split(';');
+      const i = kv.indexOf('=');
+      this.cookies.set(kv.slice(0, i).trim(), kv.slice(i + 1).trim());
+    }
+    const text = await res.text();
+    let data;
+    try {
+      data = text ? JSON.parse(text) : undefined;
+    } catch {
+      data = text;
+    }
+    return { status: res.status, data };
+  }
+  async ok(method, p, body) {
+    const r = await this.call(method, p, body);
+    if (r.status >= 300) throw new Error(`${method} ${p} → ${r.status} ${JSON.stringify(r.data)}`);
+    return r.data;
+  }
+}
+
+export async function registerAndLogin(base, username) {
+  const api = new ApiClient(base);
+  const reg = await api.call('POST', '/api/auth/register', { username, email: `${username}@example.test`, password: PASSWORD });
+  if (reg.status !== 201) throw new Error(`register ${username}: ${reg.status} ${JSON.stringify(reg.data)}`);
+  await api.ok('POST', '/api/auth/login', { username, password: PASSWORD });
+  return api;
+}
+
+export async function launchBrowser() {
+  return chromium.launch({ executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium', args: CHROMIUM_ARGS, headless: true });
+}
+
+/** A browser context logged in as `username` (login through the real API, cookies shared with the page). */
+export async function userContext(browser, base, username, opts = {}) {
+  const context = await browser.newContext({ baseURL: base, viewport: opts.viewport ?? { width: 1280, height: 860 } });
+  const r = await context.request.post('/api/auth/login', { data: { username, password: PASSWORD } });
+  if (!r.ok()) throw new Error(`login ${username} → ${r.status()}`);
+  const page = await context.newPage();
+  page.on('pageerror', (e) => console.error(`[${username}] pageerror:`, e.message));
+  return { context, page };
+}
+
+/** Open a document in the editor and wait until it is live. */
+export async function openDoc(page, id) {
+  await page.goto(`/d/${id}`);
+  await page.getByTestId('editor-content').waitFor();
+  await page.waitForFunction(() => {
+    const s = document.querySelector('[data-testid="connection-status"]')?.getAttribute('data-status');
+    return s === 'synced' || s === 'saved';
+  }, null, { timeout: 15_000 });
+}
+
+export async function typeAtEnd(page, text) {
+  const editor = page.getByTestId('editor-content');
+  await editor.click();
+  await page.keyboard.press('Control+End');
+  await page.keyboard.type(text, { delay: 5 });
+}
+
+export async function waitText(page, text, timeout = 5000) {
+  await page.getByTestId('editor-content').filter({ hasText: text }).waitFor({ timeout });
+}
+
+export async function waitSaved(page, timeout = 10_000) {
+  await page.waitForFunction(() => {
+    const s = document.querySelector('[data-testid="connection-status"]')?.getAttribute('data-status');
+    return s === 'saved' || s === 'synced';
+  }, null, { timeout });
+}
+
+export async function screenshot(page, name) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: path.join(SHOTS, `${name}.png`) });
+}
+
+export function axeSource() {
+  return readFileSync(path.join(WEB_DIR, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
+}

@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest';
+import { normalizeHref } from '../components/LinkDialog';
+import { parseSnippet, sanitizeHtml } from '../lib/sanitize';
+import { parseTags } from '../lib/tags';
+
+describe('parseSnippet', () => {
+  it('keeps only <mark> as markup and unescapes the rest as text', () => {
+    const parts = parseSnippet('a &lt;script&gt; <mark>quick</mark> fox &amp; <mark>dog</mark>');
+    expect(parts).toEqual([
+      { mark: false, text: 'a <script> ' },
+      { mark: true, text: 'quick' },
+      { mark: false, text: ' fox & ' },
+      { mark: true, text: 'dog' },
+    ]);
+  });
+});
+
+describe('sanitizeHtml', () => {
+  it('drops scripts, handlers and unsafe links but keeps formatting', () => {
+    const out = sanitizeHtml(
+      '<h2 onclick="x()">Title</h2><p>Hi <strong>there</strong><script>alert(1)</script>' +
+        '<a href="javascript:alert(1)">bad</a> <a href="https://ok.example">ok</a><img src=x onerror=alert(1)></p>',
+    );
+    expect(out).toContain('<h2>Title</h2>');
+    expect(out).toContain('<strong>there</strong>');
+    expect(out).not.toContain('script');
+    expect(out).not.toContain('onclick');
+    expect(out).not.toContain('onerror');
+    expect(out).not.toContain('javascript:');
+    expect(out).toContain('href="https://ok.example"');
+  });
+});
+
+describe('links and tags', () => {
+  it('normalizes link addresses and rejects dangerous schemes', () => {
+    expect(normalizeHref('example.com')).toBe('https://example.com');
+    expect(normalizeHref('http://a.b')).toBe('http://a.b');
+    expect(normalizeHref('mailto:x@y.z')).toBe('mailto:x@y.z');
+    expect(normalizeHref('javascript:alert(1)')).toBeNull();
+    expect(normalizeHref('  ')).toBeNull();
+  });
+
+  it('parses comma separated tags, unique and trimmed', () => {
+    expect(parseTags(' a, b ,a,, c')).toEqual(['a', 'b', 'c']);
+    expect(parseTags('x'.repeat(80))[0]).toHaveLength(50);
+  });
+});

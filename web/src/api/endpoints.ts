@@ -1,0 +1,109 @@
+import { request, setCsrfToken } from './client';
+import type {
+  CreateDocumentInput,
+  DiffResult,
+  DocumentList,
+  ListQuery,
+  LoginResponse,
+  Member,
+  MetadataPatch,
+  PresenceUser,
+  QuireDocument,
+  RestoreResult,
+  Role,
+  SearchResult,
+  User,
+  UserSummary,
+  Version,
+  VersionContent,
+} from './types';
+
+const enc = encodeURIComponent;
+
+export const api = {
+  register: (username: string, email: string, password: string) =>
+    request<User>('/api/auth/register', {
+      method: 'POST',
+      body: { username, email, password },
+      quiet401: true,
+    }),
+
+  login: async (username: string, password: string) => {
+    const res = await request<LoginResponse>('/api/auth/login', {
+      method: 'POST',
+      body: { username, password },
+      quiet401: true,
+    });
+    setCsrfToken(res.csrf_token);
+    return res;
+  },
+
+  logout: async () => {
+    try {
+      await request<unknown>('/api/auth/logout', { method: 'POST', quiet401: true });
+    } finally {
+      setCsrfToken(undefined);
+    }
+  },
+
+  me: () => request<User>('/api/auth/me', { quiet401: true }),
+
+  listDocuments: (q: ListQuery, signal?: AbortSignal) =>
+    request<DocumentList>('/api/documents', { query: { ...q }, signal }),
+
+  createDocument: (input: CreateDocumentInput) =>
+    request<QuireDocument>('/api/documents', { method: 'POST', body: input }),
+
+  getDocument: (id: string) => request<QuireDocument>(`/api/documents/${enc(id)}`),
+
+  /** PATCH with optimistic locking; rejects with ConflictError on 409. */
+  updateDocument: (id: string, patch: MetadataPatch, expectedVersion: number) =>
+    request<QuireDocument>(`/api/documents/${enc(id)}`, {
+      method: 'PATCH',
+      body: { ...patch, expected_version: expectedVersion },
+    }),
+
+  deleteDocument: (id: string) =>
+    request<unknown>(`/api/documents/${enc(id)}`, { method: 'DELETE' }),
+
+  getContent: (id: string, format: 'text' | 'markdown' | 'html' | 'json') =>
+    request<{ format: string; content: unknown }>(`/api/documents/${enc(id)}/content`, {
+      query: { format },
+    }),
+
+  listMembers: (id: string) =>
+    request<{ members: Member[] }>(`/api/documents/${enc(id)}/members`),
+
+  setMember: (id: string, username: string, role: Role) =>
+    request<unknown>(`/api/documents/${enc(id)}/members/${enc(username)}`, {
+      method: 'PUT',
+      body: { role },
+    }),
+
+  removeMember: (id: string, username: string) =>
+    request<unknown>(`/api/documents/${enc(id)}/members/${enc(username)}`, { method: 'DELETE' }),
+
+  searchUsers: (q: string, signal?: AbortSignal) =>
+    request<{ items: UserSummary[] }>('/api/users', { query: { q }, signal }),
+
+  listVersions: (id: string) =>
+    request<{ items: Version[] }>(`/api/documents/${enc(id)}/versions`),
+
+  saveVersion: (id: string, label: string) =>
+    request<Version>(`/api/documents/${enc(id)}/versions`, { method: 'POST', body: { label } }),
+
+  getVersion: (id: string, n: number) =>
+    request<VersionContent>(`/api/documents/${enc(id)}/versions/${n}`, { query: { format: 'html' } }),
+
+  diff: (id: string, from: number | 'current', to: number | 'current') =>
+    request<DiffResult>(`/api/documents/${enc(id)}/versions/${from}/diff/${to}`),
+
+  restore: (id: string, n: number) =>
+    request<RestoreResult>(`/api/documents/${enc(id)}/restore/${n}`, { method: 'POST' }),
+
+  presence: (id: string) =>
+    request<{ users: PresenceUser[] }>(`/api/documents/${enc(id)}/presence`),
+
+  search: (q: string, signal?: AbortSignal) =>
+    request<SearchResult>('/api/search', { query: { q }, signal }),
+};

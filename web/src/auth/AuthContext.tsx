@@ -1,0 +1,73 @@
+import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { ApiError, onUnauthorized } from '../api/client';
+import { api } from '../api/endpoints';
+import type { User } from '../api/types';
+
+interface AuthState {
+  user: User | null;
+  loading: boolean;
+  login: (username: string, password: string) => Promise<void>;
+  register: (username: string, email: string, password: string) => Promise<void>;
+  logout: () => Promise<void>;
+  /** The session ended elsewhere (401 / close 4401). */
+  expire: () => void;
+}
+
+const AuthContext = createContext<AuthState | null>(null);
+
+export function AuthProvider({ children }: { children: ReactNode }) {
+  const [user, setUser] = useState<User | null>(null);
+  const [loading, setLoading] = useState(true);
+
+  useEffect(() => {
+    let cancelled = false;
+    api
+      .me()
+      .then((u) => !cancelled && setUser(u))
+      .catch((e: unknown) => {
+        if (!(e instanceof ApiError) || e.status !== 401) console.warn('auth check failed', e);
+      })
+      .finally(() => !cancelled && setLoading(false));
+    return () => {
+      cancelled = true;
+    };
+  }, []);
+
+  const expire = useCallback(() => setUser(null), []);
+
+  useEffect(() => {
+    onUnauthorized(expire);
+    return () => onUnauthorized(undefined);
+  }, [expire]);
+
+  const login = useCallback(async (username: string, password: string) => {
+    const res = await api.login(username, password);
+    setUser(res.user);
+  }, []);
+
+  const register = useCallback(async (username: string, email: string, password: string) => {
+    await api.register(username, email, password);
+    const res = await api.login(username, password);
+    setUser(res.user);
+  }, []);
+
+  const logout = useCallback(async () => {
+    try {
+      await api.logout();
+    } finally {
+      setUser(null);
+    }
+  }, []);
+
+  const value = useMemo(
+    () => ({ user, loading, login, register, logout, expire }),
+    [user, loading, login, register, logout, expire],
+  );
+  return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
+}
+
+export function useAuth(): AuthState {
+  const ctx = useContext(AuthContext);
+  if (!ctx) throw new Error('useAuth outside AuthProvider');
+  return ctx;
+}

@@ -1,0 +1,51 @@
+import Collaboration from '@tiptap/extension-collaboration';
+import CollaborationCaret from '@tiptap/extension-collaboration-caret';
+import Placeholder from '@tiptap/extension-placeholder';
+import StarterKit from '@tiptap/starter-kit';
+import type { CollabSession, CollabUser } from './session';
+
+/** Remote caret: coloured bar + name label (textContent only, never HTML). */
+export function renderCaret(user: Record<string, unknown>): HTMLElement {
+  const name = typeof user.name === 'string' && user.name ? user.name : 'Anonymous';
+  const color = typeof user.color === 'string' && /^#[0-9a-f]{3,8}$/i.test(user.color) ? user.color : '#4b5563';
+  const caret = document.createElement('span');
+  caret.className = 'collaboration-carets__caret';
+  caret.style.borderColor = color;
+  caret.setAttribute('data-testid', 'remote-caret');
+  caret.setAttribute('data-user', name);
+  const label = document.createElement('span');
+  label.className = 'collaboration-carets__label';
+  label.style.backgroundColor = color;
+  label.textContent = name;
+  caret.appendChild(label);
+  return caret;
+}
+
+export function buildExtensions(session: CollabSession, user: CollabUser) {
+  return [
+    StarterKit.configure({
+      // Collaboration brings its own undo (Yjs UndoManager: only my own changes)
+      undoRedo: false,
+      link: {
+        openOnClick: false,
+        autolink: true,
+        defaultProtocol: 'https',
+        protocols: ['http', 'https', 'mailto'],
+        HTMLAttributes: { rel: 'noopener noreferrer nofollow', target: '_blank' },
+      },
+    }),
+    Placeholder.configure({ placeholder: 'Start writing…' }),
+    Collaboration.configure({ document: session.ydoc, field: 'default' }),
+    CollaborationCaret.configure({
+      provider: session.provider,
+      user,
+      render: renderCaret,
+      selectionRender: (u: Record<string, unknown>) => ({
+        nodeName: 'span',
+        class: 'collaboration-carets__selection',
+        style: `background-color: ${typeof u.color === 'string' ? u.color : '#4b5563'}33`,
+        'data-user': typeof u.name === 'string' ? u.name : '',
+      }),
+    }),
+  ];
+}

@@ -1,0 +1,223 @@
+import * as decoding from 'lib0/decoding';
+import { IndexeddbPersistence } from 'y-indexeddb';
+import { WebsocketProvider } from 'y-websocket';
+import * as Y from 'yjs';
+import { SaveState } from './saveState';
+
+/** Editor schema version the server checks (`?schema=`). Bump when nodes/marks change. */
+export const EDITOR_SCHEMA_VERSION = '1';
+export const MSG_QUIRE_ACK = 100;
+export const MAX_BACKOFF_MS = 10_000;
+/** How long to wait for the ack of a reconnect's sync-step-2 before assuming the server had it all. */
+export const STEP2_ACK_WAIT_MS = 4_000;
+
+export type CloseReason = 'unauthenticated' | 'forbidden' | 'outdated' | 'notFound' | 'tooLarge';
+
+export interface CollabUser {
+  name: string;
+  color: string;
+}
+
+export interface AwarenessUser {
+  clientId: number;
+  id?: string;
+  name: string;
+  color: string;
+  self: boolean;
+}
+
+export function wsBaseUrl(loc: Location = window.location): string {
+  return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/ws/doc`;
+}
+
+/** Exponential backoff with jitter: 50–100 % of min(2^n × 100 ms, cap). */
+export function backoffWithJitter(attempt: number, cap = MAX_BACKOFF_MS, rand: () => number = Math.random): number {
+  const base = Math.min(Math.pow(2, attempt) * 100, cap);
+  return Math.max(100, Math.round(base * (0.5 + rand() * 0.5)));
+}
+
+export function closeReasonFor(code: number): CloseReason | null {
+  if (code === 4401) return 'unauthenticated';
+  if (code === 4403) return 'forbidden';
+  // the brief says 4400 for an outdated editor schema; the server uses 4426 (Upgrade Required)
+  if (code === 4400 || code === 4426) return 'outdated';
+  if (code === 4404) return 'notFound';
+  if (code === 4413) return 'tooLarge';
+  if (code >= 4400 && code < 4500) return 'forbidden';
+  return null;
+}
+
+/**
+ * One open document: Y.Doc + IndexedDB persistence + y-websocket provider,
+ * with durable-ack bookkeeping, offline handling and permanent-close detection.
+ */
+export class CollabSession {
+  readonly ydoc = new Y.Doc();
+  readonly provider: WebsocketProvider;
+  readonly idb: IndexeddbPersistence | null;
+  readonly save = new SaveState();
+  closeReason: CloseReason | null = null;
+  closeMessage = '';
+  localLoaded = false;
+  private closeListeners = new Set<() => void>();
+  private openedOnce = false;
+  private failuresBeforeOpen = 0;
+  private disposed = false;
+
+  constructor(
+    readonly docId: string,
+    user: CollabUser,
+    private readonly opts: {
+      wsUrl?: string;
+      /** Called when the socket keeps failing before opening, to diagnose (HTTP 401/403/404). */
+      diagnose?: () => Promise<CloseReason | null>;
+      indexeddb?: boolean;
+    } = {},
+  ) {
+    this.idb = opts.indexeddb === false ? null : new IndexeddbPersistence(`quire-doc-${docId}`, this.ydoc);
+    this.idb?.whenSynced.then(() => {
+      this.localLoaded = true;
+    });
+    this.provider = new WebsocketProvider(opts.wsUrl ?? wsBaseUrl(), docId, this.ydoc, {
+      params: { acks: '1', schema: EDITOR_SCHEMA_VERSION },
+      maxBackoffTime: MAX_BACKOFF_MS,
+      disableBc: true,
+      connect: false,
+    });
+    this.provider.messageHandlers[MSG_QUIRE_ACK] = (_enc, decoder) => {
+      const count = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : 1;
+      this.save.ack(count);
+    };
+    this.provider.awareness.setLocalStateField('user', user);
+
+    this.ydoc.on('update', this.onDocUpdate);
+    this.provider.on('status', this.onStatus);
+    this.provider.on('sync', this.onSync);
+    this.provider.on('connection-close', this.onConnectionClose);
+    this.provider.on('closed', this.onClosed);
+    window.addEventListener('offline', this.onOffline);
+    window.addEventListener('online', this.onOnline);
+    if (typeof navigator !== 'undefined' && navigator.onLine === false) {
+      this.save.setBrowserOffline(true);
+    } else {
+      this.provider.connect();
+    }
+  }
+
+  private onDocUpdate = (_update: Uint8Array, origin: unknown) => {
+    if (origin === this.provider || origin === this.idb) return;
+    this.save.localUpdate();
+  };
+
+  private onStatus = ({ status }: { status: 'connected' | 'disconnected' | 'connecting' }) => {
+    if (status === 'connected') {
+      this.openedOnce = true;
+      this.failuresBeforeOpen = 0;
+    }
+    this.save.setConnection(status);
+  };
+
+  private step2Timer: ReturnType<typeof setTimeout> | undefined;
+
+  private onSync = (synced: boolean) => {
+    this.save.setSynced(synced);
+    clearTimeout(this.step2Timer);
+    if (synced && this.save.waitingForStep2) {
+      this.step2Timer = setTimeout(() => this.save.step2Settled(), STEP2_ACK_WAIT_MS);
+    }
+  };
+
+  private onConnectionClose = (event: CloseEvent | null) => {
+    // jittered exponential backoff for the reconnect y-websocket is about to schedule
+    this.provider.maxBackoffTime = backoffWithJitter(this.provider.wsUnsuccessfulReconnects + 1);
+    if (event && !this.openedOnce) {
+      this.failuresBeforeOpen += 1;
+      if (this.failuresBeforeOpen === 2 || this.failuresBeforeOpen % 6 === 0) void this.runDiagnosis();
+    }
+    this.openedOnce = false;
+  };
+
+  private async runDiagnosis() {
+    if (!this.opts.diagnose || this.disposed) return;
+    try {
+      const reason = await this.opts.diagnose();
+      if (reason && !this.disposed) this.terminate(reason, '');
+    } catch {
+      /* network still down: keep retrying */
+    }
+  }
+
+  private onClosed = ({ code, reason }: { code: number; reason: string }) => {
+    this.terminate(closeReasonFor(code) ?? 'forbidden', reason);
+  };
+
+  private terminate(reason: CloseReason, message: string) {
+    this.closeReason = reason;
+    this.closeMessage = message;
+    this.provider.shouldConnect = false;
+    this.provider.disconnect();
+    this.save.setTerminal();
+    this.closeListeners.forEach((l) => l());
+  }
+
+  private onOffline = () => {
+    this.save.setBrowserOffline(true);
+    // browsers keep a dead socket open for a long time: drop it now, reconnect when back
+    if (this.provider.shouldConnect) this.provider.disconnect();
+  };
+
+  private onOnline = () => {
+    this.save.setBrowserOffline(false);
+    if (!this.closeReason && !this.disposed) {
+      this.provider.wsUnsuccessfulReconnects = 0;
+      this.provider.connect();
+    }
+  };
+
+  onClose(fn: () => void): () => void {
+    this.closeListeners.add(fn);
+    return () => this.closeListeners.delete(fn);
+  }
+
+  /** Collaborators currently in the document, deduplicated by user (self first). */
+  users(): AwarenessUser[] {
+    const me = this.ydoc.clientID;
+    const out: AwarenessUser[] = [];
+    const seen = new Map<string, AwarenessUser>();
+    this.provider.awareness.getStates().forEach((state, clientId) => {
+      const u = (state as { user?: { name?: string; color?: string; id?: string } }).user;
+      if (!u?.name) return;
+      const key = u.id ? `id:${u.id}` : `name:${u.name}`;
+      const existing = seen.get(key);
+      const entry: AwarenessUser = {
+        clientId,
+        id: u.id,
+        name: u.name,
+        color: u.color ?? '#4b5563',
+        self: clientId === me,
+      };
+      if (existing) {
+        if (entry.self) existing.self = true;
+        return;
+      }
+      seen.set(key, entry);
+      out.push(entry);
+    });
+    return out.sort((a, b) => (a.self === b.self ? a.name.localeCompare(b.name) : a.self ? -1 : 1));
+  }
+
+  destroy() {
+    this.disposed = true;
+    clearTimeout(this.step2Timer);
+    window.removeEventListener('offline', this.onOffline);
+    window.removeEventListener('online', this.onOnline);
+    this.ydoc.off('update', this.onDocUpdate);
+    this.provider.off('status', this.onStatus);
+    this.provider.off('sync', this.onSync);
+    this.provider.off('connection-close', this.onConnectionClose);
+    this.provider.off('closed', this.onClosed);
+    this.provider.destroy();
+    void this.idb?.destroy();
+    this.ydoc.destroy();
+  }
+}

@@ -1,0 +1,76 @@
+const ALLOWED_TAGS = new Set([
+  'P', 'BR', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'STRONG', 'B', 'EM', 'I', 'S', 'DEL', 'INS', 'U',
+  'CODE', 'PRE', 'BLOCKQUOTE', 'UL', 'OL', 'LI', 'A', 'HR', 'MARK', 'SPAN',
+]);
+
+function safeHref(href: string): string | null {
+  const h = href.trim();
+  if (/^(https?:|mailto:)/i.test(h) || h.startsWith('/') || h.startsWith('#')) return h;
+  return null;
+}
+
+/**
+ * Keep only a small allow-list of formatting elements from server-rendered HTML
+ * (version previews). Everything else is unwrapped to its text; scripts and
+ * styles are dropped entirely; no attributes survive except a safe `href`.
+ */
+export function sanitizeHtml(html: string): string {
+  const doc = new DOMParser().parseFromString(`<body>${html}</body>`, 'text/html');
+  const clean = (node: Node, into: Node) => {
+    node.childNodes.forEach((child) => {
+      if (child.nodeType === Node.TEXT_NODE) {
+        into.appendChild(document.createTextNode(child.textContent ?? ''));
+        return;
+      }
+      if (child.nodeType !== Node.ELEMENT_NODE) return;
+      const el = child as Element;
+      const tag = el.tagName.toUpperCase();
+      if (tag === 'SCRIPT' || tag === 'STYLE' || tag === 'IFRAME' || tag === 'OBJECT') return;
+      if (!ALLOWED_TAGS.has(tag)) {
+        clean(el, into);
+        return;
+      }
+      const out = document.createElement(tag.toLowerCase());
+      if (tag === 'A') {
+        const href = safeHref(el.getAttribute('href') ?? '');
+        if (href) out.setAttribute('href', href);
+        out.setAttribute('rel', 'noopener noreferrer nofollow');
+        out.setAttribute('target', '_blank');
+      }
+      clean(el, out);
+      into.appendChild(out);
+    });
+  };
+  const container = document.createElement('div');
+  clean(doc.body, container);
+  return container.innerHTML;
+}
+
+export type SnippetPart = { mark: boolean; text: string };
+
+function unescapeEntities(s: string): string {
+  return s
+    .replace(/&lt;/g, '<')
+    .replace(/&gt;/g, '>')
+    .replace(/&quot;/g, '"')
+    .replace(/&#0*39;|&#x0*27;|&apos;/gi, "'")
+    .replace(/&amp;/g, '&');
+}
+
+/**
+ * A search snippet is HTML-escaped text where only <mark>…</mark> is markup.
+ * Split it into parts so React renders the text (escaped again) and the marks.
+ */
+export function parseSnippet(snippet: string): SnippetPart[] {
+  const parts: SnippetPart[] = [];
+  const re = /<mark>([\s\S]*?)<\/mark>/g;
+  let last = 0;
+  let m: RegExpExecArray | null;
+  while ((m = re.exec(snippet))) {
+    if (m.index > last) parts.push({ mark: false, text: unescapeEntities(snippet.slice(last, m.index)) });
+    parts.push({ mark: true, text: unescapeEntities(m[1]) });
+    last = m.index + m[0].length;
+  }
+  if (last < snippet.length) parts.push({ mark: false, text: unescapeEntities(snippet.slice(last)) });
+  return parts;
+}
