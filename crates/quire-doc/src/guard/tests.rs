@@ -412,3 +412,29 @@ fn fuzz_duplicate_client_is_rejected() {
         Err(GuardError::Malformed("duplicate_client"))
     );
 }
+
+/// Subdocuments are refused before yrs sees them: yrs 0.28 leaks a document
+/// that integrates one (cargo-fuzz, LeakSanitizer), and Quire does not sync
+/// them. The fuzzer's minimal leaking input and a real Yjs-style subdoc
+/// update are both refused, and the target document is untouched.
+#[test]
+fn subdocument_updates_are_refused() {
+    let fuzzed = hex("01 01 10 01 09 01 01 09 01 01 7f 00");
+    assert_eq!(
+        decode_update(&fuzzed).err(),
+        Some(GuardError::Malformed("subdocument"))
+    );
+
+    let source = Doc::new();
+    let map = source.get_or_insert_map("m");
+    map.insert(&mut source.transact_mut(), "sub", Doc::new());
+    let update = encode_full_state(&source).unwrap();
+
+    let target = new_doc();
+    let before = encode_full_state(&target).unwrap();
+    assert_eq!(
+        apply_update_bytes(&target, &update),
+        Err(GuardError::Malformed("subdocument"))
+    );
+    assert_eq!(encode_full_state(&target).unwrap(), before);
+}

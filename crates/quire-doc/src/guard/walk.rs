@@ -20,6 +20,8 @@
 //!   pending-merge panic. Yjs has not produced it since v13's `ContentAny`;
 //! - a client listed twice in the struct section is refused (yrs panics with
 //!   `unreachable!()` in `BlockSet::exclude`; found by cargo-fuzz);
+//! - subdocuments (`ContentDoc`, ref 9) are refused: unsupported by Quire,
+//!   and yrs leaks every document that integrates one (found by cargo-fuzz);
 //! - trailing bytes after the delete set are refused.
 
 use super::GuardError;
@@ -47,8 +49,9 @@ const CONTENT_ANY: u8 = 8;
 const CONTENT_DOC: u8 = 9;
 
 const TYPE_XML_ELEMENT: u8 = 3;
-/// Type refs yrs 0.28 (without the `weak` feature) accepts.
-const KNOWN_TYPE_REFS: [u8; 9] = [0, 1, 2, 3, 4, 5, 6, 9, 15];
+/// Type refs yrs 0.28 (without the `weak` feature) accepts, minus 9
+/// (`SubDoc`), which Yjs never writes as a type.
+const KNOWN_TYPE_REFS: [u8; 8] = [0, 1, 2, 3, 4, 5, 6, 15];
 
 impl From<Lib0Error> for GuardError {
     fn from(e: Lib0Error) -> Self {
@@ -228,11 +231,13 @@ fn check_content(r: &mut Reader<'_>, content_ref: u8) -> Result<u64, GuardError>
             }
             nonzero(u32::try_from(n).map_err(|_| GuardError::Malformed("clock_overflow"))?)
         }
-        CONTENT_DOC => {
-            r.read_var_string()?;
-            check_any(r, 0)?;
-            Ok(1)
-        }
+        // Subdocuments: Quire stores one CRDT per document and y-websocket
+        // has no way to sync a subdocument's own content, so they are
+        // refused. yrs 0.28 also never frees a document that integrated one
+        // (an `Arc` cycle between the parent's subdoc table and the subdoc;
+        // found by cargo-fuzz under LeakSanitizer), so one such update per
+        // connection would leak memory for good.
+        CONTENT_DOC => Err(GuardError::Malformed("subdocument")),
         _ => Err(GuardError::Malformed("unknown_content")),
     }
 }
