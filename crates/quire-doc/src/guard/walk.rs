@@ -10,8 +10,8 @@
 //!   arrays/maps, content lists) must not exceed the bytes that remain, since
 //!   each element takes at least one byte;
 //! - client ids must be below 2^53 (`ClientID` is 53 bits; larger ids trip a
-//!   debug assertion in yrs), clocks and lengths must fit in `u32`, and
-//!   `clock + len` must not overflow `u32` (the `block_store.rs:62` panic);
+//!   debug assertion in yrs), clocks and `clock + len` must stay below 2^31
+//!   (the `block_store.rs:62` panic, and yrs' `i32` clock offsets);
 //! - `Any` values may nest at most [`MAX_ANY_DEPTH`] levels (yrs decodes them
 //!   recursively, so deep nesting would overflow the stack, which
 //!   `catch_unwind` cannot catch);
@@ -29,6 +29,11 @@ use crate::lib0::{Lib0Error, Reader};
 
 /// Deepest nesting of `Any` arrays/maps accepted inside an update.
 pub const MAX_ANY_DEPTH: usize = 64;
+/// Largest clock (and `clock + len`) accepted. yrs 0.28 computes clock
+/// offsets as `i32` during integration (`update.rs`), so a block at a clock
+/// ≥ 2^31 is mis-placed and panics in `BlockStore::push` (found by
+/// cargo-fuzz). One Yjs client never gets near 2^31 operations.
+pub const MAX_CLOCK: u64 = i32::MAX as u64;
 /// Largest client id Yjs can produce (`ClientID` is a 53-bit number).
 pub const MAX_CLIENT_ID: u64 = (1 << 53) - 1;
 
@@ -84,13 +89,21 @@ pub(crate) fn read_client(r: &mut Reader<'_>) -> Result<u64, GuardError> {
 
 fn read_id(r: &mut Reader<'_>) -> Result<(), GuardError> {
     read_client(r)?;
-    r.read_var_u32()?;
+    read_clock(r)?;
     Ok(())
+}
+
+fn read_clock(r: &mut Reader<'_>) -> Result<u64, GuardError> {
+    let clock = u64::from(r.read_var_u32()?);
+    if clock > MAX_CLOCK {
+        return Err(GuardError::Malformed("clock_overflow"));
+    }
+    Ok(clock)
 }
 
 fn add_clock(clock: u64, len: u64) -> Result<u64, GuardError> {
     let end = clock.saturating_add(len);
-    if end > u64::from(u32::MAX) {
+    if end > MAX_CLOCK {
         return Err(GuardError::Malformed("clock_overflow"));
     }
     Ok(end)
@@ -102,7 +115,7 @@ pub fn check_state_vector(bytes: &[u8]) -> Result<(), GuardError> {
     let n = read_count(&mut r, 2)?;
     for _ in 0..n {
         read_client(&mut r)?;
-        r.read_var_u32()?;
+        read_clock(&mut r)?;
     }
     finish(&r)
 }
@@ -124,7 +137,7 @@ pub fn check_update(bytes: &[u8]) -> Result<(), GuardError> {
         if !seen.insert(client) {
             return Err(GuardError::Malformed("duplicate_client"));
         }
-        let mut clock = u64::from(r.read_var_u32()?);
+        let mut clock = read_clock(&mut r)?;
         for _ in 0..structs {
             let len = check_struct(&mut r)?;
             clock = add_clock(clock, len)?;
@@ -148,7 +161,7 @@ fn check_delete_set(r: &mut Reader<'_>) -> Result<(), GuardError> {
         read_client(r)?;
         let ranges = read_count(r, 2)?;
         for _ in 0..ranges {
-            let clock = u64::from(r.read_var_u32()?);
+            let clock = read_clock(r)?;
             let len = u64::from(r.read_var_u32()?);
             add_clock(clock, len)?;
         }
@@ -325,6 +338,28 @@ mod tests {
             check_update(&[0, 1, 5, 0xff, 0xff, 0x7f]),
             Err(GuardError::Malformed("count_exceeds_input"))
         );
+    }
+
+    /// cargo-fuzz: a GC block at clock ≥ 2^31 for a known client made yrs
+    /// skip its Skip-block bookkeeping and panic in `BlockStore::push`.
+    #[test]
+    fn clocks_from_2_pow_31_are_refused() {
+        let fuzzed = [
+            0x01, 0x01, 0x01, 0xfe, 0xc9, 0xff, 0xff, 0x0d, 0x00, 0x01, 0x01, 0x01, 0x00,
+        ];
+        assert_eq!(
+            check_update(&fuzzed),
+            Err(GuardError::Malformed("clock_overflow"))
+        );
+        let mut sv = vec![1, 1];
+        crate::lib0::write_var_u64(&mut sv, MAX_CLOCK + 1);
+        assert_eq!(
+            check_state_vector(&sv),
+            Err(GuardError::Malformed("clock_overflow"))
+        );
+        let mut ok = vec![1, 1];
+        crate::lib0::write_var_u64(&mut ok, MAX_CLOCK);
+        assert_eq!(check_state_vector(&ok), Ok(()));
     }
 
     #[test]
