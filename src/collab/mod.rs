@@ -17,6 +17,7 @@ pub mod fanout;
 pub mod http;
 pub mod hub;
 pub mod maintenance;
+pub mod outbox;
 pub mod ratelimit;
 pub mod room;
 pub mod writer;

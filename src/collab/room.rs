@@ -16,12 +16,12 @@ use bytes::Bytes;
 use parking_lot::Mutex;
 use quire_doc::guard::{self, ApplyOutcome, AwarenessEntry, GuardError};
 use quire_doc::protocol;
-use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
 use super::awareness::AwarenessState;
 use super::hub::{Hub, PendingUpdate};
+use super::outbox::Outbox;
 use crate::bus::{BusMessage, BusPayload};
 use crate::store::Role;
 
@@ -57,47 +57,9 @@ pub mod codes {
     pub const INTERNAL: u16 = 1011;
 }
 
-/// Shared between a connection's tasks and the room: closing a peer from
-/// anywhere (slow consumer, permission change, shutdown).
-#[derive(Default)]
-pub struct PeerHandle {
-    pub kill: CancellationToken,
-    close: Mutex<Option<Close>>,
-}
-
-impl PeerHandle {
-    /// Asks the connection to close with `close` (the first reason wins).
-    pub fn close(&self, close: Close) {
-        let mut slot = self.close.lock();
-        if slot.is_none() {
-            *slot = Some(close);
-        }
-        self.kill.cancel();
-    }
-
-    pub fn reason(&self) -> Option<Close> {
-        self.close.lock().clone()
-    }
-}
-
-/// A frame on its way to one socket, stamped when enqueued (fan-out latency).
-pub struct Outbound {
-    pub frame: Bytes,
-    pub at: Instant,
-}
-
-impl Outbound {
-    pub fn now(frame: Bytes) -> Self {
-        Self {
-            frame,
-            at: Instant::now(),
-        }
-    }
-}
-
 pub struct Peer {
-    pub tx: mpsc::Sender<Outbound>,
-    pub handle: Arc<PeerHandle>,
+    /// Frames to this socket; closing the peer goes through it too.
+    pub outbox: Arc<Outbox>,
     pub user_id: String,
     pub username: String,
     pub role: Role,
@@ -213,7 +175,7 @@ impl Room {
         }
         let sv = inner.doc.transact().state_vector().encode_v1_bytes();
         let step1 = Bytes::from(protocol::encode_sync_step1(&sv));
-        let _ = peer.tx.try_send(Outbound::now(step1));
+        let _ = peer.outbox.push(step1);
         if !inner.awareness.is_empty() {
             let entries: Vec<AwarenessEntry> = inner
                 .awareness
@@ -225,7 +187,7 @@ impl Room {
                 })
                 .collect();
             let frame = protocol::encode_awareness(&guard::encode_awareness_update(&entries));
-            let _ = peer.tx.try_send(Outbound::now(Bytes::from(frame)));
+            let _ = peer.outbox.push(Bytes::from(frame));
         }
         inner.peers.insert(conn, peer);
         metrics::gauge!("quire_ws_connections").increment(1.0);
@@ -391,7 +353,7 @@ impl Room {
     fn poison(&self, inner: &mut RoomInner) {
         inner.closed = true;
         for peer in inner.peers.values() {
-            peer.handle
+            peer.outbox
                 .close(Close::new(codes::RESTART, "document reloading"));
         }
         // Not here: the registry lock is taken before room locks, never after.
@@ -432,7 +394,7 @@ impl Room {
         for peer in inner.peers.values_mut().filter(|p| p.user_id == user_id) {
             match role {
                 None => peer
-                    .handle
+                    .outbox
                     .close(Close::new(codes::FORBIDDEN, "access revoked")),
                 Some(r) => peer.role = r,
             }
@@ -444,7 +406,7 @@ impl Room {
         let mut inner = self.inner.lock();
         inner.closed = true;
         for peer in inner.peers.values() {
-            peer.handle.close(close.clone());
+            peer.outbox.close(close.clone());
         }
     }
 
@@ -520,9 +482,9 @@ pub(super) fn broadcast(inner: &mut RoomInner, frame: &Bytes) {
 }
 
 pub(super) fn send_or_close(peer: &Peer, frame: Bytes) {
-    if let Err(mpsc::error::TrySendError::Full(_)) = peer.tx.try_send(Outbound::now(frame)) {
+    if peer.outbox.push(frame).is_err() {
         metrics::counter!("quire_slow_consumers_total").increment(1);
-        peer.handle.close(Close::new(
+        peer.outbox.close(Close::new(
             codes::TRY_AGAIN,
             "too slow; reconnect to resync",
         ));

@@ -3,27 +3,27 @@
 //! Authentication happens at the upgrade, before anything is allocated for
 //! the connection: `?token=`, `Authorization: Bearer` or the session cookie;
 //! no identity → 401, no access → 403, too many connections → 429. After
-//! the upgrade each connection has a reader (this task: decode, rate limit,
-//! hand to the room) and a writer task (outbound queue → socket, pings).
+//! the upgrade each connection is one task that reads (decode, rate limit,
+//! hand to the room) and writes what the room queued in its [`Outbox`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use quire_doc::protocol::{self, ClientMessage};
 use serde::Deserialize;
-use tokio::sync::mpsc;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::hub::ConnectionSlot;
+use super::outbox::{Drained, Outbound, Outbox};
 use super::ratelimit::TokenBucket;
-use super::room::{Close, ConnId, Outbound, Peer, PeerHandle, Room, codes};
+use super::room::{Close, ConnId, Peer, Room, codes};
 use crate::api::extract::ApiQuery;
 use crate::auth::extract::{bearer_token, cookie_token};
 use crate::auth::{AuthError, Claims};
@@ -38,6 +38,10 @@ const OUTBOUND_QUEUE: usize = 1024;
 /// A connection silent this long is closed (clients renew awareness every 15 s).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 const PING_EVERY: Duration = Duration::from_secs(30);
+/// Frames written per flush.
+const WRITE_BATCH: usize = 64;
+/// How long a ping or close frame may wait on a client that does not read.
+const WRITE_STALL: Duration = Duration::from_secs(2);
 /// Seconds a client may stay over its message budget before it is closed.
 const FLOOD_GRACE_SECS: u32 = 10;
 
@@ -129,7 +133,7 @@ async fn upgrade(
     let transport_max = limit.saturating_mul(4).max(limit + 64);
     ws.max_message_size(transport_max)
         .max_frame_size(transport_max)
-        .read_buffer_size(4 * 1024)
+        .read_buffer_size(1024)
         .write_buffer_size(8 * 1024)
         .on_upgrade(move |socket| async move {
             let conn = Connection {
@@ -151,36 +155,37 @@ struct Connection {
     schema_ok: bool,
 }
 
+/// Why [`Connection::serve`] stopped.
+enum Ended {
+    /// The client closed the connection or it broke.
+    ByClient,
+    /// We close it with this code and reason.
+    Close(Close),
+}
+
 impl Connection {
-    async fn run(self, socket: WebSocket) {
-        let (mut sink, mut stream) = socket.split();
+    async fn run(self, mut socket: WebSocket) {
         if !self.schema_ok {
             let close = Close::new(
                 codes::SCHEMA_OUTDATED,
                 "editor schema outdated; reload the page",
             );
-            let _ = sink.send(close_message(&close)).await;
+            close_gracefully(&mut socket, Some(&close)).await;
             return;
         }
         let room = match self.state.hub.room(&self.doc_id).await {
             Ok(room) => room,
             Err(e) => {
                 tracing::error!(doc = %self.doc_id, error = %e, "room load failed");
-                let _ = sink
-                    .send(close_message(&Close::new(
-                        codes::INTERNAL,
-                        "document unavailable",
-                    )))
-                    .await;
+                let close = Close::new(codes::INTERNAL, "document unavailable");
+                close_gracefully(&mut socket, Some(&close)).await;
                 return;
             }
         };
         let conn: ConnId = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
-        let (tx, rx) = mpsc::channel::<Outbound>(OUTBOUND_QUEUE);
-        let handle = Arc::new(PeerHandle::default());
+        let outbox = Arc::new(Outbox::new(OUTBOUND_QUEUE));
         let peer = Peer {
-            tx,
-            handle: handle.clone(),
+            outbox: outbox.clone(),
             user_id: self.admitted.claims.sub.clone(),
             username: self.admitted.claims.name.clone(),
             role: self.admitted.role,
@@ -190,104 +195,141 @@ impl Connection {
             client_ids: Vec::new(),
         };
         if room.join(conn, peer).is_err() {
-            let _ = sink
-                .send(close_message(&Close::new(
-                    codes::TRY_AGAIN,
-                    "document reloading",
-                )))
-                .await;
+            let close = Close::new(codes::TRY_AGAIN, "document reloading");
+            close_gracefully(&mut socket, Some(&close)).await;
             return;
         }
         self.state
             .hub
             .bus
             .report_presence(&self.doc_id, room.presence_records());
-        let writer = tokio::spawn(write_loop(sink, rx, handle.clone()));
-        let close = self.read_loop(&room, conn, &handle, &mut stream).await;
-        if let Some(close) = close {
-            handle.close(close);
-            // Keep reading (and discarding) briefly so the client gets our
-            // close frame rather than a reset from unread bytes.
-            let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                while let Some(Ok(msg)) = stream.next().await {
-                    if matches!(msg, Message::Close(_)) {
-                        break;
-                    }
-                }
-            })
-            .await;
-        } else {
-            handle.kill.cancel();
-        }
+        let ended = self.serve(&room, conn, &outbox, &mut socket).await;
         room.leave(conn);
         self.state
             .hub
             .bus
             .report_presence(&self.doc_id, room.presence_records());
-        let _ = writer.await;
+        match ended {
+            Ended::Close(close) => close_gracefully(&mut socket, Some(&close)).await,
+            Ended::ByClient => close_gracefully(&mut socket, None).await,
+        }
         drop(self.admitted.slot);
     }
 
-    /// Reads until the client leaves or must be closed; returns the close.
-    async fn read_loop(
+    /// The connection's only task: reads client messages, writes what the
+    /// room queued, pings, and enforces the idle timeout and token expiry.
+    /// One task (instead of a reader and a writer) keeps an idle connection
+    /// small; writes do not stall reads for long because frames are written
+    /// in batches and a peer that falls too far behind is closed by the room.
+    async fn serve(
         &self,
         room: &Arc<Room>,
         conn: ConnId,
-        handle: &PeerHandle,
-        stream: &mut futures_util::stream::SplitStream<WebSocket>,
-    ) -> Option<Close> {
+        outbox: &Outbox,
+        socket: &mut WebSocket,
+    ) -> Ended {
         let limits = &self.state.config.limits;
         let mut bucket = TokenBucket::new(limits.ws_rate_per_sec, limits.ws_rate_burst);
-        let expires_in = Duration::from_secs(
-            self.admitted
-                .claims
-                .exp
-                .saturating_sub((crate::util::now_ms() / 1000).max(0) as u64),
-        );
-        let expiry = tokio::time::sleep(expires_in);
-        tokio::pin!(expiry);
+        let now = Instant::now();
+        let expires_at = now
+            + Duration::from_secs(
+                self.admitted
+                    .claims
+                    .exp
+                    .saturating_sub((crate::util::now_ms() / 1000).max(0) as u64),
+            );
+        let mut last_read = now;
+        let mut next_ping = now + PING_EVERY;
+        // One timer for ping, idle timeout and expiry, re-armed only when it
+        // fires (reads just move `last_read`).
+        let timer = tokio::time::sleep_until(next_ping.min(expires_at).into());
+        tokio::pin!(timer);
+        let mut batch: Vec<Outbound> = Vec::new();
         loop {
-            let msg = tokio::select! {
-                _ = handle.kill.cancelled() => return None,
-                _ = &mut expiry => return Some(Close::new(codes::UNAUTHENTICATED, "session expired")),
-                msg = tokio::time::timeout(IDLE_TIMEOUT, stream.next()) => msg,
-            };
-            let data: Bytes = match msg {
-                Err(_) => return Some(Close::new(1001, "idle timeout")),
-                Ok(None) | Ok(Some(Ok(Message::Close(_)))) => return None,
-                Ok(Some(Err(e))) => return read_error(&e),
-                Ok(Some(Ok(Message::Binary(data)))) => data,
-                Ok(Some(Ok(Message::Text(_)))) => {
-                    reject_metric("text_frame");
-                    return Some(Close::new(1003, "binary frames only"));
+            tokio::select! {
+                biased;
+                () = outbox.ready() => {
+                    let drained = outbox.drain(&mut batch, WRITE_BATCH);
+                    if !batch.is_empty() && write_batch(socket, &mut batch, outbox).await.is_err() {
+                        return match outbox.close_reason() {
+                            Some(close) => Ended::Close(close),
+                            None => Ended::ByClient,
+                        };
+                    }
+                    if let Drained::Close(close) = drained {
+                        return Ended::Close(close);
+                    }
                 }
-                Ok(Some(Ok(_))) => continue, // ping/pong
-            };
-            metrics::counter!("quire_ws_bytes_in_total").increment(data.len() as u64);
-            if data.len() > limits.max_ws_message_bytes {
-                reject_metric("too_big");
-                return Some(Close::new(codes::TOO_BIG, "message too big"));
-            }
-            // Rate limit before decoding. Awareness over budget is dropped
-            // (cursor floods are throttled); document messages wait (nothing
-            // is lost); a client over budget for long is closed.
-            let presence = matches!(data.first(), Some(1) | Some(3));
-            if !bucket.try_take() {
-                metrics::counter!("quire_rate_limited_total").increment(1);
-                if bucket.seconds_over_budget() > FLOOD_GRACE_SECS {
-                    reject_metric("flood");
-                    return Some(Close::new(1008, "message flood"));
+                msg = socket.recv() => {
+                    last_read = Instant::now();
+                    let data = match msg {
+                        None | Some(Ok(Message::Close(_))) => return Ended::ByClient,
+                        Some(Err(e)) => return read_error(&e).map_or(Ended::ByClient, Ended::Close),
+                        Some(Ok(Message::Binary(data))) => data,
+                        Some(Ok(Message::Text(_))) => {
+                            reject_metric("text_frame");
+                            return Ended::Close(Close::new(1003, "binary frames only"));
+                        }
+                        Some(Ok(_)) => continue, // ping/pong
+                    };
+                    if let Err(close) = self.receive(room, conn, &mut bucket, &data).await {
+                        return Ended::Close(close);
+                    }
                 }
-                if presence {
-                    continue;
+                () = &mut timer => {
+                    let now = Instant::now();
+                    if now >= expires_at {
+                        return Ended::Close(Close::new(codes::UNAUTHENTICATED, "session expired"));
+                    }
+                    if now >= last_read + IDLE_TIMEOUT {
+                        return Ended::Close(Close::new(1001, "idle timeout"));
+                    }
+                    if now >= next_ping {
+                        let ping = socket.send(Message::Ping(Bytes::new()));
+                        if !matches!(tokio::time::timeout(WRITE_STALL, ping).await, Ok(Ok(()))) {
+                            return Ended::ByClient;
+                        }
+                        next_ping = now + PING_EVERY;
+                    }
+                    let next = next_ping.min(expires_at).min(last_read + IDLE_TIMEOUT);
+                    timer.as_mut().reset(next.into());
                 }
-                tokio::time::sleep(bucket.wait()).await;
-                bucket.take_after_wait();
-            }
-            if let Err(close) = self.handle_message(room, conn, &data) {
-                return Some(close);
             }
         }
+    }
+
+    /// One binary message from the client: size check, rate limit, decode,
+    /// hand to the room.
+    async fn receive(
+        &self,
+        room: &Arc<Room>,
+        conn: ConnId,
+        bucket: &mut TokenBucket,
+        data: &Bytes,
+    ) -> Result<(), Close> {
+        let limits = &self.state.config.limits;
+        metrics::counter!("quire_ws_bytes_in_total").increment(data.len() as u64);
+        if data.len() > limits.max_ws_message_bytes {
+            reject_metric("too_big");
+            return Err(Close::new(codes::TOO_BIG, "message too big"));
+        }
+        // Rate limit before decoding. Awareness over budget is dropped
+        // (cursor floods are throttled); document messages wait (nothing is
+        // lost); a client over budget for long is closed.
+        let presence = matches!(data.first(), Some(1) | Some(3));
+        if !bucket.try_take() {
+            metrics::counter!("quire_rate_limited_total").increment(1);
+            if bucket.seconds_over_budget() > FLOOD_GRACE_SECS {
+                reject_metric("flood");
+                return Err(Close::new(1008, "message flood"));
+            }
+            if presence {
+                return Ok(());
+            }
+            tokio::time::sleep(bucket.wait()).await;
+            bucket.take_after_wait();
+        }
+        self.handle_message(room, conn, data)
     }
 
     fn handle_message(&self, room: &Arc<Room>, conn: ConnId, data: &[u8]) -> Result<(), Close> {
@@ -311,6 +353,71 @@ impl Connection {
             }
         }
     }
+}
+
+/// Writes a drained batch and flushes once. Gives up (Err) when the socket
+/// fails, or when the room closes this peer while the write is stuck on a
+/// client that stopped reading.
+async fn write_batch(
+    socket: &mut WebSocket,
+    batch: &mut Vec<Outbound>,
+    outbox: &Outbox,
+) -> Result<(), ()> {
+    let oldest = batch.first().map(|o| o.at);
+    let bytes: usize = batch.iter().map(|o| o.frame.len()).sum();
+    let write = async {
+        for out in batch.drain(..) {
+            socket.feed(Message::Binary(out.frame)).await?;
+        }
+        socket.flush().await
+    };
+    let closed = async {
+        loop {
+            outbox.ready().await;
+            if outbox.close_reason().is_some() {
+                break;
+            }
+        }
+    };
+    let ok = tokio::select! {
+        r = write => r.is_ok(),
+        () = closed => false,
+    };
+    // `closed` may have taken wake-ups for frames queued during the write.
+    outbox.wake();
+    batch.clear();
+    if batch.capacity() > WRITE_BATCH {
+        *batch = Vec::new();
+    }
+    if !ok {
+        return Err(());
+    }
+    if let Some(oldest) = oldest {
+        // Enqueue (relay) → written to the socket, for the oldest frame of the batch.
+        metrics::histogram!("quire_fanout_seconds").record(oldest.elapsed().as_secs_f64());
+    }
+    metrics::counter!("quire_ws_bytes_out_total").increment(bytes as u64);
+    Ok(())
+}
+
+/// Sends our close frame (if any), then keeps reading (and discarding)
+/// briefly so the client gets the close frame rather than a reset from
+/// unread bytes, and finally completes the close handshake.
+async fn close_gracefully(socket: &mut WebSocket, close: Option<&Close>) {
+    if let Some(close) = close {
+        let sent = tokio::time::timeout(WRITE_STALL, socket.send(close_message(close))).await;
+        if matches!(sent, Ok(Ok(()))) {
+            let _ = tokio::time::timeout(Duration::from_secs(1), async {
+                while let Some(Ok(msg)) = socket.recv().await {
+                    if matches!(msg, Message::Close(_)) {
+                        break;
+                    }
+                }
+            })
+            .await;
+        }
+    }
+    let _ = tokio::time::timeout(WRITE_STALL, SinkExt::close(socket)).await;
 }
 
 fn reject_metric(reason: &'static str) {
@@ -344,57 +451,4 @@ fn close_message(close: &Close) -> Message {
         code: close.code,
         reason: reason.into(),
     }))
-}
-
-/// Outbound queue → socket. Frames are fed in batches and flushed once.
-async fn write_loop(
-    mut sink: futures_util::stream::SplitSink<WebSocket, Message>,
-    mut rx: mpsc::Receiver<Outbound>,
-    handle: Arc<PeerHandle>,
-) {
-    let mut ping = tokio::time::interval(PING_EVERY);
-    ping.tick().await;
-    loop {
-        tokio::select! {
-            biased;
-            _ = handle.kill.cancelled() => {
-                let close = handle.reason().unwrap_or_else(|| Close::new(1000, ""));
-                let _ = tokio::time::timeout(Duration::from_secs(2), sink.send(close_message(&close))).await;
-                break;
-            }
-            out = rx.recv() => {
-                let Some(out) = out else { break };
-                let oldest = out.at;
-                let mut bytes = out.frame.len();
-                if sink.feed(Message::Binary(out.frame)).await.is_err() {
-                    break;
-                }
-                let mut n = 1;
-                while n < 64 {
-                    match rx.try_recv() {
-                        Ok(o) => {
-                            bytes += o.frame.len();
-                            n += 1;
-                            if sink.feed(Message::Binary(o.frame)).await.is_err() {
-                                return;
-                            }
-                        }
-                        Err(_) => break,
-                    }
-                }
-                if sink.flush().await.is_err() {
-                    break;
-                }
-                // Enqueue (relay) → written to the socket, for the oldest frame of the batch.
-                metrics::histogram!("quire_fanout_seconds").record(oldest.elapsed().as_secs_f64());
-                metrics::counter!("quire_ws_bytes_out_total").increment(bytes as u64);
-            }
-            _ = ping.tick() => {
-                if sink.send(Message::Ping(Bytes::new())).await.is_err() {
-                    break;
-                }
-            }
-        }
-    }
-    let _ = sink.close().await;
 }
