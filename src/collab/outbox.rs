@@ -3,9 +3,9 @@
 //!
 //! Replaces a bounded `mpsc` channel plus a cancellation token: an idle
 //! connection then costs one small allocation here instead of a 1.5 KiB
-//! channel block, and the queue's buffer is given back once a burst (an
-//! initial sync, a big paste) has been written. Frames are `Bytes` encoded
-//! once per broadcast and shared by every peer.
+//! channel block, and the queue's buffer is given back each time it is
+//! drained. Frames are `Bytes` encoded once per broadcast and shared by
+//! every peer.
 
 use std::collections::VecDeque;
 use std::time::Instant;
@@ -25,9 +25,6 @@ pub struct Outbound {
 /// The queue is full: the consumer is too slow and must be closed.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Full;
-
-/// Queued frames beyond which the buffer is released after draining.
-const KEEP_CAPACITY: usize = 8;
 
 pub struct Outbox {
     state: Mutex<State>,
@@ -116,7 +113,8 @@ impl Outbox {
         if !state.frames.is_empty() {
             // More than `max` queued: make sure the consumer comes back.
             self.notify.notify_one();
-        } else if state.frames.capacity() > KEEP_CAPACITY {
+        } else {
+            // Idle connections hold no queue buffer at all.
             state.frames = VecDeque::new();
         }
         match (&state.close, state.frames.is_empty()) {

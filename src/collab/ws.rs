@@ -38,6 +38,10 @@ const OUTBOUND_QUEUE: usize = 1024;
 /// A connection silent this long is closed (clients renew awareness every 15 s).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 const PING_EVERY: Duration = Duration::from_secs(30);
+/// tungstenite's read buffer is allocated up front and kept for the
+/// connection's life; typing updates and awareness fit in one read, larger
+/// messages take several reads.
+const READ_BUFFER: usize = 512;
 /// Frames written per flush.
 const WRITE_BATCH: usize = 64;
 /// How long a ping or close frame may wait on a client that does not read.
@@ -133,7 +137,7 @@ async fn upgrade(
     let transport_max = limit.saturating_mul(4).max(limit + 64);
     ws.max_message_size(transport_max)
         .max_frame_size(transport_max)
-        .read_buffer_size(1024)
+        .read_buffer_size(READ_BUFFER)
         .write_buffer_size(8 * 1024)
         .on_upgrade(move |socket| async move {
             let conn = Connection {
@@ -385,10 +389,8 @@ async fn write_batch(
     };
     // `closed` may have taken wake-ups for frames queued during the write.
     outbox.wake();
-    batch.clear();
-    if batch.capacity() > WRITE_BATCH {
-        *batch = Vec::new();
-    }
+    // Idle connections keep no batch buffer.
+    *batch = Vec::new();
     if !ok {
         return Err(());
     }
