@@ -64,7 +64,16 @@ pub async fn open_store(url: &str) -> Result<SqlStore, StartError> {
 /// Redis bus when `REDIS_URL` is set, in-process otherwise).
 pub async fn build_state(config: Config) -> Result<AppState, StartError> {
     let secret = resolve_secret(&config)?;
-    let store = open_store(&config.database_url).await?;
+    let mut store = open_store(&config.database_url).await?;
+    if let Some(url) = &config.database_read_url {
+        store = store
+            .with_read_replica(url)
+            .await
+            .map_err(|source| StartError::Store {
+                url: dialect::redact(url),
+                source,
+            })?;
+    }
     let instance = config.instance_id.clone().unwrap_or_else(|| {
         uuid::Uuid::new_v4()
             .simple()

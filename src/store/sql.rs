@@ -15,6 +15,9 @@ use crate::util::now_ms;
 #[derive(Clone)]
 pub struct SqlStore {
     pool: AnyPool,
+    /// Lists, search and version history (`DATABASE_READ_URL`, a read
+    /// replica); the primary pool unless one is configured.
+    read_pool: AnyPool,
     backend: Backend,
 }
 
@@ -34,7 +37,27 @@ impl SqlStore {
             16
         };
         let (pool, backend) = dialect::connect(url, max).await?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            read_pool: pool.clone(),
+            pool,
+            backend,
+        })
+    }
+
+    /// Sends lists, search and version history to a read replica of the
+    /// same kind of database. Reads there may lag the primary by the
+    /// replication delay; everything else stays on the primary.
+    pub async fn with_read_replica(mut self, url: &str) -> Result<Self> {
+        let backend = Backend::from_url(url)?;
+        if backend != self.backend {
+            return Err(StoreError::UnsupportedUrl(format!(
+                "{} (a read replica must be the same kind of database as DATABASE_URL)",
+                dialect::redact(url)
+            )));
+        }
+        let (pool, _) = dialect::connect(url, 16).await?;
+        self.read_pool = pool;
+        Ok(self)
     }
 
     pub async fn migrate(&self) -> Result<()> {
@@ -370,7 +393,7 @@ impl Store for SqlStore {
         let rows = list
             .bind(q.limit)
             .bind(q.offset)
-            .fetch_all(&self.pool)
+            .fetch_all(&self.read_pool)
             .await?;
         let items = rows
             .iter()
@@ -380,7 +403,7 @@ impl Store for SqlStore {
         for b in &binds {
             count = count.bind(b.clone());
         }
-        let total: i64 = count.fetch_one(&self.pool).await?.try_get("n")?;
+        let total: i64 = count.fetch_one(&self.read_pool).await?.try_get("n")?;
         Ok((items, total))
     }
 
@@ -652,7 +675,7 @@ impl Store for SqlStore {
     }
 
     async fn versions(&self, doc_id: &str) -> Result<Vec<Version>> {
-        versions::list(&self.pool, doc_id).await
+        versions::list(&self.read_pool, doc_id).await
     }
 
     async fn version(
@@ -664,7 +687,7 @@ impl Store for SqlStore {
     }
 
     async fn search(&self, user_id: &str, q: &SearchQuery) -> Result<(Vec<SearchHit>, i64)> {
-        search::search(&self.pool, self.backend, user_id, q).await
+        search::search(&self.read_pool, self.backend, user_id, q).await
     }
 }
 
