@@ -4,72 +4,13 @@
 
 mod common;
 
-use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::redis::{Redis, free_port, settle};
 use common::yclient::YClient;
 use common::{Db, TestDatabase, TestServer};
 use serde_json::json;
-
-struct Redis {
-    port: u16,
-    child: Option<Child>,
-}
-
-impl Redis {
-    fn start(port: u16) -> Self {
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (apt-get install redis-server)");
-        let r = Self {
-            port,
-            child: Some(child),
-        };
-        for _ in 0..100 {
-            if std::net::TcpStream::connect(("127.0.0.1", port)).is_ok() {
-                break;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        r
-    }
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}/", self.port)
-    }
-    fn kill(&mut self) {
-        if let Some(mut c) = self.child.take() {
-            let _ = c.kill();
-            let _ = c.wait();
-        }
-    }
-}
-
-impl Drop for Redis {
-    fn drop(&mut self) {
-        self.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 async fn three_instances(redis: &Redis) -> (Arc<TestDatabase>, Vec<TestServer>) {
     let db = Arc::new(TestDatabase::create(Db::Postgres).await);
@@ -85,27 +26,6 @@ async fn three_instances(redis: &Redis) -> (Arc<TestDatabase>, Vec<TestServer>) 
         );
     }
     (db, servers)
-}
-
-async fn settle(
-    clients: &mut [YClient],
-    want: impl Fn(&YClient) -> bool,
-    timeout: Duration,
-) -> bool {
-    let deadline = tokio::time::Instant::now() + timeout;
-    loop {
-        let mut all = true;
-        for c in clients.iter_mut() {
-            let _ = c.until(Duration::from_millis(50), |_| false).await;
-            all &= want(c);
-        }
-        if all {
-            return true;
-        }
-        if tokio::time::Instant::now() > deadline {
-            return false;
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

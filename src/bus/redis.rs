@@ -18,11 +18,13 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use bytes::Bytes;
 use parking_lot::Mutex;
 use quire_doc::lib0::{Reader, write_var_u64};
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-use redis::{AsyncCommands, PushInfo, PushKind, Value};
+use redis::{PushInfo, PushKind, Value};
 use tokio::sync::mpsc;
 
 use super::{Bus, BusError, BusMessage, BusPayload, PresenceRecord, Subscription};
+use conn::RedisConn;
+
+pub mod conn;
 
 type Subscribers = HashMap<String, Vec<(u64, mpsc::UnboundedSender<BusMessage>)>>;
 
@@ -36,7 +38,7 @@ enum Control {
 pub struct RedisBus {
     instance: String,
     /// For presence reads (ZRANGEBYSCORE).
-    conn: ConnectionManager,
+    conn: RedisConn,
     presence_tx: mpsc::UnboundedSender<(String, Vec<PresenceRecord>)>,
     subs: Arc<Mutex<Subscribers>>,
     next: AtomicU64,
@@ -58,35 +60,15 @@ fn doc_of_channel(channel: &[u8]) -> Option<String> {
 }
 
 impl RedisBus {
-    /// Connects (RESP3, automatic resubscription) and starts the publisher,
-    /// subscriber and push-dispatch tasks.
+    /// Connects (RESP3, automatic resubscription; a single Redis or a
+    /// Redis Cluster, see [`conn`]) and starts the publisher, subscriber and
+    /// push-dispatch tasks.
     pub async fn connect(url: &str, instance: &str) -> Result<Arc<Self>, BusError> {
-        let url = if url.contains("protocol=") {
-            url.to_string()
-        } else if url.contains('?') {
-            format!("{url}&protocol=resp3")
-        } else {
-            format!("{url}?protocol=resp3")
-        };
-        let client =
-            redis::Client::open(url.as_str()).map_err(|e| BusError::Unavailable(e.to_string()))?;
         let (push_tx, push_rx) = mpsc::unbounded_channel::<PushInfo>();
-        let sub_config = ConnectionManagerConfig::new()
-            .set_push_sender(push_tx)
-            .set_automatic_resubscription()
-            .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
-            .set_number_of_retries(usize::MAX);
-        let sub_conn = client
-            .get_connection_manager_with_config(sub_config)
-            .await
-            .map_err(|e| BusError::Unavailable(e.to_string()))?;
-        let pub_config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(std::time::Duration::from_secs(2)))
-            .set_response_timeout(Some(std::time::Duration::from_secs(2)));
-        let pub_conn = client
-            .get_connection_manager_with_config(pub_config)
-            .await
-            .map_err(|e| BusError::Unavailable(e.to_string()))?;
+        let conn::Connections {
+            sub: sub_conn,
+            cmd: pub_conn,
+        } = conn::connect(url, push_tx).await?;
         let (publish_tx, publish_rx) = mpsc::unbounded_channel();
         let (control_tx, control_rx) = mpsc::unbounded_channel();
         let (presence_tx, presence_rx) = mpsc::unbounded_channel();
@@ -215,7 +197,7 @@ pub fn presence_key(doc_id: &str) -> String {
 /// Keeps `doc:{id}:active_users` (a sorted set scored by last-seen time, one
 /// member per instance and user) current for this instance.
 async fn presence_writer(
-    mut conn: ConnectionManager,
+    mut conn: RedisConn,
     instance: String,
     mut rx: mpsc::UnboundedReceiver<(String, Vec<PresenceRecord>)>,
 ) {
@@ -305,12 +287,9 @@ pub fn decode(doc_id: &str, bytes: &[u8]) -> Option<BusMessage> {
     })
 }
 
-async fn publisher(
-    mut conn: ConnectionManager,
-    mut rx: mpsc::UnboundedReceiver<(String, Vec<u8>)>,
-) {
+async fn publisher(mut conn: RedisConn, mut rx: mpsc::UnboundedReceiver<(String, Vec<u8>)>) {
     while let Some((channel, payload)) = rx.recv().await {
-        let sent: redis::RedisResult<i64> = conn.publish(&channel, payload).await;
+        let sent = conn.publish(&channel, &payload).await;
         if let Err(e) = sent {
             // Lost; anti-entropy heals it once Redis is back.
             metrics::counter!("quire_bus_publish_failures_total").increment(1);
@@ -320,14 +299,14 @@ async fn publisher(
 }
 
 async fn subscriber(
-    mut conn: ConnectionManager,
+    mut conn: RedisConn,
     mut rx: mpsc::UnboundedReceiver<Control>,
     subs: Arc<Mutex<Subscribers>>,
 ) {
     while let Some(ctl) = rx.recv().await {
         let (what, result) = match &ctl {
-            Control::Subscribe(doc) => ("subscribe", conn.subscribe(channel(doc)).await),
-            Control::Unsubscribe(doc) => ("unsubscribe", conn.unsubscribe(channel(doc)).await),
+            Control::Subscribe(doc) => ("subscribe", conn.subscribe(&channel(doc)).await),
+            Control::Unsubscribe(doc) => ("unsubscribe", conn.unsubscribe(&channel(doc)).await),
             Control::Reconnect => {
                 // Drive the reconnection (the manager resubscribes by itself),
                 // then let every room exchange state vectors.
@@ -372,7 +351,8 @@ async fn dispatcher(
 ) {
     while let Some(push) = rx.recv().await {
         match push.kind {
-            PushKind::Message => {
+            // Sharded pub/sub on a Redis Cluster delivers `smessage`.
+            PushKind::Message | PushKind::SMessage => {
                 let [Value::BulkString(ch), Value::BulkString(payload)] = push.data.as_slice()
                 else {
                     continue;

@@ -275,4 +275,5 @@ impl Api {
     }
 }
 
+pub mod redis;
 pub mod yclient;
