@@ -545,3 +545,41 @@ async fn corrupt_snapshot_falls_back(s: &TestServer) {
     );
 }
 on_both_backends!(snapshot_fallback, super::corrupt_snapshot_falls_back);
+
+/// A document far larger than one WebSocket fragment (the server splits
+/// big messages into 4 KiB fragments of one message) reaches a joining
+/// client whole, and a plain GET on the endpoint is refused cleanly.
+async fn large_document_sync(s: &TestServer) {
+    let alice = s.user("alice").await;
+    let body: String = (0..1500)
+        .map(|i| format!("Paragraph {i} of a long report.\n\n"))
+        .collect();
+    assert!(body.len() > 40_000);
+    let (st, doc) = alice
+        .post("/api/documents", json!({ "title": "Long", "body": body }))
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{doc}");
+    let doc = doc["id"].as_str().unwrap().to_string();
+    let mut a = YClient::connect(&s.base, &doc, &alice.token).await;
+    assert!(
+        a.until(T, |c| c.paragraphs().len() == 1500).await,
+        "got {} paragraphs",
+        a.paragraphs().len()
+    );
+    assert_eq!(a.paragraphs()[1499], "Paragraph 1499 of a long report.");
+    // An edit after the big sync still flows both ways.
+    let mut b = YClient::connect(&s.base, &doc, &alice.token).await;
+    assert!(b.until(T, |c| c.paragraphs().len() == 1500).await);
+    a.add_paragraph("tail").await;
+    assert!(
+        b.until(T, |c| c.paragraphs().last().map(String::as_str)
+            == Some("tail"))
+            .await
+    );
+
+    let resp = reqwest::get(s.url(&format!("/ws/doc/{doc}?token={}", alice.token)))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
+}
+on_both_backends!(large_sync, super::large_document_sync);

@@ -10,20 +10,24 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade};
 use axum::extract::{Path, State};
 use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use bytes::Bytes;
-use futures_util::SinkExt;
+use futures_util::{SinkExt, StreamExt};
 use quire_doc::protocol::{self, ClientMessage};
 use serde::Deserialize;
+use tokio_tungstenite::tungstenite::protocol::frame::coding::{CloseCode, Data, OpCode};
+use tokio_tungstenite::tungstenite::protocol::frame::{Frame, Utf8Bytes};
+use tokio_tungstenite::tungstenite::protocol::{CloseFrame, WebSocketConfig};
+use tokio_tungstenite::tungstenite::{Error as WsError, Message, error::CapacityError};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::hub::ConnectionSlot;
 use super::outbox::{Drained, Outbound, Outbox};
 use super::ratelimit::TokenBucket;
 use super::room::{Close, ConnId, Peer, Room, codes};
+use super::upgrade::{Socket, UpgradeError, WsUpgrade};
 use crate::api::extract::ApiQuery;
 use crate::auth::extract::{bearer_token, cookie_token};
 use crate::auth::{AuthError, Claims};
@@ -42,6 +46,10 @@ const PING_EVERY: Duration = Duration::from_secs(30);
 /// connection's life; typing updates and awareness fit in one read, larger
 /// messages take several reads.
 const READ_BUFFER: usize = 512;
+/// tungstenite writes to the socket once this much is buffered (and on flush).
+const WRITE_BUFFER: usize = 4 * 1024;
+/// Larger messages are sent as fragments of this size.
+const FRAGMENT: usize = 4 * 1024;
 /// Frames written per flush.
 const WRITE_BATCH: usize = 64;
 /// How long a ping or close frame may wait on a client that does not read.
@@ -112,7 +120,7 @@ async fn upgrade(
     Path(doc_id): Path<String>,
     ApiQuery(params): ApiQuery<WsParams>,
     headers: HeaderMap,
-    ws: Result<WebSocketUpgrade, axum::extract::ws::rejection::WebSocketUpgradeRejection>,
+    ws: Result<WsUpgrade, UpgradeError>,
 ) -> Response {
     let admitted = match admit(&state, &headers, &doc_id, params.token).await {
         Ok(a) => a,
@@ -135,20 +143,21 @@ async fn upgrade(
     // read whole and refused with a clean 1009 (a transport error would drop
     // the connection with unread bytes, which the client sees as a reset).
     let transport_max = limit.saturating_mul(4).max(limit + 64);
-    ws.max_message_size(transport_max)
-        .max_frame_size(transport_max)
+    let config = WebSocketConfig::default()
+        .max_message_size(Some(transport_max))
+        .max_frame_size(Some(transport_max))
         .read_buffer_size(READ_BUFFER)
-        .write_buffer_size(8 * 1024)
-        .on_upgrade(move |socket| async move {
-            let conn = Connection {
-                state,
-                doc_id,
-                admitted,
-                acks,
-                schema_ok,
-            };
-            conn.run(socket).await;
-        })
+        .write_buffer_size(WRITE_BUFFER);
+    ws.on_upgrade(config, move |socket| async move {
+        let conn = Connection {
+            state,
+            doc_id,
+            admitted,
+            acks,
+            schema_ok,
+        };
+        conn.run(socket).await;
+    })
 }
 
 struct Connection {
@@ -168,7 +177,7 @@ enum Ended {
 }
 
 impl Connection {
-    async fn run(self, mut socket: WebSocket) {
+    async fn run(self, mut socket: Socket) {
         if !self.schema_ok {
             let close = Close::new(
                 codes::SCHEMA_OUTDATED,
@@ -230,7 +239,7 @@ impl Connection {
         room: &Arc<Room>,
         conn: ConnId,
         outbox: &Outbox,
-        socket: &mut WebSocket,
+        socket: &mut Socket,
     ) -> Ended {
         let limits = &self.state.config.limits;
         let mut bucket = TokenBucket::new(limits.ws_rate_per_sec, limits.ws_rate_burst);
@@ -264,7 +273,7 @@ impl Connection {
                         return Ended::Close(close);
                     }
                 }
-                msg = socket.recv() => {
+                msg = socket.next() => {
                     last_read = Instant::now();
                     let data = match msg {
                         None | Some(Ok(Message::Close(_))) => return Ended::ByClient,
@@ -363,7 +372,7 @@ impl Connection {
 /// fails, or when the room closes this peer while the write is stuck on a
 /// client that stopped reading.
 async fn write_batch(
-    socket: &mut WebSocket,
+    socket: &mut Socket,
     batch: &mut Vec<Outbound>,
     outbox: &Outbox,
 ) -> Result<(), ()> {
@@ -371,7 +380,7 @@ async fn write_batch(
     let bytes: usize = batch.iter().map(|o| o.frame.len()).sum();
     let write = async {
         for out in batch.drain(..) {
-            socket.feed(Message::Binary(out.frame)).await?;
+            feed_frame(socket, out.frame).await?;
         }
         socket.flush().await
     };
@@ -405,12 +414,12 @@ async fn write_batch(
 /// Sends our close frame (if any), then keeps reading (and discarding)
 /// briefly so the client gets the close frame rather than a reset from
 /// unread bytes, and finally completes the close handshake.
-async fn close_gracefully(socket: &mut WebSocket, close: Option<&Close>) {
+async fn close_gracefully(socket: &mut Socket, close: Option<&Close>) {
     if let Some(close) = close {
         let sent = tokio::time::timeout(WRITE_STALL, socket.send(close_message(close))).await;
         if matches!(sent, Ok(Ok(()))) {
             let _ = tokio::time::timeout(Duration::from_secs(1), async {
-                while let Some(Ok(msg)) = socket.recv().await {
+                while let Some(Ok(msg)) = socket.next().await {
                     if matches!(msg, Message::Close(_)) {
                         break;
                     }
@@ -426,21 +435,42 @@ fn reject_metric(reason: &'static str) {
     metrics::counter!("quire_rejected_messages_total", "reason" => reason).increment(1);
 }
 
-fn read_error(e: &axum::Error) -> Option<Close> {
-    let text = e.to_string();
-    if text.contains("Space limit exceeded")
-        || text.contains("too long")
-        || text.contains("Capacity")
-    {
-        reject_metric("too_big");
-        Some(Close::new(codes::TOO_BIG, "message too big"))
-    } else if text.contains("UTF-8") || text.contains("utf-8") {
-        reject_metric("invalid_utf8");
-        Some(Close::new(1007, "invalid UTF-8"))
-    } else {
-        reject_metric("protocol");
-        Some(Close::new(1002, "protocol error"))
+fn read_error(e: &WsError) -> Option<Close> {
+    match e {
+        WsError::ConnectionClosed | WsError::AlreadyClosed | WsError::Io(_) => None,
+        WsError::Capacity(CapacityError::MessageTooLong { .. }) => {
+            reject_metric("too_big");
+            Some(Close::new(codes::TOO_BIG, "message too big"))
+        }
+        WsError::Utf8(_) => {
+            reject_metric("invalid_utf8");
+            Some(Close::new(1007, "invalid UTF-8"))
+        }
+        _ => {
+            reject_metric("protocol");
+            Some(Close::new(1002, "protocol error"))
+        }
     }
+}
+
+/// Queues one y-websocket message. Messages above [`FRAGMENT`] bytes go
+/// out as several WebSocket fragments of one message, so tungstenite's
+/// write buffer (which never shrinks) stays small; see [`super::upgrade`].
+async fn feed_frame(socket: &mut Socket, frame: Bytes) -> Result<(), WsError> {
+    if frame.len() <= FRAGMENT {
+        return socket.feed(Message::Binary(frame)).await;
+    }
+    let mut rest = frame;
+    let mut opcode = OpCode::Data(Data::Binary);
+    while !rest.is_empty() {
+        let part = rest.split_to(rest.len().min(FRAGMENT));
+        let last = rest.is_empty();
+        socket
+            .feed(Message::Frame(Frame::message(part, opcode, last)))
+            .await?;
+        opcode = OpCode::Data(Data::Continue);
+    }
+    Ok(())
 }
 
 fn close_message(close: &Close) -> Message {
@@ -450,7 +480,7 @@ fn close_message(close: &Close) -> Message {
         reason.pop();
     }
     Message::Close(Some(CloseFrame {
-        code: close.code,
-        reason: reason.into(),
+        code: CloseCode::from(close.code),
+        reason: Utf8Bytes::from(reason),
     }))
 }

@@ -61,6 +61,9 @@ pub struct LoadtestArgs {
     /// Idle mode: open N idle connections (spread over --docs) and report server RSS per connection.
     #[arg(long)]
     pub idle: Option<usize>,
+    /// Initial Markdown body of each test document, in bytes (0 = empty).
+    #[arg(long, default_value_t = 0)]
+    pub doc_bytes: usize,
     /// Cold-load mode: build a document from this many single-character edits, then time joins.
     #[arg(long)]
     pub cold_load: Option<usize>,
@@ -181,7 +184,7 @@ pub(crate) async fn prepare(
         per_user
     };
     let owner = &users[0];
-    let doc_ids = setup::create_docs(http, owner, docs, &run).await?;
+    let doc_ids = setup::create_docs(http, owner, docs, &run, args.doc_bytes).await?;
     let fixture = Fixture {
         users,
         docs: doc_ids,

@@ -68,20 +68,26 @@ pub async fn register_users(http: &Http, run: &str, n: usize) -> anyhow::Result<
     results.into_iter().collect()
 }
 
-/// Creates `n` documents owned by `owner`.
+/// Creates `n` documents owned by `owner`, each with about `body_bytes`
+/// of Markdown (paragraphs of plain words; 0 = empty).
 pub async fn create_docs(
     http: &Http,
     owner: &User,
     n: usize,
     run: &str,
+    body_bytes: usize,
 ) -> anyhow::Result<Vec<String>> {
+    let mut body = String::with_capacity(body_bytes + 64);
+    while body.len() < body_bytes {
+        body.push_str("The quick brown fox jumps over the lazy dog, again and again.\n\n");
+    }
     let mut ids = Vec::with_capacity(n);
     for i in 0..n {
         let r = http
             .post(
                 "/api/documents",
                 Some(&owner.token),
-                &json!({ "title": format!("loadtest {run} #{i}") }),
+                &json!({ "title": format!("loadtest {run} #{i}"), "body": body }),
             )
             .await?;
         if r.status != 201 {
