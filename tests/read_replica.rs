@@ -21,7 +21,8 @@ fn database_name(url: &str) -> String {
         .to_string()
 }
 
-fn psql(db: &str, sql: &str) {
+/// Runs `psql` on `db` with `args` (`-c SQL` or `-f FILE`), failing loudly.
+fn psql(db: &str, args: &[&std::ffi::OsStr]) {
     let out = Command::new("psql")
         .args([
             "-h",
@@ -33,9 +34,8 @@ fn psql(db: &str, sql: &str) {
             "-q",
             "-d",
             db,
-            "-c",
-            sql,
         ])
+        .args(args)
         .output()
         .expect("psql (PostgreSQL client) is required for this test");
     assert!(
@@ -45,14 +45,15 @@ fn psql(db: &str, sql: &str) {
     );
 }
 
+/// Empties every table but the migration history.
+const TRUNCATE_ALL: &str = "DO $$ DECLARE r record; BEGIN \
+     FOR r IN SELECT tablename FROM pg_tables \
+     WHERE schemaname = 'public' AND tablename <> '_sqlx_migrations' \
+     LOOP EXECUTE 'TRUNCATE TABLE ' || quote_ident(r.tablename) || ' CASCADE'; END LOOP; END $$;";
+
 /// Makes `replica` an exact data copy of `primary` (what replication would do).
 fn catch_up(primary: &str, replica: &str) {
-    psql(
-        replica,
-        "DO $$ DECLARE r record; BEGIN \
-         FOR r IN SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> '_sqlx_migrations' \
-         LOOP EXECUTE 'TRUNCATE TABLE ' || quote_ident(r.tablename) || ' CASCADE'; END LOOP; END $$;",
-    );
+    psql(replica, &["-c".as_ref(), TRUNCATE_ALL.as_ref()]);
     let dump = Command::new("pg_dump")
         .args([
             "-h",
@@ -72,28 +73,8 @@ fn catch_up(primary: &str, replica: &str) {
     );
     let sql = std::env::temp_dir().join(format!("quire-replica-{replica}.sql"));
     std::fs::write(&sql, &dump.stdout).expect("write dump");
-    let out = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-U",
-            "postgres",
-            "-v",
-            "ON_ERROR_STOP=1",
-            "-q",
-            "-d",
-            replica,
-            "-f",
-        ])
-        .arg(&sql)
-        .output()
-        .expect("psql");
+    psql(replica, &["-f".as_ref(), sql.as_os_str()]);
     let _ = std::fs::remove_file(&sql);
-    assert!(
-        out.status.success(),
-        "restore: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
