@@ -89,6 +89,10 @@ pub struct Limits {
     /// Token-bucket burst per connection.
     #[arg(long, env = "WS_RATE_BURST", default_value_t = 500)]
     pub ws_rate_burst: u32,
+    /// Frames queued for one WebSocket before it counts as too slow and is
+    /// closed (1013; the client reconnects and resyncs).
+    #[arg(long, env = "WS_OUTBOUND_QUEUE", default_value_t = 1024)]
+    pub ws_outbound_queue: usize,
     /// Concurrent WebSocket connections per user.
     #[arg(long, env = "MAX_CONNECTIONS_PER_USER", default_value_t = 50)]
     pub max_connections_per_user: usize,
@@ -151,6 +155,7 @@ impl Default for Limits {
             max_doc_bytes: 16 * 1024 * 1024,
             ws_rate_per_sec: 100,
             ws_rate_burst: 500,
+            ws_outbound_queue: 1024,
             max_connections_per_user: 50,
             max_title_chars: 200,
             max_tags: 20,

@@ -583,3 +583,116 @@ async fn large_document_sync(s: &TestServer) {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
 }
 on_both_backends!(large_sync, super::large_document_sync);
+
+/// A client that stops reading (a frozen tab keeping its TCP connection)
+/// is closed once its outbound queue overflows, even while the server is
+/// blocked writing to it, and everyone else keeps being served.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_stops_reading_is_closed() {
+    use yrs::{Doc, ReadTxn, Transact, XmlElementPrelim, XmlFragment, XmlTextPrelim};
+    let s = TestServer::start_with(common::Db::Sqlite, |c| {
+        c.limits.ws_outbound_queue = 8;
+    })
+    .await;
+    let alice = s.user("alice").await;
+    let bob = s.user("bob").await;
+    let doc = alice.create_doc("Busy").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    share(&alice, &doc, "bob", "viewer").await;
+    // Bob syncs once, then never reads again.
+    let mut frozen = connect_status(&format!(
+        "{}/ws/doc/{doc}?token={}",
+        s.base.replace("http://", "ws://"),
+        bob.token
+    ))
+    .await
+    .unwrap();
+    use futures_util::SinkExt;
+    frozen
+        .send(tokio_tungstenite::tungstenite::Message::Binary(
+            quire_doc::protocol::encode_sync_step1(&[0]).into(),
+        ))
+        .await
+        .unwrap();
+    let bob_connected = |p: &Value| {
+        p["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|u| u["username"] == "bob")
+    };
+    let deadline = std::time::Instant::now() + T;
+    loop {
+        let (_, p) = alice.get(&format!("/api/documents/{doc}/presence")).await;
+        if bob_connected(&p) {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "bob never joined: {p}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // Alice pushes ~12 MB of edits over HTTP: more than the loopback socket
+    // buffers hold, so writes to bob block and his queue overflows.
+    let source = Doc::new();
+    let frag = source.get_or_insert_xml_fragment("default");
+    let chunk = "x".repeat(64 * 1024);
+    let client = reqwest::Client::new();
+    let mut refused = None;
+    for i in 0..200 {
+        let before = source.transact().state_vector();
+        {
+            let mut txn = source.transact_mut();
+            let p = frag.insert(&mut txn, i, XmlElementPrelim::empty("paragraph"));
+            p.insert(&mut txn, 0, XmlTextPrelim::new(chunk.as_str()));
+        }
+        let update = source.transact().encode_diff_v1(&before);
+        let resp = client
+            .post(s.url(&format!("/api/documents/{doc}/updates")))
+            .bearer_auth(&alice.token)
+            .header("content-type", "application/octet-stream")
+            .body(update)
+            .send()
+            .await
+            .unwrap();
+        if resp.status() != StatusCode::OK {
+            refused = Some(resp.status());
+            break;
+        }
+        let (_, p) = alice.get(&format!("/api/documents/{doc}/presence")).await;
+        if !bob_connected(&p) {
+            break;
+        }
+    }
+    assert_eq!(refused, None, "the writer must keep being served");
+    let deadline = std::time::Instant::now() + Duration::from_secs(15);
+    loop {
+        let (_, p) = alice.get(&format!("/api/documents/{doc}/presence")).await;
+        if !bob_connected(&p) {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the frozen client is still connected: {p}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let metrics = reqwest::get(s.url("/metrics"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        metrics
+            .lines()
+            .any(|l| l.starts_with("quire_slow_consumers_total") && !l.ends_with(" 0")),
+        "slow consumer not counted"
+    );
+    // A fresh client still gets the whole document.
+    let mut late = YClient::connect(&s.base, &doc, &alice.token).await;
+    assert!(late.until(T, |c| c.paragraphs().len() >= 8).await);
+    drop(frozen);
+    s.stop().await;
+}

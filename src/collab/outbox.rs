@@ -43,7 +43,9 @@ struct State {
 pub enum Drained {
     /// Frames to write (possibly none after a spurious wake-up).
     Frames,
-    /// Close with this reason; frames queued before it were drained first.
+    /// Close with this reason. Frames still queued are dropped: every
+    /// reason to close (too slow, access revoked, reload, shutdown) makes
+    /// them moot, and a client that reconnects resyncs.
     Close(Close),
 }
 
@@ -108,6 +110,11 @@ impl Outbox {
     /// queue is empty and a close was requested.
     pub fn drain(&self, out: &mut Vec<Outbound>, max: usize) -> Drained {
         let mut state = self.state.lock();
+        if let Some(close) = &state.close {
+            let close = close.clone();
+            state.frames = VecDeque::new();
+            return Drained::Close(close);
+        }
         let n = state.frames.len().min(max);
         out.extend(state.frames.drain(..n));
         if !state.frames.is_empty() {
@@ -117,9 +124,15 @@ impl Outbox {
             // Idle connections hold no queue buffer at all.
             state.frames = VecDeque::new();
         }
-        match (&state.close, state.frames.is_empty()) {
-            (Some(close), true) => Drained::Close(close.clone()),
-            _ => Drained::Frames,
+        Drained::Frames
+    }
+
+    /// Resolves once a close has been requested (at once if it already
+    /// was). Cancel-safe; may take wake-ups meant for [`ready`](Self::ready),
+    /// so call [`wake`](Self::wake) after using it.
+    pub async fn closing(&self) {
+        while self.close_reason().is_none() {
+            self.notify.notified().await;
         }
     }
 
@@ -162,8 +175,8 @@ mod tests {
         assert_eq!(outbox.queued(), 2);
     }
 
-    #[test]
-    fn close_comes_after_queued_frames_and_first_reason_wins() {
+    #[tokio::test]
+    async fn close_wins_over_queued_frames_and_first_reason_wins() {
         let outbox = Outbox::new(8);
         outbox.push(frame(1)).unwrap();
         outbox.close(Close::new(4403, "first"));
@@ -174,8 +187,30 @@ mod tests {
             Drained::Close(c) => assert_eq!(c, Close::new(4403, "first")),
             Drained::Frames => panic!("close expected"),
         }
-        assert_eq!(out.len(), 1);
-        assert_eq!(outbox.close_reason(), Some(Close::new(4403, "first")));
+        assert!(out.is_empty());
+        assert_eq!(outbox.queued(), 0);
+        // closing() resolves at once once a close was requested, even when
+        // the wake-up was already consumed.
+        tokio::time::timeout(std::time::Duration::from_secs(1), outbox.closing())
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn closing_waits_for_a_close_not_for_frames() {
+        let outbox = std::sync::Arc::new(Outbox::new(8));
+        outbox.push(frame(1)).unwrap();
+        let waiting = tokio::time::timeout(std::time::Duration::from_millis(50), outbox.closing());
+        assert!(waiting.await.is_err(), "a frame is not a close");
+        let o = outbox.clone();
+        let closer = tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+            o.close(Close::new(1013, "too slow"));
+        });
+        tokio::time::timeout(std::time::Duration::from_secs(1), outbox.closing())
+            .await
+            .unwrap();
+        closer.await.unwrap();
     }
 
     #[test]

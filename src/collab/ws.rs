@@ -37,8 +37,6 @@ use crate::store::Role;
 
 /// The editor schema version this server speaks (`?schema=`).
 pub const SCHEMA_VERSION: u32 = 1;
-/// Outbound frames queued per connection before it counts as too slow.
-const OUTBOUND_QUEUE: usize = 1024;
 /// A connection silent this long is closed (clients renew awareness every 15 s).
 const IDLE_TIMEOUT: Duration = Duration::from_secs(90);
 const PING_EVERY: Duration = Duration::from_secs(30);
@@ -52,6 +50,9 @@ const WRITE_BUFFER: usize = 4 * 1024;
 const FRAGMENT: usize = 4 * 1024;
 /// Frames written per flush.
 const WRITE_BATCH: usize = 64;
+/// How long one batch may take to reach the socket before the client counts
+/// as gone (a frozen tab that stopped reading but keeps the TCP connection).
+const WRITE_TIMEOUT: Duration = Duration::from_secs(60);
 /// How long a ping or close frame may wait on a client that does not read.
 const WRITE_STALL: Duration = Duration::from_secs(2);
 /// Seconds a client may stay over its message budget before it is closed.
@@ -196,7 +197,7 @@ impl Connection {
             }
         };
         let conn: ConnId = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
-        let outbox = Arc::new(Outbox::new(OUTBOUND_QUEUE));
+        let outbox = Arc::new(Outbox::new(self.state.config.limits.ws_outbound_queue));
         let peer = Peer {
             outbox: outbox.clone(),
             user_id: self.admitted.claims.sub.clone(),
@@ -384,19 +385,13 @@ async fn write_batch(
         }
         socket.flush().await
     };
-    let closed = async {
-        loop {
-            outbox.ready().await;
-            if outbox.close_reason().is_some() {
-                break;
-            }
-        }
-    };
+    // A client that stops reading blocks the write: give up when the room
+    // closes this peer (its queue overflowed) or after WRITE_TIMEOUT.
     let ok = tokio::select! {
-        r = write => r.is_ok(),
-        () = closed => false,
+        r = tokio::time::timeout(WRITE_TIMEOUT, write) => matches!(r, Ok(Ok(()))),
+        () = outbox.closing() => false,
     };
-    // `closed` may have taken wake-ups for frames queued during the write.
+    // `closing()` may have taken wake-ups for frames queued during the write.
     outbox.wake();
     // Idle connections keep no batch buffer.
     *batch = Vec::new();
