@@ -629,7 +629,10 @@ async fn a_client_that_stops_reading_is_closed() {
         if bob_connected(&p) {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "bob never joined: {p}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "bob never joined: {p}"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 
