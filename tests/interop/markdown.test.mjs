@@ -39,3 +39,18 @@ scenario('Markdown body → XmlFragment → client edit → Markdown export', { 
   const text = await server.content(alice, id, 'text')
   assert.match(text, /Hello\s+World\s+Added\s*$/, `text export: ${JSON.stringify(text)}`)
 })
+
+// The server sends messages over 4 KiB as several WebSocket fragments of one
+// message; a stock client must see the whole initial sync of a big document.
+scenario('a large document syncs whole to a stock client (fragmented sends)', { timeout: 30_000 }, async (s) => {
+  const server = await s.server('sqlite')
+  const alice = await server.user('alice')
+  const body = Array.from({ length: 1200 }, (_, i) => `Paragraph ${i} of a long report.`).join('\n\n')
+  assert.ok(body.length > 30_000)
+  const { id } = await server.createDocument(alice, { body, body_format: 'markdown' })
+  const c = s.client(server, id, alice)
+  await synced(c)
+  const frag = c.doc.getXmlFragment('default')
+  await waitFor(async () => frag.length === 1200, { what: '1200 paragraphs' })
+  assert.equal(frag.get(1199).get(0).toString(), 'Paragraph 1199 of a long report.')
+})
