@@ -124,6 +124,21 @@ pub struct Persistence {
     /// Save an automatic version after this many idle minutes following edits (0 = off).
     #[arg(long, env = "AUTO_VERSION_IDLE_MINS", default_value_t = 0)]
     pub auto_version_idle_mins: u64,
+    /// Accepted updates this instance may hold before they are durable
+    /// (a database outage); beyond it new edits are refused (close 1013,
+    /// REST 503) and clients keep them to resend later. The default holds
+    /// a 10-minute outage of a busy instance (~330 updates/s).
+    #[arg(long, env = "MAX_UNSAVED_UPDATES", default_value_t = 200_000)]
+    pub max_unsaved_updates: u64,
+    /// Blocks (CRDT items) one document may hold in memory. Bounds resident
+    /// memory, which grows far faster than the encoded size for documents
+    /// made of many tiny items.
+    #[arg(long, env = "MAX_DOC_ITEMS", default_value_t = 1_000_000)]
+    pub max_doc_items: u64,
+    /// On SIGTERM, how long to wait for unsaved updates to become durable
+    /// (e.g. during a database outage) before exiting anyway.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 30)]
+    pub shutdown_grace_secs: u64,
 }
 
 impl Default for Config {
@@ -173,6 +188,9 @@ impl Default for Persistence {
             compact_every_updates: 100,
             compact_idle_secs: 30,
             auto_version_idle_mins: 0,
+            max_unsaved_updates: 200_000,
+            max_doc_items: 1_000_000,
+            shutdown_grace_secs: 30,
         }
     }
 }

@@ -6,6 +6,7 @@
 //! - [`auth`]: passwords, tokens, the caller extractor, rate limits.
 //! - [`api`]: the REST API, OpenAPI, health and metrics.
 //! - [`collab`]: document rooms and the y-websocket endpoint.
+//! - [`health`]: database readiness, probed in the background.
 //! - [`web`]: the embedded web UI.
 //! - [`cli`]: `seed`, `user add` and other commands.
 
@@ -16,6 +17,7 @@ pub mod cli;
 pub mod collab;
 pub mod config;
 pub mod error;
+pub mod health;
 pub mod server;
 pub mod state;
 pub mod store;

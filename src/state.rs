@@ -22,6 +22,8 @@ pub struct Inner {
     pub login_limiter: LoginLimiter,
     pub instance_id: String,
     pub hub: Arc<Hub>,
+    /// Last known database reachability (probed in the background).
+    pub health: Arc<crate::health::DbHealth>,
 }
 
 impl Deref for AppState {
@@ -57,8 +59,10 @@ impl AppState {
         // Install the metrics recorder before anything records.
         crate::telemetry::metrics_handle();
         let hub = Hub::start(store.clone(), config.clone(), bus, instance_id.clone());
+        let health = crate::health::DbHealth::start(store.clone());
         Self(Arc::new(Inner {
             hub,
+            health,
             keys: TokenKeys::new(jwt_secret),
             login_limiter,
             instance_id,
@@ -91,6 +95,7 @@ impl AppState {
             csrf: String::new(),
             doc: None,
             ro: t.read_only,
+            tid: Some(t.id),
         })
     }
 }

@@ -198,6 +198,8 @@ async fn update_log_and_compaction(store: &dyn Store) {
     let act = store.activity(&d.id).await.unwrap();
     assert_eq!(act[0].edits, 2500);
     let covered = state.updates[1999].id;
+    // The caller names the rows to delete (those a previous snapshot covers).
+    let delete: Vec<i64> = state.updates[..2000].iter().map(|u| u.id).collect();
     store
         .compact(
             &NewSnapshot {
@@ -206,17 +208,19 @@ async fn update_log_and_compaction(store: &dyn Store) {
                 state_vector: vec![0],
                 checksum: "c1".into(),
                 last_update_id: covered,
+                delete_update_ids: delete,
             },
             "text one",
         )
         .await
         .unwrap();
     assert_eq!(
-        store.pending_update_count(&d.id).await.unwrap(),
+        store.load_state(&d.id, 1).await.unwrap().updates.len(),
         500,
-        "covered updates deleted"
+        "the named rows are deleted, no others"
     );
     let last = state.updates[2499].id;
+    let rest: Vec<i64> = state.updates[2000..].iter().map(|u| u.id).collect();
     for (i, c) in ["c2", "c3"].iter().enumerate() {
         store
             .compact(
@@ -226,6 +230,7 @@ async fn update_log_and_compaction(store: &dyn Store) {
                     state_vector: vec![0],
                     checksum: c.to_string(),
                     last_update_id: last,
+                    delete_update_ids: if i == 1 { rest.clone() } else { Vec::new() },
                 },
                 "",
             )

@@ -515,6 +515,7 @@ async fn corrupt_snapshot_falls_back(s: &TestServer) {
                 state_vector: vec![0],
                 checksum: "0".repeat(64),
                 last_update_id: last,
+                delete_update_ids: Vec::new(),
             },
             "",
         )

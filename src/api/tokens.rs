@@ -138,6 +138,9 @@ async fn revoke_token(
     Path(id): Path<String>,
 ) -> ApiResult<StatusCode> {
     if state.store.revoke_api_token(&user.id, &id).await? {
+        // Live sockets opened with it close at once here (4401); other
+        // instances find out at their next permission re-check.
+        state.hub.revoke_credential(&id);
         Ok(StatusCode::NO_CONTENT)
     } else {
         Err(ApiError::NotFound)

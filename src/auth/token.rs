@@ -24,6 +24,10 @@ pub struct Claims {
     /// Read-only identity (a read-only personal API token): no writes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ro: bool,
+    /// The personal API token's id when the identity came from one (never
+    /// part of a JWT): live sockets opened with it close when it is revoked.
+    #[serde(skip)]
+    pub tid: Option<String>,
 }
 
 /// Signing and verification keys derived from the configured secret.
@@ -64,6 +68,7 @@ impl TokenKeys {
             csrf: random_token(),
             doc,
             ro: false,
+            tid: None,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
             .map_err(|_| AuthError::InvalidToken)?;
@@ -126,6 +131,7 @@ mod tests {
             csrf: String::new(),
             doc: None,
             ro: false,
+            tid: None,
         };
         let t =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.enc).expect("enc");

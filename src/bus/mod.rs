@@ -5,8 +5,14 @@
 //!
 //! Messages carry the sender instance and a per-sender sequence so a receiver
 //! can detect gaps; after a gap it asks for a state-vector exchange
-//! (`SyncRequest`), answered with the missing updates (`Update` addressed to
+//! (`SyncRequest`), answered with the missing updates (`Repair` addressed to
 //! everyone; Yjs updates are idempotent).
+//!
+//! An `Update` is published only once it is durable on its sender, so no
+//! other instance relays an update that could die with the instance that
+//! accepted it. A `Repair` is computed from a live document and may hold
+//! updates that are not durable yet, so whoever applies one logs what it
+//! adds (duplicates in the log are harmless).
 
 pub mod local;
 pub mod redis;
@@ -16,8 +22,11 @@ use tokio::sync::mpsc;
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum BusPayload {
-    /// A Yjs v1 update.
+    /// A Yjs v1 update, durable on its sender.
     Update(Bytes),
+    /// The answer to a `SyncRequest`: a Yjs v1 update that may not be
+    /// durable anywhere yet; receivers log what it adds.
+    Repair(Bytes),
     /// An awareness update (already stamped by the origin instance).
     Awareness(Bytes),
     /// "Send me what I miss": the sender's state vector (v1).

@@ -250,6 +250,7 @@ pub fn encode(msg: &BusMessage) -> Vec<u8> {
         BusPayload::Awareness(b) => (1, b),
         BusPayload::SyncRequest(b) => (2, b),
         BusPayload::Reconnected => (3, &[]),
+        BusPayload::Repair(b) => (4, b),
     };
     let sender = msg.sender.as_bytes();
     let sender = &sender[..sender.len().min(255)];
@@ -277,6 +278,7 @@ pub fn decode(doc_id: &str, bytes: &[u8]) -> Option<BusMessage> {
         0 => BusPayload::Update(rest),
         1 => BusPayload::Awareness(rest),
         2 => BusPayload::SyncRequest(rest),
+        4 => BusPayload::Repair(rest),
         _ => return None,
     };
     Some(BusMessage {

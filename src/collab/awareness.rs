@@ -31,6 +31,32 @@ pub struct AwarenessState {
     pub conn: u64,
 }
 
+/// Awareness client ids remembered per room (owner binding); beyond this
+/// new ids are not bound (but still tied to their socket while it lives).
+const MAX_BOUND_CLIENT_IDS: usize = 10_000;
+
+impl RoomInner {
+    /// Binds `client_id` to `user_id` the first time it is seen; false when
+    /// it belongs to someone else.
+    pub(super) fn bind_client_id(&mut self, client_id: u64, user_id: &str) -> bool {
+        match self.aw_owner.get(&client_id) {
+            Some(owner) => owner == user_id,
+            None => {
+                if self.aw_owner.len() < MAX_BOUND_CLIENT_IDS {
+                    self.aw_owner.insert(client_id, user_id.to_string());
+                }
+                true
+            }
+        }
+    }
+}
+
+/// The user id the origin instance stamped into an awareness state.
+pub fn stamped_user(state: &str) -> Option<String> {
+    let v: Value = serde_json::from_str(state).ok()?;
+    v.get("user")?.get("id")?.as_str().map(str::to_string)
+}
+
 /// `state` with `user.id` and `user.name` set to the authenticated user.
 /// Other fields (colour, cursor, selection) are kept as the client sent them.
 pub fn stamp(state: &str, user_id: &str, username: &str) -> String {
@@ -59,6 +85,11 @@ impl Room {
         };
         let (user_id, username) = (peer.user_id.clone(), peer.username.clone());
         for e in entries {
+            if !inner.bind_client_id(e.client_id, &user_id) {
+                metrics::counter!("quire_rejected_messages_total", "reason" => "awareness_foreign_client")
+                    .increment(1);
+                continue;
+            }
             match inner.awareness.get(&e.client_id) {
                 Some(s) if s.conn != conn => {
                     // Another socket's clientID: not believed.

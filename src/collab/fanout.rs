@@ -8,7 +8,7 @@ use bytes::Bytes;
 use quire_doc::{guard, protocol};
 use yrs::{ReadTxn, Transact};
 
-use super::awareness::AwarenessState;
+use super::awareness::{AwarenessState, stamped_user};
 use super::room::{EncodeSv, Room, RoomInner, Source, broadcast};
 use crate::bus::{BusMessage, BusPayload};
 
@@ -62,31 +62,57 @@ impl Room {
         }
         match msg.payload {
             BusPayload::Update(update) => {
-                // Not persisted here: the instance that accepted it did.
+                // Not persisted here: it is durable on the instance that accepted it.
                 if let Err(e) = self.apply_locked(inner, &update, Source::Bus, None) {
                     tracing::warn!(doc = %self.id, reason = %e.reason, "update from bus refused");
                 }
             }
-            BusPayload::Awareness(payload) => {
-                if let Ok(entries) = guard::decode_awareness(&payload) {
-                    let frame = Bytes::from(protocol::encode_awareness(&payload));
-                    for e in &entries {
-                        // Remote states are tracked so joiners see them too.
-                        if e.is_removal() {
-                            inner.awareness.remove(&e.client_id);
-                        } else {
-                            inner.awareness.insert(
-                                e.client_id,
-                                AwarenessState {
-                                    clock: e.clock,
-                                    state: e.state.clone(),
-                                    conn: 0,
-                                },
-                            );
-                        }
-                    }
-                    broadcast(inner, &frame);
+            BusPayload::Repair(update) => {
+                // Persisted here if it adds anything: it may not be durable yet.
+                if let Err(e) = self.apply_locked(inner, &update, Source::Repair, None) {
+                    tracing::warn!(doc = %self.id, reason = %e.reason, "repair from bus refused");
                 }
+            }
+            BusPayload::Awareness(payload) => {
+                let Ok(entries) = guard::decode_awareness(&payload) else {
+                    return;
+                };
+                let mut accepted = Vec::with_capacity(entries.len());
+                for e in entries {
+                    // A client id owned by a socket here is never replaced
+                    // from outside, and an id bound to one user is never
+                    // taken over by another (whoever the remote claims).
+                    if inner.awareness.get(&e.client_id).is_some_and(|s| s.conn != 0) {
+                        metrics::counter!("quire_rejected_messages_total", "reason" => "awareness_foreign_client")
+                            .increment(1);
+                        continue;
+                    }
+                    if e.is_removal() {
+                        inner.awareness.remove(&e.client_id);
+                    } else {
+                        let owner = stamped_user(&e.state).unwrap_or_default();
+                        if !inner.bind_client_id(e.client_id, &owner) {
+                            metrics::counter!("quire_rejected_messages_total", "reason" => "awareness_foreign_client")
+                                .increment(1);
+                            continue;
+                        }
+                        // Remote states are tracked so joiners see them too.
+                        inner.awareness.insert(
+                            e.client_id,
+                            AwarenessState {
+                                clock: e.clock,
+                                state: e.state.clone(),
+                                conn: 0,
+                            },
+                        );
+                    }
+                    accepted.push(e);
+                }
+                if accepted.is_empty() {
+                    return;
+                }
+                let payload = guard::encode_awareness_update(&accepted);
+                broadcast(inner, &Bytes::from(protocol::encode_awareness(&payload)));
             }
             BusPayload::Reconnected => {}
             BusPayload::SyncRequest(sv) => {
@@ -94,7 +120,7 @@ impl Room {
                     && let Ok(diff) = guard::encode_diff(&inner.doc, &sv)
                     && diff.len() > 2
                 {
-                    self.publish(inner, BusPayload::Update(Bytes::from(diff)));
+                    self.publish(inner, BusPayload::Repair(Bytes::from(diff)));
                 }
             }
         }

@@ -3,28 +3,35 @@
 //! eviction, periodic permission re-checks and anti-entropy.
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use parking_lot::Mutex;
 use quire_doc::guard;
-use sha2::{Digest, Sha256};
 use tokio::sync::mpsc;
-use yrs::Doc;
+use yrs::updates::encoder::Encode;
+use yrs::{Doc, ReadTxn, Transact};
 
-use super::room::{Close, ConnId, Room, Source, codes, new_doc};
+use super::room::{Close, ConnId, Room, Source, codes};
+use super::snapshot;
 use crate::bus::Bus;
 use crate::config::Config;
-use crate::store::{NewSnapshot, NewVersion, Store, StoreError, StoredState, Version};
+use crate::store::{NewSnapshot, NewVersion, Store, StoreError, Version};
 
 /// An accepted update on its way to the durable log.
 pub struct PendingUpdate {
+    /// The room to acknowledge and publish from once durable (no registry
+    /// lookup: a room replaced meanwhile still gets its own updates back).
+    pub room: Weak<Room>,
     pub doc_id: String,
     pub data: Bytes,
     pub user_id: Option<String>,
     pub conn: Option<ConnId>,
+    /// Publish to other instances once durable (false for repairs, which
+    /// other instances received already).
+    pub publish: bool,
     pub at: i64,
 }
 
@@ -87,6 +94,12 @@ impl Hub {
     /// Updates accepted by this instance and not yet durable.
     pub fn unsaved_updates(&self) -> u64 {
         self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// True when the unsaved backlog reached `MAX_UNSAVED_UPDATES`: new
+    /// edits are refused until the database catches up.
+    pub fn unsaved_backlog_full(&self) -> bool {
+        self.unsaved_updates() >= self.config.persistence.max_unsaved_updates
     }
 
     /// The live room of `doc_id`, loading it if needed.
@@ -188,10 +201,21 @@ impl Hub {
         let built = tokio::task::spawn_blocking(move || build_doc(&stored))
             .await
             .map_err(|e| e.to_string())?;
+        if built.missing_updates {
+            // A gap in storage: structs whose dependencies are in no stored
+            // update. They stay pending (and their rows stay in the log)
+            // until the dependency arrives, e.g. from a reconnecting client.
+            metrics::counter!("quire_load_missing_updates_total").increment(1);
+            tracing::warn!(doc = %room.id, "document loaded with updates whose dependencies are missing");
+        }
         let mut inner = room.inner.lock();
         inner.doc = built.doc;
         inner.size = built.size;
         inner.since_snapshot = built.since_snapshot;
+        inner.pending = built.missing_updates;
+        if built.missing_updates {
+            inner.pending_since = Some(Instant::now());
+        }
         inner.loaded = true;
         for msg in std::mem::take(&mut inner.bus_buffer) {
             room.apply_bus_locked(&mut inner, msg);
@@ -295,26 +319,81 @@ impl Hub {
         self.forget_room(doc_id);
     }
 
-    /// Closes every connection and waits (bounded) until accepted updates are durable.
+    /// Graceful shutdown: closes every socket with 1012 ("service restart",
+    /// so clients reconnect at once, to another instance if there is one),
+    /// waits briefly for the close frames to go out, then waits until every
+    /// accepted update is durable, bounded by `SHUTDOWN_GRACE_SECS`. What is
+    /// still unsaved then is logged loudly: it lives on only in the clients
+    /// that sent it, which resend it when they reconnect.
     pub async fn shutdown(&self) {
         let rooms: Vec<Arc<Room>> = self.rooms.lock().values().cloned().collect();
         for room in &rooms {
             room.close_all(Close::new(codes::RESTART, "server restarting"));
         }
-        let deadline = Instant::now() + Duration::from_secs(10);
-        while self.unsaved_updates() > 0 && Instant::now() < deadline {
+        let closing = Instant::now() + Duration::from_secs(3);
+        while rooms.iter().any(|r| r.peer_count() > 0) && Instant::now() < closing {
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let grace = Duration::from_secs(self.config.persistence.shutdown_grace_secs);
+        let started = Instant::now();
+        let deadline = started + grace;
+        let mut warned = false;
+        while self.unsaved_updates() > 0 && Instant::now() < deadline {
+            if !warned && started.elapsed() > Duration::from_secs(2) {
+                tracing::warn!(unsaved = self.unsaved_updates(), "waiting for unsaved updates before exiting");
+                warned = true;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let unsaved = self.unsaved_updates();
+        if unsaved > 0 {
+            let docs: Vec<String> = rooms
+                .iter()
+                .filter(|r| r.inner.lock().in_flight > 0)
+                .map(|r| r.id.clone())
+                .collect();
+            tracing::error!(
+                unsaved,
+                documents = ?docs,
+                "exiting with updates not yet durable; they are kept only by the clients that sent them"
+            );
         }
     }
 
-    /// Snapshot the room's state and drop the log it covers. First applies
-    /// the logged updates since the latest snapshot to the live document, so
-    /// an update another instance logged but this one never received is in
-    /// the snapshot before its log row is deleted.
+    /// Closes every socket opened with `credential` on this instance.
+    pub fn revoke_credential(&self, credential: &str) {
+        let rooms: Vec<Arc<Room>> = self.rooms.lock().values().cloned().collect();
+        for room in rooms {
+            room.revoke_credential(credential);
+        }
+    }
+
+    /// Open documents whose structs have waited too long for missing
+    /// dependencies (reported by `/readyz`).
+    pub fn documents_with_missing_updates(&self) -> Vec<String> {
+        let rooms: Vec<Arc<Room>> = self.rooms.lock().values().cloned().collect();
+        rooms
+            .into_iter()
+            .filter(|r| r.missing_updates_overdue())
+            .map(|r| r.id.clone())
+            .collect()
+    }
+
+    /// Snapshot the room's state and drop the log rows that the previous
+    /// snapshot already covers. First applies the logged updates to the
+    /// live document, so an update another instance logged but this one
+    /// never received is in the snapshot before its row can be deleted.
+    ///
+    /// One compaction per room at a time; a failed one backs off
+    /// exponentially (it does not reload the log on every write batch) and
+    /// is reported once, on `/metrics` and in the log.
     pub async fn compact(self: &Arc<Self>, room: &Arc<Room>) -> Result<(), CollabError> {
         {
             let mut inner = room.inner.lock();
-            if inner.compacting || inner.pending || !inner.loaded {
+            if inner.compacting || !inner.loaded || inner.closed {
+                return Ok(());
+            }
+            if inner.compact_retry_at.is_some_and(|t| Instant::now() < t) {
                 return Ok(());
             }
             inner.compacting = true;
@@ -325,11 +404,26 @@ impl Hub {
         match result {
             Ok(covered) => {
                 inner.since_snapshot = inner.since_snapshot.saturating_sub(covered);
+                if inner.compact_failures > 0 {
+                    metrics::gauge!("quire_rooms_compaction_failing").decrement(1.0);
+                    tracing::info!(doc = %room.id, failures = inner.compact_failures, "compaction succeeded again");
+                }
+                inner.compact_failures = 0;
+                inner.compact_retry_at = None;
                 metrics::counter!("quire_compactions_total").increment(1);
                 Ok(())
             }
             Err(e) => {
-                tracing::warn!(doc = %room.id, error = %e, "compaction failed; will retry");
+                metrics::counter!("quire_compaction_failures_total").increment(1);
+                inner.compact_failures += 1;
+                let backoff = Duration::from_secs(1 << inner.compact_failures.min(8)).min(COMPACT_BACKOFF_MAX);
+                inner.compact_retry_at = Some(Instant::now() + backoff);
+                if inner.compact_failures == 1 {
+                    metrics::gauge!("quire_rooms_compaction_failing").increment(1.0);
+                    tracing::warn!(doc = %room.id, error = %e, "compaction failed; retrying with backoff");
+                } else {
+                    tracing::debug!(doc = %room.id, error = %e, failures = inner.compact_failures, "compaction failed again");
+                }
                 Err(e)
             }
         }
@@ -337,7 +431,7 @@ impl Hub {
 
     async fn compact_inner(self: &Arc<Self>, room: &Arc<Room>) -> Result<u64, CollabError> {
         let stored = self.store.load_state(&room.id, 1).await?;
-        let Some(last_id) = stored.updates.last().map(|u| u.id) else {
+        let Some(last_id) = stored.updates.iter().map(|u| u.id).max() else {
             return Ok(0);
         };
         let (state, sv, text) = {
@@ -348,35 +442,45 @@ impl Hub {
             }
             let state = guard::encode_full_state(&inner.doc)
                 .map_err(|e| CollabError::Load(e.to_string()))?;
-            let sv = guard::state_vector_bytes(&inner.doc);
+            let sv = inner.doc.transact().state_vector();
             let text = super::content::plain_text(&inner.doc);
             inner.text_dirty = false;
             (state, sv, text)
         };
-        // Verify before the covered log is deleted: the snapshot must load
-        // back to the same state vector.
-        let (state, sv) = tokio::task::spawn_blocking(move || {
-            let check = new_doc();
-            let ok = guard::apply_update_bytes(&check, &state).is_ok()
-                && guard::state_vector_bytes(&check) == sv;
-            ok.then_some((state, sv))
+        let previous = stored.snapshots.first().cloned();
+        let updates = stored.updates;
+        let live_text = text.clone();
+        // Off the async workers: verify the snapshot, and find the log rows
+        // the previous snapshot covers.
+        let (state, sv, delete_ids, covered) = tokio::task::spawn_blocking(move || {
+            snapshot::verify(&state, &sv, &live_text)?;
+            let prev_sv = previous.as_ref().and_then(|p| guard::decode_state_vector(&p.state_vector).ok());
+            let prev_last = previous.as_ref().map_or(0, |p| p.last_update_id);
+            let delete_ids: Vec<i64> = match &prev_sv {
+                Some(prev) => updates
+                    .iter()
+                    .filter(|u| snapshot::covers(prev, &u.data))
+                    .map(|u| u.id)
+                    .collect(),
+                None => Vec::new(),
+            };
+            let covered = updates.iter().filter(|u| u.id > prev_last).count() as u64;
+            Ok::<_, CollabError>((state, sv, delete_ids, covered))
         })
         .await
-        .map_err(|e| CollabError::Encode(e.to_string()))?
-        .ok_or_else(|| {
-            CollabError::Encode("snapshot does not load back to the live state".into())
-        })?;
+        .map_err(|e| CollabError::Encode(e.to_string()))??;
         let size = state.len();
         let snap = NewSnapshot {
             document_id: room.id.clone(),
             checksum: checksum(&state),
             state,
-            state_vector: sv,
+            state_vector: sv.encode_v1(),
             last_update_id: last_id,
+            delete_update_ids: delete_ids,
         };
         self.store.compact(&snap, &text).await?;
         room.inner.lock().size = size;
-        Ok(stored.updates.len() as u64)
+        Ok(covered)
     }
 }
 
@@ -398,58 +502,7 @@ impl Drop for ConnectionSlot {
     }
 }
 
-pub fn checksum(state: &[u8]) -> String {
-    hex::encode(Sha256::digest(state))
-}
+pub use super::snapshot::{BuiltDoc, build_doc, checksum};
 
-pub struct BuiltDoc {
-    pub doc: Doc,
-    pub size: usize,
-    pub since_snapshot: u64,
-}
-
-/// Latest snapshot whose checksum verifies, then the log after it. A stored
-/// update that fails to apply is logged and skipped (never a panic).
-pub fn build_doc(stored: &StoredState) -> BuiltDoc {
-    let mut doc = new_doc();
-    let mut base = 0;
-    let mut size = 0;
-    for snap in &stored.snapshots {
-        if checksum(&snap.state) != snap.checksum {
-            metrics::counter!("quire_snapshot_checksum_failures_total").increment(1);
-            tracing::error!(
-                snapshot = snap.id,
-                "snapshot checksum mismatch; trying the previous one"
-            );
-            continue;
-        }
-        match guard::apply_update_bytes(&doc, &snap.state) {
-            Ok(_) => {
-                base = snap.last_update_id;
-                size = snap.state.len();
-                break;
-            }
-            Err(e) => {
-                tracing::error!(snapshot = snap.id, error = %e, "snapshot does not apply; trying the previous one");
-                doc = new_doc();
-            }
-        }
-    }
-    let mut since_snapshot = 0;
-    for u in stored.updates.iter().filter(|u| u.id > base) {
-        match guard::apply_update_bytes(&doc, &u.data) {
-            Ok(_) => {
-                size += u.data.len();
-                since_snapshot += 1;
-            }
-            Err(e) => {
-                tracing::error!(update = u.id, error = %e, "stored update does not apply; skipped")
-            }
-        }
-    }
-    BuiltDoc {
-        doc,
-        size,
-        since_snapshot,
-    }
-}
+/// Longest pause between retries of a failing compaction.
+const COMPACT_BACKOFF_MAX: Duration = Duration::from_secs(300);

@@ -114,11 +114,23 @@ async fn recheck_permissions(hub: &Arc<Hub>, room: &Arc<Room>) {
     };
     let roles: HashMap<String, crate::store::Role> =
         members.into_iter().map(|m| (m.user_id, m.role)).collect();
-    let users: Vec<String> = {
+    let (users, credentials): (Vec<String>, Vec<String>) = {
         let inner = room.inner.lock();
-        inner.peers.values().map(|p| p.user_id.clone()).collect()
+        let mut users: Vec<String> = inner.peers.values().map(|p| p.user_id.clone()).collect();
+        users.sort();
+        users.dedup();
+        let mut creds: Vec<String> = inner.peers.values().filter_map(|p| p.credential.clone()).collect();
+        creds.sort();
+        creds.dedup();
+        (users, creds)
     };
     for user in users {
         room.set_role(&user, roles.get(&user).copied());
+    }
+    // A token revoked (or expired) through another instance.
+    for credential in credentials {
+        if matches!(hub.store.api_token_is_live(&credential).await, Ok(false)) {
+            room.revoke_credential(&credential);
+        }
     }
 }

@@ -20,6 +20,7 @@ pub mod maintenance;
 pub mod outbox;
 pub mod ratelimit;
 pub mod room;
+pub mod snapshot;
 pub mod upgrade;
 pub mod writer;
 pub mod ws;

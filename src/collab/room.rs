@@ -62,7 +62,14 @@ pub struct Peer {
     pub outbox: Arc<Outbox>,
     pub user_id: String,
     pub username: String,
+    /// The effective role: the document role capped by [`Peer::cap`].
     pub role: Role,
+    /// The highest role the credential allows (a read-only API token caps
+    /// at viewer). Every later role change is capped by it too.
+    pub cap: Role,
+    /// Which credential opened the socket (API token id or session id),
+    /// so revoking it can close the socket.
+    pub credential: Option<String>,
     /// Wants `MSG_QUIRE_ACK` after its updates are durable.
     pub acks: bool,
     /// Updates from this peer handed to persistence, not yet acknowledged.
@@ -80,8 +87,11 @@ pub enum Source {
     Client(ConnId),
     /// REST or restore on this instance.
     Server,
-    /// Another instance, through the bus.
+    /// Another instance, through the bus: already durable there.
     Bus,
+    /// Another instance's answer to a state-vector exchange. It may hold
+    /// updates not yet durable anywhere, so this instance logs what it adds.
+    Repair,
     /// The durable log (compaction filling a gap).
     Log,
 }
@@ -101,6 +111,9 @@ pub(super) struct RoomInner {
     pub bus_buffer: Vec<BusMessage>,
     pub peers: HashMap<ConnId, Peer>,
     pub awareness: HashMap<u64, AwarenessState>,
+    /// Which user first used each awareness client id, for the life of the
+    /// room: nobody else may take it over, even after its owner left.
+    pub aw_owner: HashMap<u64, String>,
     pub aw_dirty: Vec<u64>,
     pub aw_last_flush: Option<Instant>,
     pub aw_flush_scheduled: bool,
@@ -118,8 +131,16 @@ pub(super) struct RoomInner {
     pub text_dirty: bool,
     /// Edited since the last version (for automatic versions).
     pub auto_version_due: bool,
-    /// Yrs holds updates with missing dependencies (never compact over them).
+    /// Yrs holds updates with missing dependencies. Compaction still runs
+    /// (the log rows they came in are kept until they integrate).
     pub pending: bool,
+    /// When `pending` was first seen (reported after a bound).
+    pub pending_since: Option<Instant>,
+    /// Consecutive failed compactions, and when the next may run.
+    pub compact_failures: u32,
+    pub compact_retry_at: Option<Instant>,
+    /// Approximate number of blocks (CRDT items) in the document.
+    pub items: u64,
     pub closed: bool,
     pub bus_seq: u64,
     pub bus_seen: HashMap<String, u64>,
@@ -143,6 +164,7 @@ impl Room {
                 bus_buffer: Vec::new(),
                 peers: HashMap::new(),
                 awareness: HashMap::new(),
+                aw_owner: HashMap::new(),
                 aw_dirty: Vec::new(),
                 aw_last_flush: None,
                 aw_flush_scheduled: false,
@@ -155,6 +177,10 @@ impl Room {
                 text_dirty: false,
                 auto_version_due: false,
                 pending: false,
+                pending_since: None,
+                compact_failures: 0,
+                compact_retry_at: None,
+                items: 0,
                 closed: false,
                 bus_seq: 0,
                 bus_seen: HashMap::new(),
@@ -246,7 +272,7 @@ impl Room {
 
     /// Applies a client's update (sync step 2 or update): relays it to every
     /// peer (the sender too), the bus and the durable log.
-    pub fn client_update(&self, conn: ConnId, update: &[u8]) -> Result<Accepted, Close> {
+    pub fn client_update(self: &Arc<Self>, conn: ConnId, update: &[u8]) -> Result<Accepted, Close> {
         let mut inner = self.inner.lock();
         let Some(peer) = inner.peers.get(&conn) else {
             return Ok(Accepted::Duplicate);
@@ -261,13 +287,13 @@ impl Room {
     }
 
     /// Applies an update that did not come from a socket (REST, restore).
-    pub fn server_update(&self, update: &[u8], user_id: Option<String>) -> Result<Accepted, Close> {
+    pub fn server_update(self: &Arc<Self>, update: &[u8], user_id: Option<String>) -> Result<Accepted, Close> {
         let mut inner = self.inner.lock();
         self.apply_locked(&mut inner, update, Source::Server, user_id)
     }
 
     pub(super) fn apply_locked(
-        &self,
+        self: &Arc<Self>,
         inner: &mut RoomInner,
         update: &[u8],
         source: Source,
@@ -282,11 +308,32 @@ impl Room {
                 format!("document would exceed {max} bytes"),
             ));
         }
+        // Logged here: accepted from a client or REST on this instance, or a
+        // repair from another instance that may not be durable anywhere.
+        let logged = matches!(
+            source,
+            Source::Client(_) | Source::Server | Source::Repair
+        );
+        if logged && self.shared.unsaved_backlog_full() {
+            // A database outage has lasted too long: refuse new edits rather
+            // than grow memory without bound. What the document already has
+            // is still accepted (a reconnecting client resends it).
+            if !adds_anything(&inner.doc, update) {
+                return Ok(Accepted::Duplicate);
+            }
+            metrics::counter!("quire_rejected_messages_total", "reason" => "unsaved_backlog")
+                .increment(1);
+            return Err(Close::new(
+                codes::TRY_AGAIN,
+                "edits cannot be saved right now; keep them and retry shortly",
+            ));
+        }
         // When the update may complete structs that were waiting for their
         // dependencies (updates from other instances, or a document already
         // holding pending structs), peers get the diff of everything newly
         // integrated, not just these bytes.
-        let relay_diff = matches!(source, Source::Bus | Source::Log) || inner.pending;
+        let relay_diff =
+            matches!(source, Source::Bus | Source::Log | Source::Repair) || inner.pending;
         let sv_before = relay_diff.then(|| inner.doc.transact().state_vector());
         let outcome: ApplyOutcome = match guard::apply_update_bytes(&inner.doc, update) {
             Ok(o) => o,
@@ -299,8 +346,7 @@ impl Room {
                 return Err(reject("update", &e));
             }
         };
-        inner.pending = outcome.pending;
-        let local = matches!(source, Source::Client(_) | Source::Server);
+        self.note_pending(inner, outcome.pending);
         if outcome.changed {
             metrics::counter!("quire_updates_in_total").increment(1);
             metrics::counter!("quire_update_bytes_in_total").increment(update.len() as u64);
@@ -315,13 +361,14 @@ impl Room {
             };
             broadcast(inner, &Bytes::from(protocol::encode_update(&relayed)));
         }
+        let local = matches!(source, Source::Client(_) | Source::Server);
         if !(outcome.changed || (local && outcome.pending)) {
             return Ok(Accepted::Duplicate);
         }
-        if local {
-            // A pending update is logged and published too: its dependencies
-            // may reach this or another instance later.
-            let payload = Bytes::copy_from_slice(update);
+        if logged {
+            // A pending update is logged too: its dependencies may reach
+            // this or another instance later. Other instances get it once
+            // it is durable (see `on_durable`).
             inner.in_flight += 1;
             let conn = match source {
                 Source::Client(c) => Some(c),
@@ -333,19 +380,45 @@ impl Room {
                 p.unacked += 1;
             }
             self.shared.persist(PendingUpdate {
+                room: Arc::downgrade(self),
                 doc_id: self.id.clone(),
-                data: payload.clone(),
+                data: Bytes::copy_from_slice(update),
                 user_id,
                 conn,
+                publish: source != Source::Repair,
                 at: crate::util::now_ms(),
             });
-            self.publish(inner, BusPayload::Update(payload));
         }
         Ok(if outcome.changed {
             Accepted::Applied
         } else {
             Accepted::Duplicate
         })
+    }
+
+    /// Tracks whether yrs holds structs with missing dependencies; they are
+    /// reported (log, metric, readiness detail) once they have waited
+    /// longer than [`PENDING_REPORT_AFTER`].
+    fn note_pending(&self, inner: &mut RoomInner, pending: bool) {
+        match (pending, inner.pending_since) {
+            (true, None) => inner.pending_since = Some(Instant::now()),
+            (false, Some(since)) => {
+                inner.pending_since = None;
+                if since.elapsed() >= PENDING_REPORT_AFTER {
+                    tracing::info!(doc = %self.id, "missing updates arrived; document complete again");
+                }
+            }
+            _ => {}
+        }
+        inner.pending = pending;
+    }
+
+    /// Structs have waited for their dependencies longer than the bound.
+    pub fn missing_updates_overdue(&self) -> bool {
+        self.inner
+            .lock()
+            .pending_since
+            .is_some_and(|t| t.elapsed() >= PENDING_REPORT_AFTER)
     }
 
     /// Marks the room unusable: every peer is closed (they reconnect and
@@ -362,15 +435,18 @@ impl Room {
         tokio::spawn(async move { hub.forget_closed_room(&id) });
     }
 
-    /// Called by the writer once `count` updates (with their origins) are durable.
-    pub(super) fn on_durable(&self, origins: &[Option<ConnId>]) -> DurableOutcome {
+    /// Called by the writer once `updates` (this room's, in acceptance
+    /// order) are durable: acknowledges their senders and only now
+    /// publishes them to other instances, so no other instance's client can
+    /// see an update that dies with this instance.
+    pub(super) fn on_durable(&self, updates: &[PendingUpdate]) -> DurableOutcome {
         let mut inner = self.inner.lock();
-        let n = origins.len() as u64;
+        let n = updates.len() as u64;
         inner.in_flight = inner.in_flight.saturating_sub(n);
         inner.since_snapshot += n;
         let mut acked: HashMap<ConnId, u64> = HashMap::new();
-        for c in origins.iter().flatten() {
-            *acked.entry(*c).or_default() += 1;
+        for c in updates.iter().filter_map(|u| u.conn) {
+            *acked.entry(c).or_default() += 1;
         }
         for (conn, count) in acked {
             if let Some(peer) = inner.peers.get_mut(&conn) {
@@ -380,6 +456,9 @@ impl Room {
                     send_or_close(peer, Bytes::from(protocol::encode_ack(peer.acked_total)));
                 }
             }
+        }
+        for u in updates.iter().filter(|u| u.publish) {
+            self.publish(&mut inner, BusPayload::Update(u.data.clone()));
         }
         DurableOutcome {
             compact: inner.since_snapshot >= self.shared.config.persistence.compact_every_updates
@@ -396,8 +475,24 @@ impl Room {
                 None => peer
                     .outbox
                     .close(Close::new(codes::FORBIDDEN, "access revoked")),
-                Some(r) => peer.role = r,
+                // The credential's cap always applies (a read-only token
+                // stays read-only whatever the user's role becomes).
+                Some(r) => peer.role = r.min(peer.cap),
             }
+        }
+    }
+
+    /// Closes every socket opened with `credential` (a revoked API token or
+    /// session): 4401, permanent.
+    pub fn revoke_credential(&self, credential: &str) {
+        let inner = self.inner.lock();
+        for peer in inner
+            .peers
+            .values()
+            .filter(|p| p.credential.as_deref() == Some(credential))
+        {
+            peer.outbox
+                .close(Close::new(codes::UNAUTHENTICATED, "credential revoked"));
         }
     }
 
@@ -450,6 +545,24 @@ impl Room {
             )
             .collect()
     }
+}
+
+/// How long structs may wait for missing dependencies before the room is
+/// reported (a client or instance that never sent them).
+pub const PENDING_REPORT_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// True when applying `update` would add structs or deletions the document
+/// does not have (used only when edits are being refused).
+fn adds_anything(doc: &Doc, update: &[u8]) -> bool {
+    let Ok(decoded) = guard::decode_update(update) else {
+        return true;
+    };
+    let have = doc.transact().state_vector();
+    let new_structs = decoded
+        .state_vector()
+        .iter()
+        .any(|(client, clock)| *clock > have.get(client));
+    new_structs || !decoded.delete_set().is_empty()
 }
 
 pub(super) struct DurableOutcome {

@@ -3,14 +3,14 @@
 //! is durable (nothing is dropped), then acknowledges the rooms.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use tokio::sync::mpsc;
 
 use super::hub::{Hub, PendingUpdate};
-use super::room::ConnId;
+use super::room::Room;
 use crate::store::NewUpdate;
 
 /// Group commit: the first update opens a window of `group_commit_ms`; all
@@ -40,12 +40,13 @@ pub(super) async fn writer_loop(hub: Arc<Hub>, mut rx: mpsc::UnboundedReceiver<P
         metrics::histogram!("quire_persist_seconds").record(started.elapsed().as_secs_f64());
         hub.in_flight
             .fetch_sub(batch.len() as u64, Ordering::SeqCst);
-        notify_durable(&hub, &batch).await;
+        notify_durable(&hub, batch).await;
     }
 }
 
 async fn write_batch(hub: &Arc<Hub>, batch: &mut Vec<PendingUpdate>) {
     let mut backoff = Duration::from_millis(50);
+    let mut failures = 0u32;
     loop {
         let rows: Vec<NewUpdate> = batch
             .iter()
@@ -57,10 +58,21 @@ async fn write_batch(hub: &Arc<Hub>, batch: &mut Vec<PendingUpdate>) {
             })
             .collect();
         match hub.store.append_updates(&rows).await {
-            Ok(_) => return,
+            Ok(_) => {
+                if failures > 0 {
+                    tracing::warn!(batch = batch.len(), failures, "update log write succeeded after retries");
+                }
+                return;
+            }
             Err(e) => {
                 metrics::counter!("quire_persist_failures_total").increment(1);
-                tracing::error!(error = %e, batch = batch.len(), "update log write failed; retrying");
+                failures += 1;
+                // Loud once per outage, quiet while it lasts.
+                if failures == 1 {
+                    tracing::error!(error = %e, batch = batch.len(), "update log write failed; retrying until durable");
+                } else {
+                    tracing::debug!(error = %e, failures, "update log write still failing");
+                }
                 // The database answers but refused the batch: drop rows of
                 // documents deleted meanwhile (their foreign key fails).
                 if hub.store.ping().await.is_ok() {
@@ -89,18 +101,24 @@ async fn write_batch(hub: &Arc<Hub>, batch: &mut Vec<PendingUpdate>) {
     }
 }
 
-async fn notify_durable(hub: &Arc<Hub>, batch: &[PendingUpdate]) {
-    let mut per_doc: HashMap<&str, Vec<Option<ConnId>>> = HashMap::new();
+async fn notify_durable(hub: &Arc<Hub>, batch: Vec<PendingUpdate>) {
+    // Per room, in acceptance order (the order they are published in).
+    let mut per_room: Vec<(Weak<Room>, Vec<PendingUpdate>)> = Vec::new();
+    let mut index: HashMap<*const Room, usize> = HashMap::new();
     for u in batch {
-        per_doc.entry(&u.doc_id).or_default().push(u.conn);
+        let key = u.room.as_ptr();
+        let i = *index.entry(key).or_insert_with(|| {
+            per_room.push((u.room.clone(), Vec::new()));
+            per_room.len() - 1
+        });
+        per_room[i].1.push(u);
     }
-    for (doc_id, origins) in per_doc {
-        let Some(room) = hub.rooms.lock().get(doc_id).cloned() else {
+    for (room, updates) in per_room {
+        let Some(room) = room.upgrade() else {
             continue;
         };
-        let outcome = room.on_durable(&origins);
-        if outcome.compact {
-            let (hub, room) = (hub.clone(), room.clone());
+        if room.on_durable(&updates).compact {
+            let hub = hub.clone();
             tokio::spawn(async move {
                 let _ = hub.compact(&room).await;
             });

@@ -77,6 +77,7 @@ pub struct WsParams {
 struct Admitted {
     claims: Claims,
     role: Role,
+    cap: Role,
     slot: ConnectionSlot,
 }
 
@@ -99,16 +100,18 @@ async fn admit(
         .role_of(doc_id, &claims.sub)
         .await?
         .ok_or_else(|| ApiError::Forbidden("no access to this document".into()))?;
-    // A read-only API token edits nothing, whatever the user's role.
-    let role = if claims.ro {
-        role.min(Role::Viewer)
-    } else {
-        role
-    };
+    // A read-only API token edits nothing, whatever the user's role: the
+    // cap stays with the connection through every later role change.
+    let cap = if claims.ro { Role::Viewer } else { Role::Owner };
     let slot = state.hub.acquire_connection(&claims.sub).ok_or_else(|| {
         ApiError::TooManyRequests("too many open connections for this user".into())
     })?;
-    Ok(Admitted { claims, role, slot })
+    Ok(Admitted {
+        role: role.min(cap),
+        cap,
+        claims,
+        slot,
+    })
 }
 
 /// Real-time editing: upgrades to a WebSocket speaking the y-websocket
@@ -203,6 +206,8 @@ impl Connection {
             user_id: self.admitted.claims.sub.clone(),
             username: self.admitted.claims.name.clone(),
             role: self.admitted.role,
+            cap: self.admitted.cap,
+            credential: self.admitted.claims.tid.clone(),
             acks: self.acks,
             unacked: 0,
             acked_total: 0,

@@ -72,6 +72,8 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<ApiToken>;
     async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>>;
     async fn revoke_api_token(&self, user_id: &str, id: &str) -> Result<bool>;
+    /// True while the token with this id is neither revoked nor expired.
+    async fn api_token_is_live(&self, id: &str) -> Result<bool>;
     /// The live token with this SHA-256 hash and its user (records the use).
     async fn api_token_user(&self, hash: &str) -> Result<Option<(ApiToken, User)>>;
 

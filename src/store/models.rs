@@ -217,8 +217,8 @@ pub struct StoredUpdate {
     pub data: Vec<u8>,
 }
 
-/// What loading a document reads: snapshots newest first, then the log
-/// after the oldest snapshot returned (ascending ids).
+/// What loading a document reads: snapshots newest first, then the whole
+/// log (ascending ids; compaction keeps it bounded).
 #[derive(Clone, Debug, Default)]
 pub struct StoredState {
     pub snapshots: Vec<Snapshot>,
@@ -230,8 +230,12 @@ pub struct NewSnapshot {
     pub state: Vec<u8>,
     pub state_vector: Vec<u8>,
     pub checksum: String,
-    /// Highest update id merged into `state`; updates up to it are deleted.
+    /// Highest update id merged into `state` (informational: on PostgreSQL
+    /// a lower id can commit after a higher one, so ids decide nothing).
     pub last_update_id: i64,
+    /// Log rows to delete in the same transaction: those the previous
+    /// snapshot's state vector already covers.
+    pub delete_update_ids: Vec<i64>,
 }
 
 /// A named version's metadata.

@@ -272,6 +272,10 @@ impl Store for SqlStore {
         tokens::revoke(&self.pool, user_id, id).await
     }
 
+    async fn api_token_is_live(&self, id: &str) -> Result<bool> {
+        tokens::is_live(&self.pool, id).await
+    }
+
     async fn api_token_user(&self, hash: &str) -> Result<Option<(ApiToken, User)>> {
         tokens::authenticate(&self.pool, hash).await
     }

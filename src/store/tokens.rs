@@ -77,6 +77,19 @@ pub async fn revoke(pool: &AnyPool, user_id: &str, id: &str) -> Result<bool> {
     Ok(done.rows_affected() > 0)
 }
 
+/// True while the token with this id is neither revoked nor expired.
+pub async fn is_live(pool: &AnyPool, id: &str) -> Result<bool> {
+    let row = sqlx::query(
+        "SELECT id FROM api_tokens WHERE id = $1 AND revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $2)",
+    )
+    .bind(id)
+    .bind(now_ms())
+    .fetch_optional(pool)
+    .await?;
+    Ok(row.is_some())
+}
+
 /// The live (not revoked, not expired) token with this hash, and its user;
 /// records the use.
 pub async fn authenticate(pool: &AnyPool, hash: &str) -> Result<Option<(ApiToken, User)>> {

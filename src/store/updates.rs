@@ -105,20 +105,13 @@ pub async fn load(pool: &AnyPool, doc_id: &str, max_snapshots: i64) -> Result<St
             })
         })
         .collect::<Result<Vec<_>>>()?;
-    // Updates after the oldest snapshot returned, so a fallback to an
-    // older snapshot still has the log it needs.
-    let after = snapshots
-        .iter()
-        .map(|s| s.last_update_id)
-        .min()
-        .unwrap_or(0);
-    let rows = sqlx::query(
-        "SELECT id, data FROM document_updates WHERE document_id = $1 AND id > $2 ORDER BY id",
-    )
-    .bind(doc_id)
-    .bind(after)
-    .fetch_all(pool)
-    .await?;
+    // The whole log: rows older than a snapshot may still be needed (their
+    // structs were waiting for dependencies when it was taken), and the
+    // rows a snapshot covers are harmless to re-apply.
+    let rows = sqlx::query("SELECT id, data FROM document_updates WHERE document_id = $1 ORDER BY id")
+        .bind(doc_id)
+        .fetch_all(pool)
+        .await?;
     let updates = rows
         .iter()
         .map(|r| {
@@ -146,31 +139,39 @@ pub async fn compact(pool: &AnyPool, snap: &NewSnapshot, text: &str) -> Result<(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    // Two snapshots are kept, and the log after the older of them: the
-    // updates the new snapshot covers go once a newer snapshot covers them
-    // too. So if the newest snapshot ever fails its checksum, loading falls
-    // back to the previous one plus the log without losing an edit (an edit
-    // lost there would also strand every later edit that depends on it).
-    // The log stays bounded by about two compaction intervals.
+    // Two snapshots are kept. The rows deleted are those the older of the
+    // two (the previous snapshot) already covers, chosen by the caller from
+    // the rows' contents. So if the newest snapshot ever fails its checksum,
+    // loading falls back to the previous one plus the log without losing an
+    // edit. The log stays bounded by about two compaction intervals.
     let keep = sqlx::query(
-        "SELECT id, last_update_id FROM document_snapshots WHERE document_id = $1 ORDER BY id DESC LIMIT 2",
+        "SELECT id FROM document_snapshots WHERE document_id = $1 ORDER BY id DESC LIMIT 2",
     )
     .bind(&snap.document_id)
     .fetch_all(&mut *tx)
     .await?;
     if let Some(oldest_kept) = keep.last() {
         let oldest_id: i64 = oldest_kept.try_get("id")?;
-        let covered: i64 = oldest_kept.try_get("last_update_id")?;
         sqlx::query("DELETE FROM document_snapshots WHERE document_id = $1 AND id < $2")
             .bind(&snap.document_id)
             .bind(oldest_id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM document_updates WHERE document_id = $1 AND id <= $2")
-            .bind(&snap.document_id)
-            .bind(covered)
-            .execute(&mut *tx)
-            .await?;
+    }
+    for chunk in snap.delete_update_ids.chunks(500) {
+        let mut sql = String::from("DELETE FROM document_updates WHERE document_id = $1 AND id IN (");
+        for i in 0..chunk.len() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push_str(&format!("${}", i + 2));
+        }
+        sql.push(')');
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(&snap.document_id);
+        for id in chunk {
+            q = q.bind(*id);
+        }
+        q.execute(&mut *tx).await?;
     }
     sqlx::query("UPDATE documents SET content_text = $1 WHERE id = $2")
         .bind(text)
