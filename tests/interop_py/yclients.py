@@ -140,6 +140,9 @@ class Session:
         handled in order."""
         t = self.transport
         await wait_until(lambda: t.sent_step2 >= 1, what=f"{self.name}: its reply to the server's sync step 1")
+        # Let the provider's send task flush updates it queued meanwhile
+        # (both providers also forward every applied remote change).
+        await asyncio.sleep(0.25)
         before = t.received_step2
         sv = self.state_vector()
         await t.send(bytes([SYNC, STEP1]) + _var_uint(len(sv)) + sv)
