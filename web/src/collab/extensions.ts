@@ -1,3 +1,4 @@
+import { Extension } from '@tiptap/core';
 import Collaboration from '@tiptap/extension-collaboration';
 import CollaborationCaret from '@tiptap/extension-collaboration-caret';
 import Placeholder from '@tiptap/extension-placeholder';
@@ -21,8 +22,32 @@ export function renderCaret(user: Record<string, unknown>): HTMLElement {
   return caret;
 }
 
+/**
+ * Undo/redo shortcuts that wait while the session checks whether a remote change was
+ * a version restore (the history is dropped if it was). Without a pending check they
+ * fall through to the Collaboration extension's own shortcuts.
+ */
+export function restoreSafeHistory(session: CollabSession) {
+  return Extension.create({
+    name: 'restoreSafeHistory',
+    // before Collaboration (1000), whose keymap would otherwise undo at once
+    priority: 1100,
+    addKeyboardShortcuts() {
+      const deferred = (command: 'undo' | 'redo') => () => {
+        if (!session.undoGuard?.busy) return false;
+        session.runHistory(() => {
+          if (!this.editor.isDestroyed) this.editor.commands[command]();
+        });
+        return true;
+      };
+      return { 'Mod-z': deferred('undo'), 'Mod-y': deferred('redo'), 'Shift-Mod-z': deferred('redo') };
+    },
+  });
+}
+
 export function buildExtensions(session: CollabSession, user: CollabUser) {
   return [
+    restoreSafeHistory(session),
     StarterKit.configure({
       // Collaboration brings its own undo (Yjs UndoManager: only my own changes)
       undoRedo: false,
