@@ -3,12 +3,13 @@ import Collaboration from '@tiptap/extension-collaboration';
 import CollaborationCaret from '@tiptap/extension-collaboration-caret';
 import Placeholder from '@tiptap/extension-placeholder';
 import StarterKit from '@tiptap/starter-kit';
+import { hexWithAlpha, safeColor } from '../lib/colors';
 import type { CollabSession, CollabUser } from './session';
 
 /** Remote caret: coloured bar + name label (textContent only, never HTML). */
 export function renderCaret(user: Record<string, unknown>): HTMLElement {
   const name = typeof user.name === 'string' && user.name ? user.name : 'Anonymous';
-  const color = typeof user.color === 'string' && /^#[0-9a-f]{3,8}$/i.test(user.color) ? user.color : '#4b5563';
+  const color = safeColor(user.color);
   const caret = document.createElement('span');
   caret.className = 'collaboration-carets__caret';
   caret.style.borderColor = color;
@@ -45,6 +46,16 @@ export function restoreSafeHistory(session: CollabSession) {
   });
 }
 
+/** Remote selection highlight: the collaborator's colour (validated) at 20 % opacity. */
+export function renderSelection(user: Record<string, unknown>) {
+  return {
+    nodeName: 'span',
+    class: 'collaboration-carets__selection',
+    style: `background-color: ${hexWithAlpha(user.color, '33')}`,
+    'data-user': typeof user.name === 'string' ? user.name : '',
+  };
+}
+
 export function buildExtensions(session: CollabSession, user: CollabUser) {
   return [
     restoreSafeHistory(session),
@@ -65,12 +76,7 @@ export function buildExtensions(session: CollabSession, user: CollabUser) {
       provider: session.provider,
       user,
       render: renderCaret,
-      selectionRender: (u: Record<string, unknown>) => ({
-        nodeName: 'span',
-        class: 'collaboration-carets__selection',
-        style: `background-color: ${typeof u.color === 'string' ? u.color : '#4b5563'}33`,
-        'data-user': typeof u.name === 'string' ? u.name : '',
-      }),
+      selectionRender: renderSelection,
     }),
   ];
 }

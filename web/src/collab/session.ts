@@ -2,6 +2,7 @@ import * as decoding from 'lib0/decoding';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import { safeColor } from '../lib/colors';
 import { SaveState } from './saveState';
 import { RestoreUndoGuard, versionListRestoreCheck } from './undoGuard';
 
@@ -259,7 +260,7 @@ export class CollabSession {
         clientId,
         id: u.id,
         name: u.name,
-        color: u.color ?? '#4b5563',
+        color: safeColor(u.color),
         self: clientId === me,
       };
       if (existing) {
