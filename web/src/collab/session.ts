@@ -50,8 +50,8 @@ export function backoffWithJitter(attempt: number, cap = MAX_BACKOFF_MS, rand: (
 export function closeReasonFor(code: number): CloseReason | null {
   if (code === 4401) return 'unauthenticated';
   if (code === 4403) return 'forbidden';
-  // the brief says 4400 for an outdated editor schema; the server uses 4426 (Upgrade Required)
-  if (code === 4400 || code === 4426) return 'outdated';
+  // the editor's schema (`?schema=`) is older than the server's: 4426, "upgrade required"
+  if (code === 4426) return 'outdated';
   if (code === 4404) return 'notFound';
   if (code === 4413) return 'tooLarge';
   if (code >= 4400 && code < 4500) return 'forbidden';
