@@ -23,6 +23,10 @@ echo "== interop with stock Yjs clients (Node)"
 npm --prefix tests/interop ci --no-audit --no-fund
 QUIRE_BIN="$PWD/target/debug/quire" node --test tests/interop/
 
+echo "== interop with Python Yjs clients (pycrdt-websocket, ypy-websocket)"
+./tests/interop_py/setup.sh
+QUIRE_BIN="$PWD/target/debug/quire" ./tests/interop_py/run.sh
+
 echo "== web UI unit tests"
 npm --prefix web test
 

@@ -1,4 +1,4 @@
-// End-to-end: real server binary (or mock) + Debian Chromium via playwright-core.
+// End-to-end: real server binary + Debian Chromium via playwright-core.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import {
@@ -284,7 +284,7 @@ describe('Quire web UI', { timeout: 300_000 }, () => {
     assert.equal((await api.alice.call('GET', `/api/documents/${id}`)).status, 404);
   });
 
-  it('a viewer removed while connected sees the editor lock with an explanation', { skip: process.env.QUIRE_E2E_MOCK === '1' && 'the mock server does not re-check live permissions' }, async () => {
+  it('a viewer removed while connected sees the editor lock with an explanation', async () => {
     await openDoc(carol.page, doc1.id);
     await api.alice.ok('DELETE', `/api/documents/${doc1.id}/members/carol`);
     await carol.page.getByTestId('forbidden-banner').waitFor({ timeout: 10_000 });

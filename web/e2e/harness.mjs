@@ -1,4 +1,4 @@
-// Shared e2e harness: starts the real `quire serve` (or the mock with QUIRE_E2E_MOCK=1),
+// Shared e2e harness: starts the real `quire serve` binary,
 // registers users through the API and opens Chromium contexts logged in as them.
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -55,11 +55,6 @@ async function waitHealthy(base, proc, timeoutMs = 60_000) {
 
 /** Start a server; returns { base, stop }. */
 export async function startServer() {
-  if (process.env.QUIRE_E2E_MOCK === '1') {
-    const { startMockServer } = await import('./mock-server.mjs');
-    const s = await startMockServer({ webDir: DIST });
-    return { base: `http://127.0.0.1:${s.port}`, stop: s.close, logs: () => '' };
-  }
   const bin = path.resolve(WEB_DIR, process.env.QUIRE_BIN ?? '../target/debug/quire');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'quire-e2e-'));
   const port = await freePort();

@@ -112,8 +112,9 @@ describe('reconnect policy', () => {
   it('maps permanent close codes', () => {
     expect(closeReasonFor(4401)).toBe('unauthenticated');
     expect(closeReasonFor(4403)).toBe('forbidden');
-    expect(closeReasonFor(4400)).toBe('outdated');
     expect(closeReasonFor(4426)).toBe('outdated');
+    // any other 44xx is a permanent refusal, not a schema problem
+    expect(closeReasonFor(4400)).toBe('forbidden');
     expect(closeReasonFor(4413)).toBe('tooLarge');
     expect(closeReasonFor(4404)).toBe('notFound');
     expect(closeReasonFor(1006)).toBeNull();

@@ -1,13 +1,15 @@
+import { Extension } from '@tiptap/core';
 import Collaboration from '@tiptap/extension-collaboration';
 import CollaborationCaret from '@tiptap/extension-collaboration-caret';
 import Placeholder from '@tiptap/extension-placeholder';
 import StarterKit from '@tiptap/starter-kit';
+import { hexWithAlpha, safeColor } from '../lib/colors';
 import type { CollabSession, CollabUser } from './session';
 
 /** Remote caret: coloured bar + name label (textContent only, never HTML). */
 export function renderCaret(user: Record<string, unknown>): HTMLElement {
   const name = typeof user.name === 'string' && user.name ? user.name : 'Anonymous';
-  const color = typeof user.color === 'string' && /^#[0-9a-f]{3,8}$/i.test(user.color) ? user.color : '#4b5563';
+  const color = safeColor(user.color);
   const caret = document.createElement('span');
   caret.className = 'collaboration-carets__caret';
   caret.style.borderColor = color;
@@ -21,8 +23,42 @@ export function renderCaret(user: Record<string, unknown>): HTMLElement {
   return caret;
 }
 
+/**
+ * Undo/redo shortcuts that wait while the session checks whether a remote change was
+ * a version restore (the history is dropped if it was). Without a pending check they
+ * fall through to the Collaboration extension's own shortcuts.
+ */
+export function restoreSafeHistory(session: CollabSession) {
+  return Extension.create({
+    name: 'restoreSafeHistory',
+    // before Collaboration (1000), whose keymap would otherwise undo at once
+    priority: 1100,
+    addKeyboardShortcuts() {
+      const deferred = (command: 'undo' | 'redo') => () => {
+        if (!session.undoGuard?.busy) return false;
+        session.runHistory(() => {
+          if (!this.editor.isDestroyed) this.editor.commands[command]();
+        });
+        return true;
+      };
+      return { 'Mod-z': deferred('undo'), 'Mod-y': deferred('redo'), 'Shift-Mod-z': deferred('redo') };
+    },
+  });
+}
+
+/** Remote selection highlight: the collaborator's colour (validated) at 20 % opacity. */
+export function renderSelection(user: Record<string, unknown>) {
+  return {
+    nodeName: 'span',
+    class: 'collaboration-carets__selection',
+    style: `background-color: ${hexWithAlpha(user.color, '33')}`,
+    'data-user': typeof user.name === 'string' ? user.name : '',
+  };
+}
+
 export function buildExtensions(session: CollabSession, user: CollabUser) {
   return [
+    restoreSafeHistory(session),
     StarterKit.configure({
       // Collaboration brings its own undo (Yjs UndoManager: only my own changes)
       undoRedo: false,
@@ -40,12 +76,7 @@ export function buildExtensions(session: CollabSession, user: CollabUser) {
       provider: session.provider,
       user,
       render: renderCaret,
-      selectionRender: (u: Record<string, unknown>) => ({
-        nodeName: 'span',
-        class: 'collaboration-carets__selection',
-        style: `background-color: ${typeof u.color === 'string' ? u.color : '#4b5563'}33`,
-        'data-user': typeof u.name === 'string' ? u.name : '',
-      }),
+      selectionRender: renderSelection,
     }),
   ];
 }

@@ -2,11 +2,15 @@ import * as decoding from 'lib0/decoding';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
+import { safeColor } from '../lib/colors';
 import { SaveState } from './saveState';
+import { RestoreUndoGuard, versionListRestoreCheck } from './undoGuard';
 
 /** Editor schema version the server checks (`?schema=`). Bump when nodes/marks change. */
 export const EDITOR_SCHEMA_VERSION = '1';
 export const MSG_QUIRE_ACK = 100;
+/** Live document event (a JSON object as a varString), sent on sockets opened with `?events=1`. */
+export const MSG_QUIRE_EVENT = 101;
 export const MAX_BACKOFF_MS = 10_000;
 /** How long to wait for the ack of a reconnect's sync-step-2 before assuming the server had it all. */
 export const STEP2_ACK_WAIT_MS = 4_000;
@@ -26,6 +30,13 @@ export interface AwarenessUser {
   self: boolean;
 }
 
+/** True for a live event announcing that a version was restored. */
+export function isRestoreEvent(event: unknown): boolean {
+  if (typeof event !== 'object' || event === null) return false;
+  const e = event as { type?: unknown; restored_from?: unknown };
+  return e.type === 'version' && typeof e.restored_from === 'number';
+}
+
 export function wsBaseUrl(loc: Location = window.location): string {
   return `${loc.protocol === 'https:' ? 'wss:' : 'ws:'}//${loc.host}/ws/doc`;
 }
@@ -39,8 +50,8 @@ export function backoffWithJitter(attempt: number, cap = MAX_BACKOFF_MS, rand: (
 export function closeReasonFor(code: number): CloseReason | null {
   if (code === 4401) return 'unauthenticated';
   if (code === 4403) return 'forbidden';
-  // the brief says 4400 for an outdated editor schema; the server uses 4426 (Upgrade Required)
-  if (code === 4400 || code === 4426) return 'outdated';
+  // the editor's schema (`?schema=`) is older than the server's: 4426, "upgrade required"
+  if (code === 4426) return 'outdated';
   if (code === 4404) return 'notFound';
   if (code === 4413) return 'tooLarge';
   if (code >= 4400 && code < 4500) return 'forbidden';
@@ -63,6 +74,10 @@ export class CollabSession {
   private openedOnce = false;
   private failuresBeforeOpen = 0;
   private disposed = false;
+  private restoreListeners = new Set<() => void>();
+  private readonly restoreCheck: ReturnType<typeof versionListRestoreCheck> | null;
+  /** Guards the editor's undo history against restores (set once an editor is attached). */
+  undoGuard: RestoreUndoGuard | null = null;
 
   constructor(
     readonly docId: string,
@@ -72,14 +87,17 @@ export class CollabSession {
       /** Called when the socket keeps failing before opening, to diagnose (HTTP 401/403/404). */
       diagnose?: () => Promise<CloseReason | null>;
       indexeddb?: boolean;
+      /** The document's versions, to confirm that a remote change was a restore. */
+      listVersions?: () => Promise<{ number: number; label: string; auto: boolean }[]>;
     } = {},
   ) {
+    this.restoreCheck = opts.listVersions ? versionListRestoreCheck(opts.listVersions) : null;
     this.idb = opts.indexeddb === false ? null : new IndexeddbPersistence(`quire-doc-${docId}`, this.ydoc);
     this.idb?.whenSynced.then(() => {
       this.localLoaded = true;
     });
     this.provider = new WebsocketProvider(opts.wsUrl ?? wsBaseUrl(), docId, this.ydoc, {
-      params: { acks: '1', schema: EDITOR_SCHEMA_VERSION },
+      params: { acks: '1', schema: EDITOR_SCHEMA_VERSION, events: '1' },
       maxBackoffTime: MAX_BACKOFF_MS,
       disableBc: true,
       connect: false,
@@ -87,6 +105,15 @@ export class CollabSession {
     this.provider.messageHandlers[MSG_QUIRE_ACK] = (_enc, decoder) => {
       const count = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : 1;
       this.save.ack(count);
+    };
+    this.provider.messageHandlers[MSG_QUIRE_EVENT] = (_enc, decoder) => {
+      let event: unknown;
+      try {
+        event = JSON.parse(decoding.readVarString(decoder));
+      } catch {
+        return;
+      }
+      if (isRestoreEvent(event)) this.notifyRestored();
     };
     this.provider.awareness.setLocalStateField('user', user);
 
@@ -174,6 +201,46 @@ export class CollabSession {
     }
   };
 
+  /**
+   * A version was restored (this client's own request succeeded, or the server said
+   * so): the editor's undo history no longer matches the document and is dropped.
+   */
+  notifyRestored() {
+    void this.restoreCheck?.rebase();
+    this.restoreListeners.forEach((l) => l());
+  }
+
+  onRestore(fn: () => void): () => void {
+    this.restoreListeners.add(fn);
+    return () => this.restoreListeners.delete(fn);
+  }
+
+  /**
+   * Protect an editor's undo history against restores (see `RestoreUndoGuard`).
+   * Returns the function that detaches it again.
+   */
+  attachUndoGuard(undoManager: Y.UndoManager, onCleared?: () => void): () => void {
+    const guard = new RestoreUndoGuard(this.ydoc, undoManager, {
+      // the UndoManager's tracked origins are exactly this client's editor transactions
+      isLocal: (origin) => undoManager.trackedOrigins.has(origin),
+      confirmRestore: this.restoreCheck?.check,
+      onCleared,
+    });
+    this.undoGuard = guard;
+    const off = this.onRestore(() => guard.clear());
+    return () => {
+      off();
+      guard.destroy();
+      if (this.undoGuard === guard) this.undoGuard = null;
+    };
+  }
+
+  /** Run an undo/redo once any pending restore check has answered. */
+  runHistory(action: () => void) {
+    if (this.undoGuard) this.undoGuard.run(action);
+    else action();
+  }
+
   onClose(fn: () => void): () => void {
     this.closeListeners.add(fn);
     return () => this.closeListeners.delete(fn);
@@ -193,7 +260,7 @@ export class CollabSession {
         clientId,
         id: u.id,
         name: u.name,
-        color: u.color ?? '#4b5563',
+        color: safeColor(u.color),
         self: clientId === me,
       };
       if (existing) {
@@ -208,6 +275,7 @@ export class CollabSession {
 
   destroy() {
     this.disposed = true;
+    this.restoreListeners.clear();
     clearTimeout(this.step2Timer);
     window.removeEventListener('offline', this.onOffline);
     window.removeEventListener('online', this.onOnline);

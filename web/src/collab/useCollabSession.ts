@@ -28,7 +28,10 @@ export function useCollabSession(docId: string, user: CollabUser, enabled: boole
 
   useEffect(() => {
     if (!enabled) return;
-    const s = new CollabSession(docId, user, { diagnose: () => diagnose(docId) });
+    const s = new CollabSession(docId, user, {
+      diagnose: () => diagnose(docId),
+      listVersions: () => api.listVersions(docId).then((r) => r.items),
+    });
     setSession(s);
     setCloseReason(null);
     const offClose = s.onClose(() => setCloseReason(s.closeReason));

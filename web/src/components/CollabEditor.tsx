@@ -1,4 +1,6 @@
 import { EditorContent, useEditor } from '@tiptap/react';
+import { yUndoPluginKey } from '@tiptap/y-tiptap';
+import type { UndoManager } from 'yjs';
 import { useEffect, useState } from 'react';
 import { buildExtensions } from '../collab/extensions';
 import type { CollabSession, CollabUser } from '../collab/session';
@@ -41,6 +43,20 @@ export function CollabEditor({ session, user, readOnly }: Props) {
     [session],
   );
 
+  // Drop the undo history whenever a version is restored (see RestoreUndoGuard).
+  useEffect(() => {
+    if (!editor) return;
+    const undoManager = (yUndoPluginKey.getState(editor.state) as { undoManager?: UndoManager } | undefined)?.undoManager;
+    if (!undoManager) return;
+    return session.attachUndoGuard(undoManager, () => {
+      // a no-op transaction so the toolbar re-reads whether undo/redo are possible;
+      // deferred because this runs inside a Yjs transaction's event handlers
+      setTimeout(() => {
+        if (!editor.isDestroyed) editor.view.dispatch(editor.state.tr.setMeta('addToHistory', false));
+      }, 0);
+    });
+  }, [editor, session]);
+
   useEffect(() => {
     if (!editor) return;
     editor.setEditable(!readOnly);
@@ -50,7 +66,7 @@ export function CollabEditor({ session, user, readOnly }: Props) {
   if (!editor) return null;
   return (
     <div className={`editor-shell${readOnly ? ' is-readonly' : ''}`}>
-      {!readOnly && <EditorToolbar editor={editor} disabled={readOnly} />}
+      {!readOnly && <EditorToolbar editor={editor} disabled={readOnly} runHistory={(a) => session.runHistory(a)} />}
       <EditorContent editor={editor} className="editor-content" />
       {linkShortcut && (
         <LinkDialog

@@ -149,7 +149,12 @@ export function DocumentWorkspace({ initial, user }: Props) {
 
       {versionsOpen && (
         <div id="version-sidebar" className="sidebar-wrap">
-          <VersionSidebar docId={doc.id} canEdit={!isViewer} onClose={() => setVersionsOpen(false)} />
+          <VersionSidebar
+            docId={doc.id}
+            canEdit={!isViewer}
+            onClose={() => setVersionsOpen(false)}
+            onRestored={() => session?.notifyRestored()}
+          />
         </div>
       )}
 

@@ -7,7 +7,14 @@ import { ToolbarButton } from './ToolbarButton';
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 const mod = isMac ? '⌘' : 'Ctrl';
 
-export function EditorToolbar({ editor, disabled }: { editor: Editor; disabled: boolean }) {
+interface Props {
+  editor: Editor;
+  disabled: boolean;
+  /** Runs undo/redo (possibly after a pending restore check); immediately by default. */
+  runHistory?: (action: () => void) => void;
+}
+
+export function EditorToolbar({ editor, disabled, runHistory = (a) => a() }: Props) {
   const [linkOpen, setLinkOpen] = useState(false);
   const s = useEditorState({
     editor,
@@ -34,10 +41,10 @@ export function EditorToolbar({ editor, disabled }: { editor: Editor; disabled: 
   return (
     <div className="toolbar" role="toolbar" aria-label="Formatting" aria-disabled={disabled || undefined} data-testid="toolbar">
       <div className="tb-group">
-        <ToolbarButton label="Undo" shortcut={`${mod}+Z`} disabled={disabled || !s.canUndo} onClick={() => chain().undo().run()}>
+        <ToolbarButton label="Undo" shortcut={`${mod}+Z`} disabled={disabled || !s.canUndo} onClick={() => runHistory(() => chain().undo().run())}>
           <Icon name="undo" />
         </ToolbarButton>
-        <ToolbarButton label="Redo" shortcut={`${mod}+Shift+Z`} disabled={disabled || !s.canRedo} onClick={() => chain().redo().run()}>
+        <ToolbarButton label="Redo" shortcut={`${mod}+Shift+Z`} disabled={disabled || !s.canRedo} onClick={() => runHistory(() => chain().redo().run())}>
           <Icon name="redo" />
         </ToolbarButton>
       </div>

@@ -14,6 +14,8 @@ interface Props {
   docId: string;
   canEdit: boolean;
   onClose: () => void;
+  /** Called once a restore succeeded (the editor drops its undo history). */
+  onRestored?: () => void;
 }
 
 type View =
@@ -23,7 +25,7 @@ type View =
 const errText = (e: unknown, fallback: string) => (e instanceof ApiError ? e.message : fallback);
 const nameOf = (v: Version) => v.label || `Version ${v.number}`;
 
-export function VersionSidebar({ docId, canEdit, onClose }: Props) {
+export function VersionSidebar({ docId, canEdit, onClose, onRestored }: Props) {
   const [versions, setVersions] = useState<Version[] | null>(null);
   const [label, setLabel] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -88,6 +90,7 @@ export function VersionSidebar({ docId, canEdit, onClose }: Props) {
     setError(null);
     try {
       const res = await api.restore(docId, v.number);
+      onRestored?.();
       setNotice(`Restored “${nameOf(v)}”. The previous content was kept as version ${res.backup_version}.`);
       setConfirm(null);
       setView(null);

@@ -10,6 +10,27 @@ export const USER_COLORS = [
   '#4b5563', // slate
 ];
 
+/** Colour used when a collaborator announces none, or one that is not allowed. */
+export const DEFAULT_USER_COLOR = '#4b5563';
+
+const HEX_COLOR = /^#(?:[0-9a-f]{3}|[0-9a-f]{6}|[0-9a-f]{8})$/i;
+
+/**
+ * A colour from another client (awareness `user.color`) made safe to put into a
+ * `style`: only `#rgb`, `#rrggbb` or `#rrggbbaa` pass, anything else (names,
+ * functions, `red; background:url(…)`) becomes the default.
+ */
+export function safeColor(value: unknown): string {
+  return typeof value === 'string' && HEX_COLOR.test(value) ? value.toLowerCase() : DEFAULT_USER_COLOR;
+}
+
+/** `safeColor` as opaque `#rrggbb`, with `alpha` (two hex digits) appended if given. */
+export function hexWithAlpha(value: unknown, alpha = ''): string {
+  const c = safeColor(value);
+  const rgb = c.length === 4 ? `#${c[1]}${c[1]}${c[2]}${c[2]}${c[3]}${c[3]}` : c.slice(0, 7);
+  return /^[0-9a-f]{2}$/i.test(alpha) ? rgb + alpha.toLowerCase() : rgb;
+}
+
 export function hashString(s: string): number {
   let h = 2166136261;
   for (let i = 0; i < s.length; i++) {
