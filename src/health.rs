@@ -44,7 +44,9 @@ impl DbHealth {
         let was = self.ok.swap(ok, Ordering::SeqCst);
         metrics::gauge!("quire_database_up").set(if ok { 1.0 } else { 0.0 });
         match (was, ok) {
-            (true, false) => tracing::warn!("database unreachable; not ready (edits are kept in memory)"),
+            (true, false) => {
+                tracing::warn!("database unreachable; not ready (edits are kept in memory)")
+            }
             (false, true) => tracing::info!("database reachable again; ready"),
             _ => {}
         }

@@ -96,10 +96,18 @@ enum UserCommand {
     },
 }
 
+/// Stack of every runtime thread (workers and the blocking pool).
+const THREAD_STACK_BYTES: usize = 64 * 1024 * 1024;
+
 fn main() -> anyhow::Result<()> {
     limit_malloc_arenas();
     tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        // A second line of defence behind the input guard's nesting bound:
+        // yrs deletes and garbage-collects nested types recursively, and a
+        // stack overflow aborts the process (no unwinding to catch). The
+        // stack is reserved address space; only the pages touched cost memory.
+        .thread_stack_size(THREAD_STACK_BYTES)
         .build()
         .context("starting the tokio runtime")?
         .block_on(run(Cli::parse()))

@@ -132,13 +132,19 @@ impl Server {
             // Without TCP_NODELAY small frames wait for ACKs (~40 ms p99).
             let _ = tcp.set_nodelay(true);
         });
+        // On the signal, live WebSockets are closed (1012) at once: the
+        // server's graceful drain would otherwise wait for them forever.
+        let state = self.state.clone();
+        let shutdown = async move {
+            shutdown.await;
+            crate::collab::shutdown(&state).await;
+        };
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(shutdown)
         .await?;
-        crate::collab::shutdown(&self.state).await;
         Ok(())
     }
 }

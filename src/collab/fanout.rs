@@ -82,7 +82,11 @@ impl Room {
                     // A client id owned by a socket here is never replaced
                     // from outside, and an id bound to one user is never
                     // taken over by another (whoever the remote claims).
-                    if inner.awareness.get(&e.client_id).is_some_and(|s| s.conn != 0) {
+                    if inner
+                        .awareness
+                        .get(&e.client_id)
+                        .is_some_and(|s| s.conn != 0)
+                    {
                         metrics::counter!("quire_rejected_messages_total", "reason" => "awareness_foreign_client")
                             .increment(1);
                         continue;

@@ -3,8 +3,8 @@
 //! eviction, periodic permission re-checks and anti-entropy.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Weak};
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -56,6 +56,8 @@ pub struct Hub {
     persist_tx: mpsc::UnboundedSender<PendingUpdate>,
     /// Updates accepted and not yet durable, all documents.
     pub(super) in_flight: AtomicU64,
+    /// Failed compactions since start (also `quire_compaction_failures_total`).
+    compaction_failures: AtomicU64,
     user_conns: Mutex<HashMap<String, usize>>,
 }
 
@@ -76,6 +78,7 @@ impl Hub {
             rooms: Mutex::new(HashMap::new()),
             persist_tx,
             in_flight: AtomicU64::new(0),
+            compaction_failures: AtomicU64::new(0),
             user_conns: Mutex::new(HashMap::new()),
         });
         tokio::spawn(super::writer::writer_loop(hub.clone(), persist_rx));
@@ -94,6 +97,11 @@ impl Hub {
     /// Updates accepted by this instance and not yet durable.
     pub fn unsaved_updates(&self) -> u64 {
         self.in_flight.load(Ordering::SeqCst)
+    }
+
+    /// Failed compactions since this instance started.
+    pub fn compaction_failures(&self) -> u64 {
+        self.compaction_failures.load(Ordering::Relaxed)
     }
 
     /// True when the unsaved backlog reached `MAX_UNSAVED_UPDATES`: new
@@ -327,6 +335,7 @@ impl Hub {
     /// that sent it, which resend it when they reconnect.
     pub async fn shutdown(&self) {
         let rooms: Vec<Arc<Room>> = self.rooms.lock().values().cloned().collect();
+        tracing::info!(rooms = rooms.len(), "closing live connections (1012)");
         for room in &rooms {
             room.close_all(Close::new(codes::RESTART, "server restarting"));
         }
@@ -340,7 +349,10 @@ impl Hub {
         let mut warned = false;
         while self.unsaved_updates() > 0 && Instant::now() < deadline {
             if !warned && started.elapsed() > Duration::from_secs(2) {
-                tracing::warn!(unsaved = self.unsaved_updates(), "waiting for unsaved updates before exiting");
+                tracing::warn!(
+                    unsaved = self.unsaved_updates(),
+                    "waiting for unsaved updates before exiting"
+                );
                 warned = true;
             }
             tokio::time::sleep(Duration::from_millis(20)).await;
@@ -402,8 +414,9 @@ impl Hub {
         let mut inner = room.inner.lock();
         inner.compacting = false;
         match result {
-            Ok(covered) => {
-                inner.since_snapshot = inner.since_snapshot.saturating_sub(covered);
+            Ok(done) => {
+                inner.since_snapshot = inner.since_snapshot.saturating_sub(done.covered);
+                inner.reclaimable_rows = done.reclaimable;
                 if inner.compact_failures > 0 {
                     metrics::gauge!("quire_rooms_compaction_failing").decrement(1.0);
                     tracing::info!(doc = %room.id, failures = inner.compact_failures, "compaction succeeded again");
@@ -415,8 +428,10 @@ impl Hub {
             }
             Err(e) => {
                 metrics::counter!("quire_compaction_failures_total").increment(1);
+                self.compaction_failures.fetch_add(1, Ordering::Relaxed);
                 inner.compact_failures += 1;
-                let backoff = Duration::from_secs(1 << inner.compact_failures.min(8)).min(COMPACT_BACKOFF_MAX);
+                let backoff = Duration::from_secs(1 << inner.compact_failures.min(8))
+                    .min(COMPACT_BACKOFF_MAX);
                 inner.compact_retry_at = Some(Instant::now() + backoff);
                 if inner.compact_failures == 1 {
                     metrics::gauge!("quire_rooms_compaction_failing").increment(1.0);
@@ -429,10 +444,10 @@ impl Hub {
         }
     }
 
-    async fn compact_inner(self: &Arc<Self>, room: &Arc<Room>) -> Result<u64, CollabError> {
+    async fn compact_inner(self: &Arc<Self>, room: &Arc<Room>) -> Result<Compacted, CollabError> {
         let stored = self.store.load_state(&room.id, 1).await?;
         let Some(last_id) = stored.updates.iter().map(|u| u.id).max() else {
-            return Ok(0);
+            return Ok(Compacted::default());
         };
         let (state, sv, text) = {
             let mut inner = room.inner.lock();
@@ -452,9 +467,11 @@ impl Hub {
         let live_text = text.clone();
         // Off the async workers: verify the snapshot, and find the log rows
         // the previous snapshot covers.
-        let (state, sv, delete_ids, covered) = tokio::task::spawn_blocking(move || {
+        let (state, sv, delete_ids, done) = tokio::task::spawn_blocking(move || {
             snapshot::verify(&state, &sv, &live_text)?;
-            let prev_sv = previous.as_ref().and_then(|p| guard::decode_state_vector(&p.state_vector).ok());
+            let prev_sv = previous
+                .as_ref()
+                .and_then(|p| guard::decode_state_vector(&p.state_vector).ok());
             let prev_last = previous.as_ref().map_or(0, |p| p.last_update_id);
             let delete_ids: Vec<i64> = match &prev_sv {
                 Some(prev) => updates
@@ -465,7 +482,21 @@ impl Hub {
                 None => Vec::new(),
             };
             let covered = updates.iter().filter(|u| u.id > prev_last).count() as u64;
-            Ok::<_, CollabError>((state, sv, delete_ids, covered))
+            // Rows kept now that the new snapshot covers: the next
+            // compaction (once this snapshot is the previous one) takes them.
+            let reclaimable = updates
+                .iter()
+                .filter(|u| !delete_ids.contains(&u.id) && snapshot::covers(&sv, &u.data))
+                .count() as u64;
+            Ok::<_, CollabError>((
+                state,
+                sv,
+                delete_ids,
+                Compacted {
+                    covered,
+                    reclaimable,
+                },
+            ))
         })
         .await
         .map_err(|e| CollabError::Encode(e.to_string()))??;
@@ -480,8 +511,17 @@ impl Hub {
         };
         self.store.compact(&snap, &text).await?;
         room.inner.lock().size = size;
-        Ok(covered)
+        Ok(done)
     }
+}
+
+/// What a compaction achieved.
+#[derive(Default)]
+struct Compacted {
+    /// Log rows newer than the previous snapshot, now in a snapshot.
+    covered: u64,
+    /// Rows still in the log that the new snapshot covers.
+    reclaimable: u64,
 }
 
 /// Held while a WebSocket connection is open; counts toward the user's limit.

@@ -29,7 +29,12 @@ pub(super) async fn ticker(hub: std::sync::Weak<Hub>) {
                 }
                 let quiet = inner.last_edit.is_none_or(|t| t.elapsed() >= idle_after);
                 let empty = inner.peers.is_empty() && inner.in_flight == 0;
-                (inner.since_snapshot > 0 && (quiet || empty), empty)
+                let every = hub.config.persistence.compact_every_updates;
+                let backlog = inner.since_snapshot > 0 || inner.reclaimable_rows > 0;
+                (
+                    (backlog && (quiet || empty)) || inner.reclaimable_rows >= every,
+                    empty,
+                )
             };
             if needs_compaction && hub.compact(&room).await.is_err() {
                 continue;
@@ -94,6 +99,7 @@ fn evict_if_idle(hub: &Arc<Hub>, room: &Arc<Room>) {
         && inner.in_flight == 0
         && !inner.compacting
         && inner.since_snapshot == 0
+        && inner.reclaimable_rows == 0
         && !inner.text_dirty
         && !auto_pending
     {
@@ -119,7 +125,11 @@ async fn recheck_permissions(hub: &Arc<Hub>, room: &Arc<Room>) {
         let mut users: Vec<String> = inner.peers.values().map(|p| p.user_id.clone()).collect();
         users.sort();
         users.dedup();
-        let mut creds: Vec<String> = inner.peers.values().filter_map(|p| p.credential.clone()).collect();
+        let mut creds: Vec<String> = inner
+            .peers
+            .values()
+            .filter_map(|p| p.credential.clone())
+            .collect();
         creds.sort();
         creds.dedup();
         (users, creds)

@@ -141,6 +141,9 @@ pub(super) struct RoomInner {
     pub compact_retry_at: Option<Instant>,
     /// Approximate number of blocks (CRDT items) in the document.
     pub items: u64,
+    /// Log rows the newest snapshot covers but that are kept for the
+    /// fallback to the previous one; the next compaction deletes them.
+    pub reclaimable_rows: u64,
     pub closed: bool,
     pub bus_seq: u64,
     pub bus_seen: HashMap<String, u64>,
@@ -181,6 +184,7 @@ impl Room {
                 compact_failures: 0,
                 compact_retry_at: None,
                 items: 0,
+                reclaimable_rows: 0,
                 closed: false,
                 bus_seq: 0,
                 bus_seen: HashMap::new(),
@@ -287,7 +291,11 @@ impl Room {
     }
 
     /// Applies an update that did not come from a socket (REST, restore).
-    pub fn server_update(self: &Arc<Self>, update: &[u8], user_id: Option<String>) -> Result<Accepted, Close> {
+    pub fn server_update(
+        self: &Arc<Self>,
+        update: &[u8],
+        user_id: Option<String>,
+    ) -> Result<Accepted, Close> {
         let mut inner = self.inner.lock();
         self.apply_locked(&mut inner, update, Source::Server, user_id)
     }
@@ -310,10 +318,7 @@ impl Room {
         }
         // Logged here: accepted from a client or REST on this instance, or a
         // repair from another instance that may not be durable anywhere.
-        let logged = matches!(
-            source,
-            Source::Client(_) | Source::Server | Source::Repair
-        );
+        let logged = matches!(source, Source::Client(_) | Source::Server | Source::Repair);
         if logged && self.shared.unsaved_backlog_full() {
             // A database outage has lasted too long: refuse new edits rather
             // than grow memory without bound. What the document already has
@@ -460,8 +465,9 @@ impl Room {
         for u in updates.iter().filter(|u| u.publish) {
             self.publish(&mut inner, BusPayload::Update(u.data.clone()));
         }
+        let every = self.shared.config.persistence.compact_every_updates;
         DurableOutcome {
-            compact: inner.since_snapshot >= self.shared.config.persistence.compact_every_updates
+            compact: (inner.since_snapshot >= every || inner.reclaimable_rows >= every)
                 && !inner.compacting,
         }
     }
@@ -558,11 +564,7 @@ fn adds_anything(doc: &Doc, update: &[u8]) -> bool {
         return true;
     };
     let have = doc.transact().state_vector();
-    let new_structs = decoded
-        .state_vector()
-        .iter()
-        .any(|(client, clock)| *clock > have.get(client));
-    new_structs || !decoded.delete_set().is_empty()
+    !super::snapshot::structs_within(&decoded, &have) || !decoded.delete_set().is_empty()
 }
 
 pub(super) struct DurableOutcome {

@@ -49,15 +49,21 @@ pub fn covers(sv: &StateVector, update: &[u8]) -> bool {
         // Unreadable rows are skipped when loading; deleting them loses nothing.
         return true;
     };
-    let structs_covered = decoded
-        .state_vector()
-        .iter()
-        .all(|(client, clock)| *clock <= sv.get(client));
-    structs_covered
+    structs_within(&decoded, sv)
         && decoded.delete_set().iter().all(|(client, ranges)| {
             let have = sv.get(client);
             ranges.iter().all(|r| r.end <= have)
         })
+}
+
+/// True when every struct (item or GC range) of `update` lies below `sv`.
+/// (`Update::state_vector` is no upper bound: it ignores clients whose
+/// blocks do not start at clock 0, as in every incremental update.)
+pub fn structs_within(update: &yrs::Update, sv: &StateVector) -> bool {
+    update.insertions(true).iter().all(|(client, ranges)| {
+        let have = sv.get(client);
+        ranges.iter().all(|r| r.end <= have)
+    })
 }
 
 pub struct BuiltDoc {
@@ -160,7 +166,8 @@ mod tests {
         let _ = type_into(&a, 0, "abc");
         let before = a.transact().state_vector();
         let b = doc(2);
-        guard::apply_update_bytes(&b, &a.transact().encode_diff_v1(&StateVector::default())).unwrap();
+        guard::apply_update_bytes(&b, &a.transact().encode_diff_v1(&StateVector::default()))
+            .unwrap();
         let _ = type_into(&b, 3, "def");
         let del = {
             let text = b.get_or_insert_text("t");
@@ -181,8 +188,13 @@ mod tests {
         let live = doc(100);
         for c in 1..40u64 {
             let w = doc(c * 7919);
-            guard::apply_update_bytes(&w, &live.transact().encode_diff_v1(&StateVector::default())).unwrap();
-            let len = w.get_or_insert_text("t").get_string(&w.transact()).chars().count() as u32;
+            guard::apply_update_bytes(&w, &live.transact().encode_diff_v1(&StateVector::default()))
+                .unwrap();
+            let len = w
+                .get_or_insert_text("t")
+                .get_string(&w.transact())
+                .chars()
+                .count() as u32;
             let u = type_into(&w, len, "x");
             guard::apply_update_bytes(&live, &u).unwrap();
         }
@@ -197,5 +209,176 @@ mod tests {
         other.set_max(yrs::block::ClientID::new(5), 3);
         assert!(verify(&state, &other, &text).is_err());
         let _ = sv.encode_v1();
+    }
+
+    mod interleavings {
+        use super::super::*;
+        use crate::store::{Snapshot, StoredUpdate};
+        use proptest::prelude::*;
+        use yrs::types::xml::XmlOut;
+        use yrs::{Text, XmlFragment, XmlTextRef};
+
+        fn shared_text<T: ReadTxn>(txn: &T) -> Option<XmlTextRef> {
+            let frag = txn.get_xml_fragment("default")?;
+            match frag.get(txn, 0)? {
+                XmlOut::Element(p) => match p.get(txn, 0)? {
+                    XmlOut::Text(t) => Some(t),
+                    _ => None,
+                },
+                _ => None,
+            }
+        }
+
+        struct Stored {
+            snapshots: Vec<Snapshot>,
+            log: Vec<StoredUpdate>,
+            next_id: i64,
+        }
+
+        impl Stored {
+            fn append(&mut self, data: Vec<u8>) {
+                self.next_id += 1;
+                self.log.push(StoredUpdate {
+                    id: self.next_id,
+                    data,
+                });
+            }
+
+            /// What the hub's compaction does: verify, keep two snapshots,
+            /// delete the rows the previous snapshot covers.
+            fn compact(&mut self, live: &Doc) {
+                let state = guard::encode_full_state(live).unwrap();
+                let sv = live.transact().state_vector();
+                verify(&state, &sv, &crate::collab::content::plain_text(live))
+                    .expect("a snapshot of the live document verifies");
+                if let Some(prev) = self.snapshots.first() {
+                    let prev_sv = guard::decode_state_vector(&prev.state_vector).unwrap();
+                    self.log.retain(|u| !covers(&prev_sv, &u.data));
+                }
+                use yrs::updates::encoder::Encode;
+                self.snapshots.insert(
+                    0,
+                    Snapshot {
+                        id: self.next_id,
+                        checksum: checksum(&state),
+                        state,
+                        state_vector: sv.encode_v1(),
+                        last_update_id: self.next_id,
+                    },
+                );
+                self.snapshots.truncate(2);
+            }
+
+            fn assert_reloads_to(&self, live: &Doc) {
+                let stored = StoredState {
+                    snapshots: self.snapshots.clone(),
+                    updates: self.log.clone(),
+                };
+                let built = build_doc(&stored);
+                assert_eq!(
+                    built.doc.transact().state_vector(),
+                    live.transact().state_vector()
+                );
+                assert_eq!(
+                    crate::collab::content::plain_text(&built.doc),
+                    crate::collab::content::plain_text(live)
+                );
+                // The fallback to the older snapshot loses nothing either.
+                if self.snapshots.len() == 2 {
+                    let older = StoredState {
+                        snapshots: self.snapshots[1..].to_vec(),
+                        updates: self.log.clone(),
+                    };
+                    let built = build_doc(&older);
+                    assert_eq!(
+                        built.doc.transact().state_vector(),
+                        live.transact().state_vector()
+                    );
+                }
+            }
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 40, ..ProptestConfig::default() })]
+            /// Many writers with random client ids, updates delivered to the
+            /// server in random interleavings, compaction after every few
+            /// deliveries: storage always reloads to the live document.
+            #[test]
+            fn compaction_under_concurrent_writers_reloads_to_live(
+                ids in prop::collection::hash_set(1u64..(1u64 << 32), 2..10),
+                ops in prop::collection::vec((0usize..16, 0u8..4, any::<u16>(), "[a-z ]{1,3}"), 1..160),
+                compact_every in 1usize..5,
+            ) {
+                let base = Doc::with_options(guard::doc_options(u64::from(u32::MAX) + 7));
+                {
+                    let frag = base.get_or_insert_xml_fragment("default");
+                    let mut txn = base.transact_mut();
+                    let p = frag.insert(&mut txn, 0, yrs::XmlElementPrelim::empty("paragraph"));
+                    p.insert(&mut txn, 0, yrs::XmlTextPrelim::new("start"));
+                }
+                let base_state = guard::encode_full_state(&base).unwrap();
+                let live = guard::new_doc();
+                guard::apply_update_bytes(&live, &base_state).unwrap();
+                let mut stored = Stored { snapshots: Vec::new(), log: Vec::new(), next_id: 0 };
+                stored.append(base_state.clone());
+                let ids: Vec<u64> = ids.into_iter().collect();
+                let writers: Vec<Doc> = ids.iter().map(|id| {
+                    let d = Doc::with_options(guard::doc_options(*id));
+                    guard::apply_update_bytes(&d, &base_state).unwrap();
+                    d
+                }).collect();
+                let mut outbox: Vec<Vec<Vec<u8>>> = vec![Vec::new(); writers.len()];
+                let mut deliveries = 0;
+                for (w, kind, r, s) in ops {
+                    let w = w % writers.len();
+                    let d = &writers[w];
+                    match kind {
+                        0 | 1 => {
+                            let sv = d.transact().state_vector();
+                            {
+                                let mut txn = d.transact_mut();
+                                let Some(t) = shared_text(&txn) else { continue };
+                                let len = t.len(&txn);
+                                if kind == 0 || len == 0 {
+                                    t.insert(&mut txn, u32::from(r) % (len + 1), &s);
+                                } else {
+                                    let at = u32::from(r) % len;
+                                    t.remove_range(&mut txn, at, (len - at).min(3));
+                                }
+                            }
+                            outbox[w].push(d.transact().encode_diff_v1(&sv));
+                        }
+                        2 => {
+                            // Deliver the oldest pending update of writer w.
+                            if outbox[w].is_empty() { continue; }
+                            let u = outbox[w].remove(0);
+                            guard::apply_update_bytes(&live, &u).unwrap();
+                            stored.append(u);
+                            deliveries += 1;
+                            if deliveries % compact_every == 0 {
+                                stored.compact(&live);
+                                stored.assert_reloads_to(&live);
+                            }
+                        }
+                        _ => {
+                            // The writer syncs from the server.
+                            let diff = guard::encode_diff(&live, &d.transact().state_vector()).unwrap();
+                            guard::apply_update_bytes(d, &diff).unwrap();
+                        }
+                    }
+                }
+                for pending in outbox {
+                    for u in pending {
+                        guard::apply_update_bytes(&live, &u).unwrap();
+                        stored.append(u);
+                    }
+                }
+                stored.compact(&live);
+                stored.compact(&live);
+                stored.assert_reloads_to(&live);
+                // Everything integrated: two compactions leave no row behind.
+                prop_assert!(stored.log.is_empty(), "{} rows kept", stored.log.len());
+            }
+        }
     }
 }

@@ -60,7 +60,11 @@ async fn write_batch(hub: &Arc<Hub>, batch: &mut Vec<PendingUpdate>) {
         match hub.store.append_updates(&rows).await {
             Ok(_) => {
                 if failures > 0 {
-                    tracing::warn!(batch = batch.len(), failures, "update log write succeeded after retries");
+                    tracing::warn!(
+                        batch = batch.len(),
+                        failures,
+                        "update log write succeeded after retries"
+                    );
                 }
                 return;
             }

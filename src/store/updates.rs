@@ -108,10 +108,11 @@ pub async fn load(pool: &AnyPool, doc_id: &str, max_snapshots: i64) -> Result<St
     // The whole log: rows older than a snapshot may still be needed (their
     // structs were waiting for dependencies when it was taken), and the
     // rows a snapshot covers are harmless to re-apply.
-    let rows = sqlx::query("SELECT id, data FROM document_updates WHERE document_id = $1 ORDER BY id")
-        .bind(doc_id)
-        .fetch_all(pool)
-        .await?;
+    let rows =
+        sqlx::query("SELECT id, data FROM document_updates WHERE document_id = $1 ORDER BY id")
+            .bind(doc_id)
+            .fetch_all(pool)
+            .await?;
     let updates = rows
         .iter()
         .map(|r| {
@@ -159,7 +160,8 @@ pub async fn compact(pool: &AnyPool, snap: &NewSnapshot, text: &str) -> Result<(
             .await?;
     }
     for chunk in snap.delete_update_ids.chunks(500) {
-        let mut sql = String::from("DELETE FROM document_updates WHERE document_id = $1 AND id IN (");
+        let mut sql =
+            String::from("DELETE FROM document_updates WHERE document_id = $1 AND id IN (");
         for i in 0..chunk.len() {
             if i > 0 {
                 sql.push_str(", ");
