@@ -482,3 +482,48 @@ fn struct_counts_follow_items_not_bytes() {
     let out = apply_update_bytes(&new_doc(), &full).unwrap();
     assert_eq!(out.structs, 1);
 }
+
+/// Clients of every struct in `update` (from its state vector).
+fn struct_clients(update: &[u8]) -> Vec<u64> {
+    let u = Update::decode_v1(update).unwrap();
+    u.state_vector().iter().map(|(c, _)| c.get()).collect()
+}
+
+/// Content the server writes (new documents, Markdown/HTML imports, initial
+/// content, restores) uses 32-bit client ids, as Yjs does: clients that read
+/// ids as 32-bit integers would otherwise resend it as new content. yrs'
+/// own ids are 53-bit, so one sample of each would already catch them with
+/// near certainty; 64 rounds make it certain in practice.
+#[test]
+fn server_written_content_uses_32_bit_client_ids() {
+    use crate::content::{html_to_pm, markdown_to_pm, pm_to_update};
+    for _ in 0..64 {
+        let mut updates = Vec::new();
+        updates.push(pm_to_update(&markdown_to_pm("# T\n\n*hi* there")).unwrap());
+        updates.push(pm_to_update(&html_to_pm("<p><b>x</b></p>")).unwrap());
+
+        let doc = new_doc();
+        let text = doc.get_or_insert_text("t");
+        text.insert(&mut doc.transact_mut(), 0, "abc");
+        updates.push(encode_full_state(&doc).unwrap());
+
+        // A restore bringing deleted content back (new structs).
+        let live = new_doc();
+        apply_update_bytes(&live, &updates[0]).unwrap();
+        let old = encode_full_state(&live).unwrap();
+        let frag = live.get_or_insert_xml_fragment("default");
+        let n = frag.len(&live.transact());
+        frag.remove_range(&mut live.transact_mut(), 0, n);
+        let restore = crate::restore::restore_update(&live, &old).unwrap();
+        assert!(!struct_clients(&restore).is_empty());
+        updates.push(restore);
+
+        for u in &updates {
+            for c in struct_clients(u) {
+                assert!((1..=u64::from(u32::MAX)).contains(&c), "client id {c}");
+            }
+        }
+        let id = random_client_id();
+        assert!((1..=u64::from(u32::MAX)).contains(&id));
+    }
+}
