@@ -299,12 +299,17 @@ pub fn link_mark(href: &str, title: Option<&str>) -> Value {
             .map(Value::from)
             .unwrap_or(Value::Null),
     );
-    serde_json::json!({ "type": "link", "attrs": attrs })
+    let mut mark = Map::new();
+    mark.insert("type".into(), Value::from("link"));
+    mark.insert("attrs".into(), Value::Object(attrs));
+    Value::Object(mark)
 }
 
 /// A mark without attributes.
 pub fn simple_mark(name: &str) -> Value {
-    serde_json::json!({ "type": name })
+    let mut mark = Map::new();
+    mark.insert("type".into(), Value::from(name));
+    Value::Object(mark)
 }
 
 /// Two marks are the same when type and (non-null) attributes match.
