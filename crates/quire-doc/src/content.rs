@@ -32,10 +32,11 @@ mod pm;
 mod text;
 mod yjs;
 
+pub use builder::MAX_IMPORT_NODES;
 pub use html::pm_to_html;
-pub use html_import::html_to_pm;
+pub use html_import::{MAX_HTML_NESTING, html_to_pm, try_html_to_pm};
 pub use markdown::pm_to_markdown;
-pub use markdown_import::markdown_to_pm;
+pub use markdown_import::{markdown_to_pm, try_markdown_to_pm};
 pub use pm::{MAX_DEPTH, block_texts, is_safe_href};
 pub use text::pm_to_text;
 pub use yjs::{DEFAULT_FRAGMENT, doc_to_pm, fragment_to_pm, mark_name, pm_to_update, write_pm};
@@ -49,6 +50,15 @@ pub enum ContentError {
     /// Nodes are nested deeper than [`MAX_DEPTH`].
     #[error("document nesting exceeds {0} levels")]
     TooDeep(usize),
+    /// HTML to import nests elements deeper than the limit (the value);
+    /// refused before parsing, as HTML tree building costs grow with depth.
+    #[error("HTML nested more than {0} levels deep")]
+    HtmlTooDeep(usize),
+    /// An import would create more nodes than the limit (the value).
+    #[error(
+        "content has more than {0} elements (blocks, text runs, line breaks); split it into smaller documents"
+    )]
+    TooManyNodes(usize),
 }
 
 /// An output (or input) format of the content API.

@@ -11,12 +11,19 @@
 //!    legacy JSON content;
 //! 2. runs the `yrs` call inside `catch_unwind`, turning a panic into
 //!    [`GuardError::Panicked`];
-//! 3. encodes with `encode_diff_v1`, never `encode_state_as_update_v1`.
+//! 3. before applying, checks the update against the document
+//!    ([`tree`]): no shared type nested deeper than
+//!    [`tree::MAX_TYPE_DEPTH`], no shared type left pending, no parent that
+//!    is not a type, so a refused update leaves the document untouched;
+//! 4. encodes with `encode_diff_v1`, never `encode_state_as_update_v1`.
 //!
 //! Callers must discard a `Doc` after [`GuardError::Panicked`] from
 //! [`apply_update`] (see [`GuardError::doc_may_be_corrupt`]).
 
+pub mod tree;
 pub mod walk;
+
+pub use tree::MAX_TYPE_DEPTH;
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
@@ -24,7 +31,7 @@ use crate::lib0::{Reader, write_var_string, write_var_u64};
 use thiserror::Error;
 use yrs::updates::decoder::Decode;
 use yrs::updates::encoder::Encode;
-use yrs::{Doc, ReadTxn, StateVector, Transact, TransactionMut, Update};
+use yrs::{Doc, ReadTxn, StateVector, Transact, TransactionMut, Update, WriteTxn};
 
 /// Why untrusted Yjs bytes were refused.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
@@ -47,6 +54,14 @@ pub enum GuardError {
     /// `yrs` panicked; the panic was caught.
     #[error("yrs panicked: {0}")]
     Panicked(String),
+    /// The update would nest a shared type deeper than the limit (the
+    /// value).
+    #[error("shared types nested more than {0} levels deep")]
+    TypeTooDeep(u32),
+    /// The update adds a shared type whose parent is not known yet (a
+    /// dependency is missing), so its nesting depth cannot be checked.
+    #[error("shared type whose parent is missing")]
+    TypeParentMissing,
 }
 
 impl GuardError {
@@ -59,6 +74,8 @@ impl GuardError {
             Self::Apply(_) => "apply",
             Self::InvalidJson => "invalid_json",
             Self::Panicked(_) => "panicked",
+            Self::TypeTooDeep(_) => "type_too_deep",
+            Self::TypeParentMissing => "type_parent_missing",
         }
     }
 
@@ -94,12 +111,20 @@ pub fn doc_options(client_id: u64) -> yrs::Options {
     options
 }
 
-/// A document with [`doc_options`] and a random client id.
+/// A random client id in `1..=u32::MAX`.
+///
+/// yrs picks 53-bit ids, but Yjs only ever creates 32-bit ones, and some
+/// clients (pycrdt-websocket, y-py) decode ids as 32-bit integers: content
+/// written under a larger id comes back from them as new content, and
+/// readers see it twice. Every document here that writes uses one of these.
+pub fn random_client_id() -> u64 {
+    u64::from(fastrand::u32(1..=u32::MAX))
+}
+
+/// A document with [`doc_options`] and a random 32-bit client id
+/// ([`random_client_id`]).
 pub fn new_doc() -> Doc {
-    Doc::with_options(yrs::Options {
-        offset_kind: yrs::OffsetKind::Utf16,
-        ..Default::default()
-    })
+    Doc::with_options(doc_options(random_client_id()))
 }
 
 /// Pre-check then decode a state vector (sync step 1 payload).
@@ -122,14 +147,28 @@ pub struct ApplyOutcome {
     pub changed: bool,
     /// The document now holds updates with missing dependencies.
     pub pending: bool,
+    /// Structs (items and GC blocks, not skip blocks) in the applied
+    /// update, duplicates of what the document already had included: what
+    /// the update can cost in memory, whatever its size in bytes (a
+    /// one-character item costs ~60 bytes of memory but 3 on the wire). Pair
+    /// with [`block_count`] to bound the items of a document.
+    pub structs: u64,
+    /// Parked items (whose dependencies were missing) would have been
+    /// integrated nested deeper than [`MAX_TYPE_DEPTH`] by this update, so
+    /// they were dropped before it was applied (see [`tree`]).
+    pub dropped_pending: bool,
 }
 
-/// Apply a decoded update inside `catch_unwind`.
+/// Apply a decoded update inside `catch_unwind`, after the tree checks
+/// (which need the update's bytes, so it is re-encoded first).
 ///
 /// On `Err(Panicked)` (or `Err(Apply)`) the caller must discard the `Doc`,
-/// which may be partly modified, and rebuild it from storage.
+/// which may be partly modified, and rebuild it from storage. Every other
+/// error leaves the document untouched.
 pub fn apply_update(doc: &Doc, update: Update) -> Result<ApplyOutcome, GuardError> {
-    guarded(|| apply_in(&mut doc.transact_mut(), update))?
+    let bytes = guarded(|| update.encode_v1())?;
+    let scan = walk::scan_update(&bytes)?;
+    guarded(|| apply_in(&mut doc.transact_mut(), &bytes, scan, update))?
 }
 
 /// [`apply_update`] in a transaction carrying `origin` (e.g. to skip echoing
@@ -139,21 +178,77 @@ pub fn apply_update_with_origin(
     update: Update,
     origin: &str,
 ) -> Result<ApplyOutcome, GuardError> {
-    guarded(|| apply_in(&mut doc.transact_mut_with(origin), update))?
+    let bytes = guarded(|| update.encode_v1())?;
+    let scan = walk::scan_update(&bytes)?;
+    guarded(|| apply_in(&mut doc.transact_mut_with(origin), &bytes, scan, update))?
 }
 
-fn apply_in(txn: &mut TransactionMut<'_>, update: Update) -> Result<ApplyOutcome, GuardError> {
+/// Check `bytes` (the encoding of `update`) against the document, then
+/// apply, in one transaction so nothing can slip in between.
+fn apply_in(
+    txn: &mut TransactionMut<'_>,
+    bytes: &[u8],
+    scan: walk::UpdateScan,
+    update: Update,
+) -> Result<ApplyOutcome, GuardError> {
+    let verdict = if scan.tree_refs {
+        tree::check(txn, bytes)?
+    } else {
+        tree::Verdict::default()
+    };
+    if verdict.drop_pending {
+        drop_pending(txn);
+    }
     let before = txn.state_vector();
     txn.apply_update(update)
         .map_err(|e| GuardError::Apply(e.to_string()))?;
     let changed = txn.state_vector() != before || !txn.delete_set().is_empty();
     let pending = txn.has_missing_updates();
-    Ok(ApplyOutcome { changed, pending })
+    Ok(ApplyOutcome {
+        changed,
+        pending,
+        structs: scan.structs,
+        dropped_pending: verdict.drop_pending,
+    })
 }
 
-/// Decode and apply untrusted v1 update bytes.
+/// Empty the document's parked (pending) update, so that yrs cannot
+/// integrate it. Its `missing` vector is pointed at a clock the document
+/// already has, which makes yrs retry (and so clear) the now empty pending
+/// update at the end of the next apply.
+fn drop_pending(txn: &mut TransactionMut<'_>) {
+    let known = txn
+        .state_vector()
+        .iter()
+        .find(|(_, clock)| **clock > 0)
+        .map(|(client, _)| *client);
+    if let Some(p) = txn.store_mut().pending_update_mut() {
+        p.update = Update::new();
+        p.missing = StateVector::default();
+        if let Some(client) = known {
+            p.missing.set_min(client, 0);
+        }
+    }
+}
+
+/// Decode and apply untrusted v1 update bytes. A refused update (any error
+/// but [`GuardError::doc_may_be_corrupt`] ones) leaves `doc` untouched.
 pub fn apply_update_bytes(doc: &Doc, bytes: &[u8]) -> Result<ApplyOutcome, GuardError> {
-    apply_update(doc, decode_update(bytes)?)
+    let scan = walk::scan_update(bytes)?;
+    let update =
+        guarded(|| Update::decode_v1(bytes))?.map_err(|e| GuardError::Decode(e.to_string()))?;
+    guarded(|| apply_in(&mut doc.transact_mut(), bytes, scan, update))?
+}
+
+/// Number of blocks (items and GC blocks) in the document's block store,
+/// e.g. to bound items per document after loading it. Counted from a full
+/// encoding, so it costs about one [`encode_full_state`]; call it at load
+/// and keep a running total with [`ApplyOutcome::structs`] after that.
+pub fn block_count(doc: &Doc) -> u64 {
+    encode_full_state(doc)
+        .ok()
+        .and_then(|full| walk::scan_update(&full).ok())
+        .map_or(0, |scan| scan.structs)
 }
 
 /// Encode what a peer with `state_vector` is missing, as a v1 update

@@ -89,11 +89,12 @@ pub fn restore_update(live: &Doc, old_state: &[u8]) -> Result<Vec<u8>, RestoreEr
     Ok(guard::encode_diff(&tmp, &live_sv)?)
 }
 
-/// A document whose random client id is used neither by `live` nor by the
-/// old state.
+/// A document whose random 32-bit client id
+/// ([`guard::random_client_id`]) is used neither by `live` nor by the old
+/// state.
 fn fresh_doc(live_sv: &StateVector, old_sv: &StateVector) -> Result<Doc, RestoreError> {
     for _ in 0..CLIENT_ID_ATTEMPTS {
-        let doc = Doc::new();
+        let doc = guard::new_doc();
         let id = doc.client_id();
         if !live_sv.contains_client(&id) && !old_sv.contains_client(&id) {
             return Ok(doc);

@@ -8,8 +8,20 @@
 //! always start with a paragraph, empty containers are filled or dropped,
 //! the code mark excludes all others, and container nesting is capped at
 //! [`MAX_DEPTH`] (deeper containers are flattened into their parent).
+//!
+//! Work is bounded too: after [`MAX_IMPORT_NODES`] nodes the builder is
+//! *exhausted* and the rest of the input is kept as plain text in the
+//! current block, without marks or new blocks (2 MiB of `*a* ` would
+//! otherwise become ~365,000 marked text nodes, seconds of work and
+//! hundreds of MB, before the document is even written). Importers report
+//! this as [`super::ContentError::TooManyNodes`] from their `try_` forms.
 
 use serde_json::{Map, Value, json};
+
+/// Most nodes (blocks, text runs, breaks) one import may create. Prose
+/// takes one node per 30 to 100 bytes, so a 2 MiB document of real text
+/// stays well below this.
+pub const MAX_IMPORT_NODES: usize = 100_000;
 
 use super::pm::{MAX_DEPTH, is_list, is_textblock, node_type, same_mark, sort_marks};
 
@@ -36,6 +48,10 @@ pub struct Builder {
     next_id: u64,
     /// Trim leading/trailing whitespace of textblocks when they close (HTML).
     trim_blocks: bool,
+    /// Nodes created so far.
+    nodes: usize,
+    /// The node budget is spent: only plain text is added from now on.
+    exhausted: bool,
 }
 
 impl Builder {
@@ -52,7 +68,24 @@ impl Builder {
             marks: Vec::new(),
             next_id: 1,
             trim_blocks,
+            nodes: 0,
+            exhausted: false,
         }
+    }
+
+    /// Whether the node budget ran out (see the module docs).
+    pub fn exhausted(&self) -> bool {
+        self.exhausted
+    }
+
+    /// Count one more node; `false` once the budget is spent.
+    fn spend(&mut self) -> bool {
+        if self.nodes >= MAX_IMPORT_NODES {
+            self.exhausted = true;
+            return false;
+        }
+        self.nodes += 1;
+        true
     }
 
     fn top_ty(&self) -> &'static str {
@@ -142,6 +175,11 @@ impl Builder {
     /// Open a block of type `ty` (one of the schema's block types). Returns
     /// `None` when the block was flattened away by the depth cap.
     pub fn open(&mut self, ty: &'static str, attrs: Map<String, Value>) -> Option<BlockId> {
+        if self.exhausted || !self.spend() {
+            // Keep words apart where a block would have started.
+            self.text(" ");
+            return None;
+        }
         self.close_inline_context(ty);
         let container = !is_textblock(ty);
         // Room for the container, an implicit list item and a paragraph,
@@ -169,11 +207,18 @@ impl Builder {
     /// End the current paragraph (implicit or not) without opening anything,
     /// as a `<div>` boundary does in HTML.
     pub fn break_block(&mut self) {
+        if self.exhausted {
+            self.text(" ");
+            return;
+        }
         self.close_inline_context("");
     }
 
     /// Add a leaf block such as `horizontalRule`.
     pub fn leaf_block(&mut self, ty: &'static str) {
+        if self.exhausted || !self.spend() {
+            return;
+        }
         self.close_inline_context(ty);
         if is_list(self.top_ty()) {
             self.push_frame("listItem", Map::new(), true);
@@ -188,6 +233,9 @@ impl Builder {
         if self.in_inline() {
             return;
         }
+        // Implicit blocks count too; past the budget they are still made
+        // (at most one per block closed, which was counted).
+        self.spend();
         if is_list(self.top_ty()) {
             self.push_frame("listItem", Map::new(), true);
         }
@@ -227,7 +275,8 @@ impl Builder {
             return;
         }
         self.ensure_inline();
-        let marks = if self.in_code() {
+        let exhausted = self.exhausted;
+        let marks = if self.in_code() || exhausted {
             Vec::new()
         } else {
             self.current_marks()
@@ -237,12 +286,20 @@ impl Builder {
         };
         if let Some(Value::Object(last)) = top.content.last_mut()
             && last.get("type").and_then(Value::as_str) == Some("text")
-            && marks_equal(last.get("marks"), &marks)
+            && (exhausted || marks_equal(last.get("marks"), &marks))
             && let Some(Value::String(s)) = last.get_mut("text")
         {
             s.push_str(text);
             return;
         }
+        // Past the budget one plain node per block is still allowed, so the
+        // text is kept.
+        if !exhausted && !self.spend() {
+            return self.text(text);
+        }
+        let Some(top) = self.stack.last_mut() else {
+            return;
+        };
         let mut node = Map::new();
         node.insert("type".into(), Value::from("text"));
         node.insert("text".into(), Value::from(text));
@@ -256,6 +313,10 @@ impl Builder {
     pub fn hard_break(&mut self) {
         if self.in_code() {
             self.text("\n");
+            return;
+        }
+        if self.exhausted || !self.spend() {
+            self.text(" ");
             return;
         }
         self.ensure_inline();
@@ -274,7 +335,11 @@ impl Builder {
         if content.is_empty() {
             content.push(json!({"type": "paragraph"}));
         }
-        json!({"type": "doc", "content": content})
+        // Built by hand: `json!` would serialise (deep-copy) `content`.
+        let mut doc = Map::new();
+        doc.insert("type".into(), Value::from("doc"));
+        doc.insert("content".into(), Value::Array(content));
+        Value::Object(doc)
     }
 }
 

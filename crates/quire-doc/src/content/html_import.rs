@@ -8,19 +8,58 @@
 //! tables, …) ending the current paragraph. Whitespace collapses as a
 //! browser would show it, except inside `<pre>`.
 
+use std::borrow::Cow;
+
 use ego_tree::NodeRef;
 use scraper::{Html, Node};
 use serde_json::{Map, Value};
 
-use super::builder::Builder;
+use super::ContentError;
+use super::builder::{Builder, MAX_IMPORT_NODES};
 use super::html::clean_language;
 use super::pm::{is_safe_href, link_mark, simple_mark};
 
 /// DOM nesting walked recursively; deeper content is taken as flat text.
 const MAX_DOM_DEPTH: usize = 256;
 
+/// Deepest element nesting accepted by [`try_html_to_pm`]. html5ever's
+/// tree building scans the stack of open elements for many tags, so its
+/// cost grows with depth times size (200 KB of nested `<div>` took seconds,
+/// 1.5 MB never finished); with the depth bounded first it is linear.
+pub const MAX_HTML_NESTING: usize = 512;
+
+/// Most formatting elements (`<b>`, `<a>`, …) left open across block
+/// ends at once; beyond it the HTML counts as too deep.
+const MAX_REOPENED_FORMATTING: usize = 64;
+
 /// Parse an HTML fragment into a PM doc (never fails, never panics).
+/// Elements nested deeper than [`MAX_HTML_NESTING`] are unwrapped (their
+/// text kept) before parsing, and past [`MAX_IMPORT_NODES`] nodes the rest
+/// is kept as plain text; [`try_html_to_pm`] refuses such input instead.
 pub fn html_to_pm(html: &str) -> Value {
+    if !prescan(html, false, MAX_REOPENED_FORMATTING).too_deep {
+        return convert(html).0;
+    }
+    // Hostile input: unwrap what is too deep, and keep few formatting
+    // elements open across blocks so re-opening them stays cheap.
+    convert(&prescan(html, true, 4).html).0
+}
+
+/// [`html_to_pm`], or a clear error for HTML nested deeper than
+/// [`MAX_HTML_NESTING`] ([`ContentError::HtmlTooDeep`], found by a linear
+/// scan before parsing) or needing more than [`MAX_IMPORT_NODES`] nodes
+/// ([`ContentError::TooManyNodes`]).
+pub fn try_html_to_pm(html: &str) -> Result<Value, ContentError> {
+    if prescan(html, false, MAX_REOPENED_FORMATTING).too_deep {
+        return Err(ContentError::HtmlTooDeep(MAX_HTML_NESTING));
+    }
+    match convert(html) {
+        (_, true) => Err(ContentError::TooManyNodes(MAX_IMPORT_NODES)),
+        (pm, false) => Ok(pm),
+    }
+}
+
+fn convert(html: &str) -> (Value, bool) {
     let dom = Html::parse_fragment(html);
     let mut st = State {
         b: Builder::new(true),
@@ -29,7 +68,294 @@ pub fn html_to_pm(html: &str) -> Value {
     for child in dom.tree.root().children() {
         st.walk(child, 0);
     }
-    st.b.finish()
+    let exhausted = st.b.exhausted();
+    (st.b.finish(), exhausted)
+}
+
+/// Result of [`prescan`].
+struct Prescan<'a> {
+    /// Some element would open deeper than [`MAX_HTML_NESTING`].
+    too_deep: bool,
+    /// The input, or (when `rewrite` was asked and it was too deep) the
+    /// input without the tags that went too deep.
+    html: Cow<'a, str>,
+}
+
+/// Elements without content (no end tag).
+fn is_void(name: &str) -> bool {
+    matches!(
+        name,
+        "area"
+            | "base"
+            | "br"
+            | "col"
+            | "embed"
+            | "hr"
+            | "img"
+            | "input"
+            | "keygen"
+            | "link"
+            | "meta"
+            | "param"
+            | "source"
+            | "track"
+            | "wbr"
+    )
+}
+
+/// Elements whose content is text up to their end tag.
+fn is_raw_text(name: &str) -> bool {
+    matches!(
+        name,
+        "script"
+            | "style"
+            | "textarea"
+            | "title"
+            | "xmp"
+            | "iframe"
+            | "noembed"
+            | "noframes"
+            | "noscript"
+            | "plaintext"
+    )
+}
+
+/// Elements a new one of the same name closes (`<li>` after `<li>`, …), as
+/// HTML's implied end tags do, so unclosed lists and paragraphs are not
+/// counted as nesting.
+fn closes_same(name: &str) -> bool {
+    matches!(
+        name,
+        "p" | "li"
+            | "dt"
+            | "dd"
+            | "option"
+            | "optgroup"
+            | "tr"
+            | "td"
+            | "th"
+            | "thead"
+            | "tbody"
+            | "tfoot"
+            | "rb"
+            | "rt"
+            | "rp"
+    )
+}
+
+fn is_formatting(name: &str) -> bool {
+    matches!(
+        name,
+        "a" | "b"
+            | "big"
+            | "code"
+            | "em"
+            | "font"
+            | "i"
+            | "nobr"
+            | "s"
+            | "small"
+            | "strike"
+            | "strong"
+            | "tt"
+            | "u"
+    )
+}
+
+/// An entry of the list of active formatting elements.
+struct Active {
+    id: usize,
+    name: String,
+    /// The whole start tag: elements with equal tags are "the same" for
+    /// the at-most-three rule.
+    key: String,
+    open: bool,
+}
+
+/// A linear approximation of HTML tree building's nesting: the stack of
+/// open elements (end tags pop to their match, implied end tags of
+/// [`closes_same`] elements, void and raw-text elements) plus the
+/// formatting elements (`<b>`, `<a>`, …) closed implicitly (at most
+/// `reopen_cap` of them are accepted), which a parser
+/// re-opens around the next text (`<p><b id=1>x</p><p><b id=2>x</p>…`
+/// nests one level deeper per paragraph: 100 KB of it took 7 s). Comments
+/// and quoted attribute values are skipped. Each tag costs at most a few
+/// passes over [`MAX_HTML_NESTING`] entries, so the scan is linear.
+fn prescan(html: &str, rewrite: bool, reopen_cap: usize) -> Prescan<'_> {
+    let bytes = html.as_bytes();
+    let mut stack: Vec<(String, Option<usize>)> = Vec::new();
+    let mut active: Vec<Active> = Vec::new();
+    let mut closed_active = 0usize;
+    let mut next_id = 0usize;
+    let mut too_deep = false;
+    // Byte ranges of tags to leave out when rewriting.
+    let mut dropped: Vec<(usize, usize)> = Vec::new();
+    let mut i = 0;
+    // Pop the stack down to `len`, marking formatting entries closed.
+    let truncate = |stack: &mut Vec<(String, Option<usize>)>,
+                    active: &mut Vec<Active>,
+                    closed: &mut usize,
+                    len: usize| {
+        while stack.len() > len {
+            if let Some((_, Some(id))) = stack.pop()
+                && let Some(a) = active.iter_mut().rev().find(|a| a.id == id)
+                && a.open
+            {
+                a.open = false;
+                *closed += 1;
+            }
+        }
+    };
+    while let Some(off) = bytes
+        .get(i..)
+        .and_then(|b| b.iter().position(|&c| c == b'<'))
+    {
+        let start = i + off;
+        let rest = bytes.get(start + 1..).unwrap_or(&[]);
+        if rest.starts_with(b"!--") {
+            i = find(bytes, start + 4, b"-->").map_or(bytes.len(), |e| e + 3);
+            continue;
+        }
+        if matches!(rest.first(), Some(b'!' | b'?')) {
+            i = find(bytes, start + 1, b">").map_or(bytes.len(), |e| e + 1);
+            continue;
+        }
+        let closing = rest.first() == Some(&b'/');
+        let name_at = start + 1 + usize::from(closing);
+        let name_len = bytes
+            .get(name_at..)
+            .unwrap_or(&[])
+            .iter()
+            .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, b'-' | b'_' | b':'))
+            .count();
+        if name_len == 0 || !bytes.get(name_at).is_some_and(u8::is_ascii_alphabetic) {
+            // Not a tag: a literal `<`.
+            i = start + 1;
+            continue;
+        }
+        let name = html
+            .get(name_at..name_at + name_len)
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let end = tag_end(bytes, name_at + name_len);
+        i = end;
+        if closing {
+            match stack.iter().rposition(|(n, _)| *n == name) {
+                Some(pos) => {
+                    let id = stack.get(pos).and_then(|(_, id)| *id);
+                    truncate(&mut stack, &mut active, &mut closed_active, pos);
+                    if let Some(id) = id
+                        && let Some(k) = active.iter().rposition(|a| a.id == id)
+                    {
+                        let a = active.remove(k);
+                        closed_active -= usize::from(!a.open);
+                    }
+                }
+                None => {
+                    if let Some(k) = active.iter().rposition(|a| a.name == name) {
+                        let a = active.remove(k);
+                        closed_active -= usize::from(!a.open);
+                    }
+                    dropped.push((start, end));
+                }
+            }
+            continue;
+        }
+        if is_void(&name) {
+            continue;
+        }
+        if closes_same(&name)
+            && let Some(pos) = stack.iter().rposition(|(n, _)| *n == name)
+            && stack.len() - pos <= 2
+        {
+            truncate(&mut stack, &mut active, &mut closed_active, pos);
+        }
+        // A parser re-opens every implicitly closed formatting element
+        // around each later run of text, so many of them cost per run.
+        if stack.len() + closed_active >= MAX_HTML_NESTING
+            || (closed_active >= reopen_cap && is_formatting(&name))
+        {
+            too_deep = true;
+            if !rewrite {
+                break;
+            }
+            dropped.push((start, end));
+            continue;
+        }
+        if is_raw_text(&name) {
+            // Skip to the matching end tag; its content is not markup.
+            let close = format!("</{name}");
+            i = find_ascii_ci(bytes, end, close.as_bytes()).unwrap_or(bytes.len());
+            continue;
+        }
+        let mut id = None;
+        if is_formatting(&name) {
+            let key = html.get(start..end).unwrap_or("").to_ascii_lowercase();
+            // At most three equal entries are kept: the oldest goes.
+            if active.iter().filter(|a| a.key == key).count() >= 3
+                && let Some(k) = active.iter().position(|a| a.key == key)
+            {
+                let a = active.remove(k);
+                closed_active -= usize::from(!a.open);
+            }
+            active.push(Active {
+                id: next_id,
+                name: name.clone(),
+                key,
+                open: true,
+            });
+            id = Some(next_id);
+            next_id += 1;
+        }
+        stack.push((name, id));
+    }
+    let html = if rewrite && too_deep {
+        let mut out = String::with_capacity(html.len());
+        let mut at = 0;
+        for (s, e) in dropped {
+            out.push_str(html.get(at..s).unwrap_or(""));
+            at = e;
+        }
+        out.push_str(html.get(at..).unwrap_or(""));
+        Cow::Owned(out)
+    } else {
+        Cow::Borrowed(html)
+    };
+    Prescan { too_deep, html }
+}
+
+/// Index just past the `>` ending a tag whose name ends at `from`, honouring
+/// quoted attribute values.
+fn tag_end(bytes: &[u8], from: usize) -> usize {
+    let mut quote: Option<u8> = None;
+    let mut i = from;
+    while let Some(&c) = bytes.get(i) {
+        match quote {
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == b'"' || c == b'\'' => quote = Some(c),
+            None if c == b'>' => return i + 1,
+            None => {}
+        }
+        i += 1;
+    }
+    bytes.len()
+}
+
+fn find(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w == needle)
+        .map(|p| p + from)
+}
+
+fn find_ascii_ci(bytes: &[u8], from: usize, needle: &[u8]) -> Option<usize> {
+    bytes
+        .get(from..)?
+        .windows(needle.len())
+        .position(|w| w.eq_ignore_ascii_case(needle))
+        .map(|p| p + from)
 }
 
 struct State {

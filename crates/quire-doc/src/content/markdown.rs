@@ -323,11 +323,16 @@ fn link_href(mark: &Value) -> Option<&str> {
     attr_str(mark, "href").filter(|h| is_safe_href(h))
 }
 
+/// Write a (safe) link target so that CommonMark reads it back as exactly
+/// this string: `\`, `(`, `)` and `&` are backslash-escaped (a bare `&`
+/// could start a character reference, and `\&` keeps query strings
+/// intact where `%26` would change them); whitespace, controls, `<` and `>`
+/// are percent-encoded.
 fn escape_url(url: &str) -> String {
     let mut out = String::new();
     for c in url.trim().chars() {
         match c {
-            '(' | ')' | '\\' => {
+            '(' | ')' | '\\' | '&' => {
                 out.push('\\');
                 out.push(c);
             }

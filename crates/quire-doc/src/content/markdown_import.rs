@@ -8,7 +8,8 @@
 use pulldown_cmark::{CodeBlockKind, Event, HeadingLevel, Options, Parser, Tag};
 use serde_json::{Map, Value};
 
-use super::builder::{BlockId, Builder, MarkId};
+use super::ContentError;
+use super::builder::{BlockId, Builder, MAX_IMPORT_NODES, MarkId};
 use super::pm::{is_safe_href, link_mark, simple_mark};
 
 /// What a `Start` event opened, so that its `End` undoes exactly that.
@@ -19,8 +20,26 @@ enum Opened {
     Nothing,
 }
 
-/// Parse Markdown into a PM doc (never fails, never panics).
+/// Parse Markdown into a PM doc (never fails, never panics). Past
+/// [`MAX_IMPORT_NODES`] nodes the rest of the input is kept as plain text;
+/// [`try_markdown_to_pm`] refuses such input instead.
 pub fn markdown_to_pm(md: &str) -> Value {
+    convert(md).0
+}
+
+/// [`markdown_to_pm`], or [`ContentError::TooManyNodes`] when the input
+/// would need more than [`MAX_IMPORT_NODES`] nodes. Linear in the input:
+/// pulldown-cmark parses 2 MiB in well under a second, and the node budget
+/// bounds the document built from it.
+pub fn try_markdown_to_pm(md: &str) -> Result<Value, ContentError> {
+    match convert(md) {
+        (_, true) => Err(ContentError::TooManyNodes(MAX_IMPORT_NODES)),
+        (pm, false) => Ok(pm),
+    }
+}
+
+/// The PM doc, and whether the node budget ran out.
+fn convert(md: &str) -> (Value, bool) {
     let parser = Parser::new_ext(md, Options::ENABLE_STRIKETHROUGH);
     let mut b = Builder::new(false);
     let mut opened: Vec<Opened> = Vec::new();
@@ -89,7 +108,8 @@ pub fn markdown_to_pm(md: &str) -> Value {
             Event::TaskListMarker(done) => b.text(if done { "[x] " } else { "[ ] " }),
         }
     }
-    b.finish()
+    let exhausted = b.exhausted();
+    (b.finish(), exhausted)
 }
 
 fn start(b: &mut Builder, tag: Tag<'_>) -> Opened {

@@ -128,9 +128,44 @@ pub fn flatten_text(v: &Value) -> String {
 }
 
 /// Whether a link target may be rendered as a live link: `http`, `https`,
-/// `mailto`, or a relative reference. Control characters and whitespace are
-/// ignored when finding the scheme, as browsers do.
+/// `mailto`, or a relative reference (`/x`, `x/y`, `#frag`, `?q`).
+///
+/// A target reaches a browser through layers that each decode something:
+/// HTML attributes decode character references (`&#58;`, `&colon;`),
+/// CommonMark decodes them and backslash escapes in link destinations, and
+/// URL parsers drop tabs, newlines and leading control characters. So the
+/// scheme is judged on every such reading of the target (as is, references
+/// decoded, escapes removed, both, repeatedly), with control characters and
+/// whitespace removed, and all of them must pass. A `&` left undecoded
+/// before the first `/`, `?` or `#` (an entity this decoder does not know,
+/// which might be a colon) makes the target unsafe too.
 pub fn is_safe_href(href: &str) -> bool {
+    if href.trim().is_empty() {
+        return false;
+    }
+    let mut reading = href.to_string();
+    if !scheme_is_safe(&reading)
+        || !scheme_is_safe(&decode_char_refs(href))
+        || !scheme_is_safe(&unescape_backslashes(href))
+    {
+        return false;
+    }
+    // Layers can stack (`&amp;#58;`): decode until nothing changes.
+    for _ in 0..4 {
+        let next = unescape_backslashes(&decode_char_refs(&reading));
+        if next == reading {
+            break;
+        }
+        if !scheme_is_safe(&next) {
+            return false;
+        }
+        reading = next;
+    }
+    true
+}
+
+/// The scheme test on one reading of a target.
+fn scheme_is_safe(href: &str) -> bool {
     let cleaned: String = href
         .chars()
         .filter(|c| !c.is_control() && !c.is_whitespace())
@@ -141,13 +176,112 @@ pub fn is_safe_href(href: &str) -> bool {
     // The scheme is whatever precedes the first ':' if that ':' comes before
     // any '/', '?' or '#'; otherwise the reference is relative.
     let end = cleaned.find(['/', '?', '#']).unwrap_or(cleaned.len());
-    match cleaned.get(..end).and_then(|head| head.find(':')) {
-        None => true,
+    let head = cleaned.get(..end).unwrap_or("");
+    match head.find(':') {
+        None => !head.contains('&'),
         Some(colon) => {
-            let scheme = cleaned.get(..colon).unwrap_or("").to_ascii_lowercase();
+            let scheme = head.get(..colon).unwrap_or("").to_ascii_lowercase();
             matches!(scheme.as_str(), "http" | "https" | "mailto")
         }
     }
+}
+
+/// Named character references that spell URL punctuation or whitespace;
+/// letters have no ASCII named references.
+const NAMED_REFS: [(&str, char); 16] = [
+    ("colon", ':'),
+    ("tab", '\t'),
+    ("newline", '\n'),
+    ("nbsp", ' '),
+    ("amp", '&'),
+    ("lt", '<'),
+    ("gt", '>'),
+    ("quot", '"'),
+    ("apos", '\''),
+    ("sol", '/'),
+    ("bsol", '\\'),
+    ("quest", '?'),
+    ("num", '#'),
+    ("period", '.'),
+    ("lpar", '('),
+    ("rpar", ')'),
+];
+
+/// Decode HTML character references: numeric ones (`&#58`, `&#x3A;`, the
+/// `;` optional as browsers allow) and [`NAMED_REFS`] (case-insensitive).
+/// Anything else is kept as is.
+pub fn decode_char_refs(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut rest = s;
+    while let Some(pos) = rest.find('&') {
+        out.push_str(rest.get(..pos).unwrap_or(""));
+        let after = rest.get(pos + 1..).unwrap_or("");
+        match decode_one_ref(after) {
+            Some((c, used)) => {
+                out.push(c);
+                rest = after.get(used..).unwrap_or("");
+            }
+            None => {
+                out.push('&');
+                rest = after;
+            }
+        }
+    }
+    out.push_str(rest);
+    out
+}
+
+/// One reference after its `&`: the character and the bytes it took.
+fn decode_one_ref(after: &str) -> Option<(char, usize)> {
+    let semi = |n: usize| usize::from(after.as_bytes().get(n) == Some(&b';'));
+    if let Some(num) = after.strip_prefix('#') {
+        let (radix, digits_at) = match num.as_bytes().first() {
+            Some(b'x' | b'X') => (16, 2),
+            _ => (10, 1),
+        };
+        let digits: String = after
+            .get(digits_at..)?
+            .chars()
+            .take_while(|c| c.is_digit(radix))
+            .take(8)
+            .collect();
+        if digits.is_empty() {
+            return None;
+        }
+        let code = u32::from_str_radix(&digits, radix).ok()?;
+        // Browsers turn NUL and invalid code points into U+FFFD.
+        let c = char::from_u32(code)
+            .filter(|c| *c != '\0')
+            .unwrap_or('\u{fffd}');
+        let used = digits_at + digits.len();
+        return Some((c, used + semi(used)));
+    }
+    let name: String = after
+        .chars()
+        .take_while(char::is_ascii_alphanumeric)
+        .take(16)
+        .collect();
+    let lower = name.to_ascii_lowercase();
+    let (_, c) = NAMED_REFS.iter().find(|(n, _)| *n == lower)?;
+    Some((*c, name.len() + semi(name.len())))
+}
+
+/// Remove CommonMark backslash escapes (a `\` before ASCII punctuation).
+pub fn unescape_backslashes(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '\\'
+            && let Some(&next) = chars.peek()
+            && next.is_ascii_punctuation()
+        {
+            out.push(next);
+            chars.next();
+            continue;
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// A link mark carrying TipTap's Link attributes (defaults filled in the way
@@ -165,12 +299,17 @@ pub fn link_mark(href: &str, title: Option<&str>) -> Value {
             .map(Value::from)
             .unwrap_or(Value::Null),
     );
-    serde_json::json!({ "type": "link", "attrs": attrs })
+    let mut mark = Map::new();
+    mark.insert("type".into(), Value::from("link"));
+    mark.insert("attrs".into(), Value::Object(attrs));
+    Value::Object(mark)
 }
 
 /// A mark without attributes.
 pub fn simple_mark(name: &str) -> Value {
-    serde_json::json!({ "type": name })
+    let mut mark = Map::new();
+    mark.insert("type".into(), Value::from(name));
+    Value::Object(mark)
 }
 
 /// Two marks are the same when type and (non-null) attributes match.

@@ -430,9 +430,11 @@ pub fn write_pm(
     Ok(())
 }
 
-/// A fresh document's full-state v1 update whose `default` fragment holds `pm`.
+/// A fresh document's full-state v1 update whose `default` fragment holds
+/// `pm`, written under a random 32-bit client id
+/// ([`crate::guard::random_client_id`]).
 pub fn pm_to_update(pm: &Value) -> Result<Vec<u8>, ContentError> {
-    let doc = Doc::new();
+    let doc = crate::guard::new_doc();
     let frag = doc.get_or_insert_xml_fragment(DEFAULT_FRAGMENT);
     let mut txn = doc.transact_mut();
     write_pm(&mut txn, &frag, pm)?;

@@ -106,13 +106,20 @@ fn poison_update_is_rejected_and_encoding_keeps_working() {
     );
     assert!(encode_full_state(&doc).is_ok());
 
-    // Bypassing the pre-check: yrs accepts it as pending; our encoders
-    // (encode_diff_v1) still work or fail cleanly, never panic.
+    // The decoded-update entry point re-checks the bytes, so it refuses
+    // the poison too.
     let bytes = hex(POISON_UPDATE);
-    let update = Update::decode_v1(&bytes).unwrap();
     let doc = Doc::new();
-    let outcome = apply_update(&doc, update).unwrap();
-    assert!(outcome.pending);
+    assert_eq!(
+        apply_update(&doc, Update::decode_v1(&bytes).unwrap()),
+        Err(GuardError::Malformed("legacy_json_content"))
+    );
+    // Bypassing the guard altogether: yrs accepts it as pending; our
+    // encoders (encode_diff_v1) still work or fail cleanly, never panic.
+    doc.transact_mut()
+        .apply_update(Update::decode_v1(&bytes).unwrap())
+        .unwrap();
+    assert!(doc.transact().has_missing_updates());
     let full = encode_full_state(&doc);
     assert!(!matches!(full, Err(GuardError::Panicked(_))), "{full:?}");
     let diff = encode_diff(&doc, &StateVector::default());
@@ -238,7 +245,9 @@ fn changed_is_false_for_duplicates_and_true_for_deletes() {
         first,
         ApplyOutcome {
             changed: true,
-            pending: false
+            pending: false,
+            structs: 1,
+            dropped_pending: false,
         }
     );
     assert!(!apply_update_bytes(&dst, &updates[0]).unwrap().changed);
@@ -248,7 +257,9 @@ fn changed_is_false_for_duplicates_and_true_for_deletes() {
         del,
         ApplyOutcome {
             changed: true,
-            pending: false
+            pending: false,
+            structs: 0,
+            dropped_pending: false,
         }
     );
     assert!(!apply_update_bytes(&dst, &updates[1]).unwrap().changed);
@@ -271,7 +282,9 @@ fn pending_is_reported_until_dependencies_arrive() {
         out,
         ApplyOutcome {
             changed: true,
-            pending: false
+            pending: false,
+            structs: 1,
+            dropped_pending: false,
         }
     );
     let t = dst.get_or_insert_text("t");
@@ -437,4 +450,80 @@ fn subdocument_updates_are_refused() {
         Err(GuardError::Malformed("subdocument"))
     );
     assert_eq!(encode_full_state(&target).unwrap(), before);
+}
+
+/// `structs` counts what an update adds (items and GC blocks), and
+/// `block_count` what a document holds, so the server can bound items per
+/// document whatever their size in bytes.
+#[test]
+fn struct_counts_follow_items_not_bytes() {
+    let src = Doc::with_options(doc_options(1));
+    let log = recorder(&src);
+    let text = src.get_or_insert_text("t");
+    // 50 one-character items, each its own struct (typed backwards, so
+    // yrs cannot merge them).
+    for _ in 0..50 {
+        text.insert(&mut src.transact_mut(), 0, "x");
+    }
+    let updates = log.lock().unwrap().clone();
+    let dst = new_doc();
+    let mut total = 0;
+    for u in &updates {
+        total += apply_update_bytes(&dst, u).unwrap().structs;
+    }
+    assert_eq!(total, 50);
+    assert_eq!(block_count(&dst), 50);
+    assert_eq!(block_count(&new_doc()), 0);
+    // One struct for a long run typed forwards.
+    let one = Doc::with_options(doc_options(2));
+    one.get_or_insert_text("t")
+        .insert(&mut one.transact_mut(), 0, &"y".repeat(1000));
+    let full = encode_full_state(&one).unwrap();
+    let out = apply_update_bytes(&new_doc(), &full).unwrap();
+    assert_eq!(out.structs, 1);
+}
+
+/// Clients of every struct in `update` (from its state vector).
+fn struct_clients(update: &[u8]) -> Vec<u64> {
+    let u = Update::decode_v1(update).unwrap();
+    u.state_vector().iter().map(|(c, _)| c.get()).collect()
+}
+
+/// Content the server writes (new documents, Markdown/HTML imports, initial
+/// content, restores) uses 32-bit client ids, as Yjs does: clients that read
+/// ids as 32-bit integers would otherwise resend it as new content. yrs'
+/// own ids are 53-bit, so one sample of each would already catch them with
+/// near certainty; 64 rounds make it certain in practice.
+#[test]
+fn server_written_content_uses_32_bit_client_ids() {
+    use crate::content::{html_to_pm, markdown_to_pm, pm_to_update};
+    for _ in 0..64 {
+        let mut updates = Vec::new();
+        updates.push(pm_to_update(&markdown_to_pm("# T\n\n*hi* there")).unwrap());
+        updates.push(pm_to_update(&html_to_pm("<p><b>x</b></p>")).unwrap());
+
+        let doc = new_doc();
+        let text = doc.get_or_insert_text("t");
+        text.insert(&mut doc.transact_mut(), 0, "abc");
+        updates.push(encode_full_state(&doc).unwrap());
+
+        // A restore bringing deleted content back (new structs).
+        let live = new_doc();
+        apply_update_bytes(&live, &updates[0]).unwrap();
+        let old = encode_full_state(&live).unwrap();
+        let frag = live.get_or_insert_xml_fragment("default");
+        let n = frag.len(&live.transact());
+        frag.remove_range(&mut live.transact_mut(), 0, n);
+        let restore = crate::restore::restore_update(&live, &old).unwrap();
+        assert!(!struct_clients(&restore).is_empty());
+        updates.push(restore);
+
+        for u in &updates {
+            for c in struct_clients(u) {
+                assert!((1..=u64::from(u32::MAX)).contains(&c), "client id {c}");
+            }
+        }
+        let id = random_client_id();
+        assert!((1..=u64::from(u32::MAX)).contains(&id));
+    }
 }

@@ -120,8 +120,28 @@ pub fn check_state_vector(bytes: &[u8]) -> Result<(), GuardError> {
     finish(&r)
 }
 
+/// What the structural walk learned about an update, for the checks that
+/// need the document.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct UpdateScan {
+    /// Structs (items and GC blocks) in the update; skip blocks, which only
+    /// mark a gap and add nothing to a document, are not counted.
+    pub structs: u64,
+    /// The update holds a shared type (`ContentType`) or names an item as
+    /// a parent: the tree checks of [`super::tree`] have work to do. An
+    /// ordinary typing update (text items placed by their neighbours) has
+    /// neither, so it never pays for them.
+    pub tree_refs: bool,
+}
+
 /// Check an encoded v1 update (see the module docs for what is refused).
 pub fn check_update(bytes: &[u8]) -> Result<(), GuardError> {
+    scan_update(bytes).map(drop)
+}
+
+/// [`check_update`], also returning what the walk counted.
+pub fn scan_update(bytes: &[u8]) -> Result<UpdateScan, GuardError> {
+    let mut scan = UpdateScan::default();
     let mut r = Reader::new(bytes);
     // Each client block has at least 3 header bytes (struct count, client, clock).
     let clients = read_count(&mut r, 3)?;
@@ -139,12 +159,13 @@ pub fn check_update(bytes: &[u8]) -> Result<(), GuardError> {
         }
         let mut clock = read_clock(&mut r)?;
         for _ in 0..structs {
-            let len = check_struct(&mut r)?;
+            let len = check_struct(&mut r, &mut scan)?;
             clock = add_clock(clock, len)?;
         }
     }
     check_delete_set(&mut r)?;
-    finish(&r)
+    finish(&r)?;
+    Ok(scan)
 }
 
 fn finish(r: &Reader<'_>) -> Result<(), GuardError> {
@@ -170,12 +191,17 @@ fn check_delete_set(r: &mut Reader<'_>) -> Result<(), GuardError> {
 }
 
 /// Check one struct and return its clock length (an upper bound for strings).
-fn check_struct(r: &mut Reader<'_>) -> Result<u64, GuardError> {
+fn check_struct(r: &mut Reader<'_>, scan: &mut UpdateScan) -> Result<u64, GuardError> {
     let info = r.read_u8()?;
     match info {
-        BLOCK_SKIP | BLOCK_GC => return nonzero(r.read_var_u32()?),
+        BLOCK_SKIP => return nonzero(r.read_var_u32()?),
+        BLOCK_GC => {
+            scan.structs += 1;
+            return nonzero(r.read_var_u32()?);
+        }
         _ => {}
     }
+    scan.structs += 1;
     let cant_copy_parent_info = info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0;
     if info & HAS_ORIGIN != 0 {
         read_id(r)?;
@@ -189,10 +215,14 @@ fn check_struct(r: &mut Reader<'_>) -> Result<u64, GuardError> {
             r.read_var_string()?;
         } else {
             read_id(r)?;
+            scan.tree_refs = true;
         }
         if info & HAS_PARENT_SUB != 0 {
             r.read_var_string()?;
         }
+    }
+    if info & 0b1111 == CONTENT_TYPE {
+        scan.tree_refs = true;
     }
     check_content(r, info & 0b1111)
 }
@@ -205,7 +235,7 @@ fn nonzero(len: u32) -> Result<u64, GuardError> {
     }
 }
 
-fn check_content(r: &mut Reader<'_>, content_ref: u8) -> Result<u64, GuardError> {
+pub(crate) fn check_content(r: &mut Reader<'_>, content_ref: u8) -> Result<u64, GuardError> {
     match content_ref {
         CONTENT_DELETED => nonzero(r.read_var_u32()?),
         CONTENT_JSON => Err(GuardError::Malformed("legacy_json_content")),
