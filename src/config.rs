@@ -64,6 +64,11 @@ pub struct Config {
     #[arg(long, env = "SESSION_TTL_SECS", default_value_t = 7 * 24 * 3600)]
     pub session_ttl_secs: u64,
 
+    /// Origins (`scheme://host[:port]`, comma-separated) whose pages may open
+    /// a WebSocket with the session cookie, besides the server's own host.
+    #[arg(long, env = "ALLOWED_ORIGINS", value_delimiter = ',')]
+    pub allowed_origins: Vec<String>,
+
     #[command(flatten)]
     pub limits: Limits,
 
@@ -156,6 +161,7 @@ impl Default for Config {
             web_dir: None,
             log_format: LogFormat::Text,
             session_ttl_secs: 7 * 24 * 3600,
+            allowed_origins: Vec::new(),
             limits: Limits::default(),
             persistence: Persistence::default(),
         }

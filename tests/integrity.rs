@@ -371,3 +371,89 @@ async fn bad_ids_at_upgrade(s: &TestServer) {
     }
 }
 on_both_backends!(bad_document_ids_at_upgrade, super::bad_ids_at_upgrade);
+
+/// Items are bounded per document as well as bytes: many tiny items cost
+/// far more memory than their encoded size. Beyond the bound the update is
+/// refused (4413) and what was accepted before stays.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn items_per_document_are_bounded() {
+    let s = TestServer::start_with(Db::Sqlite, |c| c.persistence.max_doc_items = 40).await;
+    let alice = s.user("alice").await;
+    let doc = alice.create_doc("Tiny items").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut a = YClient::connect_with(&s.base, &doc, &alice.token, "&acks=1").await;
+    // Each edit is one struct: a one-character item inserted at the start
+    // (so it cannot be merged with its neighbour).
+    let mut sent = 0;
+    for i in 0..80 {
+        let ch = char::from(b'a' + (i % 26) as u8).to_string();
+        a.edit(move |txn, _| {
+            let t = txn.get_or_insert_text("t");
+            t.insert(txn, 0, &ch);
+        })
+        .await;
+        sent += 1;
+        if a.close.is_some() {
+            break;
+        }
+    }
+    assert_eq!(a.closed_with(T).await, Some(4413), "refused past the bound");
+    let mut fresh = YClient::connect(&s.base, &doc, &alice.token).await;
+    assert!(
+        fresh.until(T, |c| c.text().chars().count() >= 30).await,
+        "earlier edits kept"
+    );
+    let kept = fresh.text().chars().count();
+    assert!(
+        kept < sent,
+        "not everything was accepted ({kept} of {sent})"
+    );
+    s.stop().await;
+}
+
+/// A cookie-authenticated WebSocket from another site's page is refused;
+/// the same cookie from our own origin, and tokens from anywhere, work.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cross_origin_cookie_websockets_are_refused() {
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    let s = TestServer::start(Db::Sqlite).await;
+    let alice = s.user("alice").await;
+    let doc = alice.create_doc("Origin").await["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let url = format!("{}/ws/doc/{doc}", s.base.replace("http://", "ws://"));
+    let attempt = |origin: Option<&str>| {
+        let mut req = url.as_str().into_client_request().unwrap();
+        req.headers_mut().insert(
+            "cookie",
+            format!("quire_session={}", alice.token).parse().unwrap(),
+        );
+        if let Some(o) = origin {
+            req.headers_mut().insert("origin", o.parse().unwrap());
+        }
+        async move {
+            match tokio_tungstenite::connect_async(req).await {
+                Ok(_) => 101,
+                Err(tokio_tungstenite::tungstenite::Error::Http(r)) => r.status().as_u16(),
+                Err(e) => panic!("{e}"),
+            }
+        }
+    };
+    assert_eq!(attempt(Some("https://evil.example")).await, 403);
+    assert_eq!(
+        attempt(Some(&format!("http://127.0.0.1:{}", s.addr.port()))).await,
+        101
+    );
+    assert_eq!(attempt(None).await, 101);
+    // A token in the URL is not ambient: any origin may use it.
+    let mut req = format!("{url}?token={}", alice.token)
+        .into_client_request()
+        .unwrap();
+    req.headers_mut()
+        .insert("origin", "https://evil.example".parse().unwrap());
+    assert!(tokio_tungstenite::connect_async(req).await.is_ok());
+    s.stop().await;
+}

@@ -70,8 +70,23 @@ pub fn stamp(state: &str, user_id: &str, username: &str) -> String {
     };
     user.insert("id".into(), Value::String(user_id.to_string()));
     user.insert("name".into(), Value::String(username.to_string()));
+    // Clients put the colour into style attributes: only a hex colour
+    // passes; anything else is dropped (the client picks its default).
+    if user
+        .get("color")
+        .is_some_and(|c| !c.as_str().is_some_and(is_hex_colour))
+    {
+        user.remove("color");
+    }
     obj.insert("user".into(), Value::Object(user));
     Value::Object(obj).to_string()
+}
+
+/// `#rgb`, `#rrggbb` or `#rrggbbaa`.
+pub fn is_hex_colour(s: &str) -> bool {
+    s.strip_prefix('#').is_some_and(|hex| {
+        matches!(hex.len(), 3 | 6 | 8) && hex.bytes().all(|b| b.is_ascii_hexdigit())
+    })
 }
 
 impl Room {
@@ -162,6 +177,7 @@ impl Room {
             return;
         }
         let dirty = std::mem::take(&mut inner.aw_dirty);
+        inner.aw_query_frame = None;
         let mut entries = Vec::with_capacity(dirty.len());
         for id in dirty {
             if let Some(s) = inner.awareness.get(&id) {
@@ -185,21 +201,36 @@ impl Room {
         self.publish(inner, BusPayload::Awareness(payload));
     }
 
-    /// Answers query-awareness with every known state.
+    /// Answers query-awareness with every known state. The encoding is
+    /// cached until awareness changes, so a client repeating the query
+    /// cannot make the room re-encode every state each time.
     pub fn query_awareness(&self, conn: ConnId) {
-        let inner = self.inner.lock();
-        let entries: Vec<AwarenessEntry> = inner
-            .awareness
-            .iter()
-            .map(|(id, s)| AwarenessEntry {
-                client_id: *id,
-                clock: s.clock,
-                state: s.state.clone(),
-            })
-            .collect();
+        let mut inner = self.inner.lock();
+        if !inner.peers.contains_key(&conn) {
+            return;
+        }
+        let frame = match &inner.aw_query_frame {
+            Some(f) => f.clone(),
+            None => {
+                let entries: Vec<AwarenessEntry> = inner
+                    .awareness
+                    .iter()
+                    .filter(|(_, s)| s.state != "null")
+                    .map(|(id, s)| AwarenessEntry {
+                        client_id: *id,
+                        clock: s.clock,
+                        state: s.state.clone(),
+                    })
+                    .collect();
+                let f = Bytes::from(protocol::encode_awareness(&guard::encode_awareness_update(
+                    &entries,
+                )));
+                inner.aw_query_frame = Some(f.clone());
+                f
+            }
+        };
         if let Some(peer) = inner.peers.get(&conn) {
-            let frame = protocol::encode_awareness(&guard::encode_awareness_update(&entries));
-            send_or_close(peer, Bytes::from(frame));
+            send_or_close(peer, frame);
         }
     }
 }
@@ -224,5 +255,24 @@ mod tests {
         assert_eq!(v["user"]["name"], "bob");
         let v: Value = serde_json::from_str(&stamp(r#"{"user":"evil"}"#, "u1", "bob")).unwrap();
         assert_eq!(v["user"]["id"], "u1");
+    }
+
+    #[test]
+    fn only_hex_colours_survive_the_stamp() {
+        for (colour, kept) in [
+            ("#f00", true),
+            ("#30bced", true),
+            ("#30bced80", true),
+            ("red; background:url(//evil)", false),
+            ("#30bced; x", false),
+            ("url(x)", false),
+            ("#ggg", false),
+        ] {
+            let raw = serde_json::json!({ "user": { "color": colour } }).to_string();
+            let v: Value = serde_json::from_str(&stamp(&raw, "u", "n")).unwrap();
+            assert_eq!(v["user"].get("color").is_some(), kept, "{colour}");
+        }
+        let v: Value = serde_json::from_str(&stamp(r#"{"user":{"color":7}}"#, "u", "n")).unwrap();
+        assert!(v["user"].get("color").is_none());
     }
 }

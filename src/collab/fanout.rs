@@ -115,6 +115,7 @@ impl Room {
                 if accepted.is_empty() {
                     return;
                 }
+                inner.aw_query_frame = None;
                 let payload = guard::encode_awareness_update(&accepted);
                 broadcast(inner, &Bytes::from(protocol::encode_awareness(&payload)));
             }

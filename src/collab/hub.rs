@@ -220,6 +220,7 @@ impl Hub {
         inner.doc = built.doc;
         inner.size = built.size;
         inner.since_snapshot = built.since_snapshot;
+        inner.items = built.items;
         inner.pending = built.missing_updates;
         if built.missing_updates {
             inner.pending_since = Some(Instant::now());
@@ -501,6 +502,7 @@ impl Hub {
         .await
         .map_err(|e| CollabError::Encode(e.to_string()))??;
         let size = state.len();
+        let items = guard::walk::scan_update(&state).map_or(0, |s| s.structs);
         let snap = NewSnapshot {
             document_id: room.id.clone(),
             checksum: checksum(&state),
@@ -510,7 +512,11 @@ impl Hub {
             delete_update_ids: delete_ids,
         };
         self.store.compact(&snap, &text).await?;
-        room.inner.lock().size = size;
+        {
+            let mut inner = room.inner.lock();
+            inner.size = size;
+            inner.items = items;
+        }
         Ok(done)
     }
 }

@@ -117,6 +117,8 @@ pub(super) struct RoomInner {
     pub aw_dirty: Vec<u64>,
     pub aw_last_flush: Option<Instant>,
     pub aw_flush_scheduled: bool,
+    /// Encoded answer to query-awareness, until awareness changes.
+    pub aw_query_frame: Option<Bytes>,
     /// Cached sync-step-2 frame for an empty state vector (joiners).
     pub full_state_frame: Option<Bytes>,
     /// Approximate encoded size of the document.
@@ -171,6 +173,7 @@ impl Room {
                 aw_dirty: Vec::new(),
                 aw_last_flush: None,
                 aw_flush_scheduled: false,
+                aw_query_frame: None,
                 full_state_frame: None,
                 size: 0,
                 in_flight: 0,
@@ -241,6 +244,7 @@ impl Room {
                 }
             }
             if !removed.is_empty() {
+                inner.aw_query_frame = None;
                 let payload = Bytes::from(guard::encode_awareness_update(&removed));
                 let frame = Bytes::from(protocol::encode_awareness(&payload));
                 broadcast(&mut inner, &frame);
@@ -316,6 +320,22 @@ impl Room {
                 format!("document would exceed {max} bytes"),
             ));
         }
+        // Resident memory grows with the number of items far faster than
+        // with the encoded size: bound items too. Every struct takes at
+        // least two bytes, so only an update that could cross the bound is
+        // counted exactly.
+        let max_items = self.shared.config.persistence.max_doc_items;
+        if inner.items.saturating_add(update.len() as u64 / 2) > max_items {
+            let structs = guard::walk::scan_update(update).map_or(0, |s| s.structs);
+            if inner.items.saturating_add(structs) > max_items {
+                metrics::counter!("quire_rejected_messages_total", "reason" => "doc_too_many_items")
+                    .increment(1);
+                return Err(Close::new(
+                    codes::DOC_TOO_LARGE,
+                    format!("document would exceed {max_items} items"),
+                ));
+            }
+        }
         // Logged here: accepted from a client or REST on this instance, or a
         // repair from another instance that may not be durable anywhere.
         let logged = matches!(source, Source::Client(_) | Source::Server | Source::Repair);
@@ -356,6 +376,9 @@ impl Room {
             metrics::counter!("quire_updates_in_total").increment(1);
             metrics::counter!("quire_update_bytes_in_total").increment(update.len() as u64);
             inner.size += update.len();
+            // An over-estimate (duplicated structs count too); compaction
+            // recounts exactly.
+            inner.items += outcome.structs;
             inner.full_state_frame = None;
             inner.last_edit = Some(Instant::now());
             inner.text_dirty = true;

@@ -73,6 +73,8 @@ pub struct BuiltDoc {
     pub since_snapshot: u64,
     /// Structs still wait for dependencies that are in no stored update.
     pub missing_updates: bool,
+    /// Blocks (CRDT items) in the document.
+    pub items: u64,
 }
 
 /// Latest snapshot whose checksum verifies, then every row of the log
@@ -120,11 +122,13 @@ pub fn build_doc(stored: &StoredState) -> BuiltDoc {
             }
         }
     }
+    let items = guard::block_count(&doc);
     BuiltDoc {
         doc,
         size,
         since_snapshot,
         missing_updates,
+        items,
     }
 }
 

@@ -87,10 +87,18 @@ async fn admit(
     doc_id: &str,
     token: Option<String>,
 ) -> Result<Admitted, ApiError> {
-    let token = token
-        .or_else(|| bearer_token(headers).map(str::to_string))
+    let explicit = token.or_else(|| bearer_token(headers).map(str::to_string));
+    let by_cookie = explicit.is_none();
+    let token = explicit
         .or_else(|| cookie_token(headers))
         .ok_or(AuthError::Missing)?;
+    // A browser sends the cookie whichever page opens the socket: only our
+    // own pages (and configured origins) may use it.
+    if by_cookie && !origin_allowed(headers, &state.config.allowed_origins) {
+        return Err(ApiError::Forbidden(
+            "cross-origin WebSocket with a session cookie".into(),
+        ));
+    }
     let claims = state.authenticate(&token).await?;
     // Not a document id (a NUL, not a UUID): no such document, before any
     // query naming it (PostgreSQL cannot even hold some of these strings).
@@ -117,6 +125,39 @@ async fn admit(
         claims,
         slot,
     })
+}
+
+/// True when the request has no `Origin` (not a browser page), or its
+/// origin's host is the `Host` the request was sent to, or it is listed.
+fn origin_allowed(headers: &HeaderMap, allowed: &[String]) -> bool {
+    let Some(origin) = headers.get(axum::http::header::ORIGIN) else {
+        return true;
+    };
+    let Ok(origin) = origin.to_str() else {
+        return false;
+    };
+    if allowed
+        .iter()
+        .any(|a| a.trim_end_matches('/').eq_ignore_ascii_case(origin))
+    {
+        return true;
+    }
+    // Host names only: cookies are not scoped by port, and a proxy may pass
+    // `Host` without one.
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .map(host_name);
+    let origin_host = origin.split_once("://").map(|(_, rest)| host_name(rest));
+    matches!((origin_host, host), (Some(o), Some(h)) if !o.is_empty() && o.eq_ignore_ascii_case(h))
+}
+
+/// `host[:port]` or `[v6]:port` without the port.
+fn host_name(authority: &str) -> &str {
+    if let Some(rest) = authority.strip_prefix('[') {
+        return rest.split(']').next().unwrap_or("");
+    }
+    authority.split(':').next().unwrap_or("")
 }
 
 /// Real-time editing: upgrades to a WebSocket speaking the y-websocket
