@@ -223,7 +223,13 @@ impl Hub {
         inner.items = built.items;
         inner.pending = built.missing_updates;
         if built.missing_updates {
-            inner.pending_since = Some(Instant::now());
+            // Reported at once (not after the usual wait): nothing in
+            // storage will complete these structs.
+            inner.pending_since = Some(
+                Instant::now()
+                    .checked_sub(super::room::PENDING_REPORT_AFTER)
+                    .unwrap_or_else(Instant::now),
+            );
         }
         inner.loaded = true;
         for msg in std::mem::take(&mut inner.bus_buffer) {
