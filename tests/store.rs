@@ -434,3 +434,98 @@ async fn version_room(store: &dyn Store) {
     store.make_room_for_version(&d.id, 0).await.unwrap();
 }
 store_suite!(version_room);
+
+/// Rows written before the store stripped the snippet delimiters are
+/// cleaned by the migration, search indexes included.
+async fn delimiters_cleaned_by_migration(db: Db) {
+    let tdb = TestDatabase::create(db).await;
+    let dir = match db {
+        Db::Sqlite => "migrations/sqlite",
+        Db::Postgres => "migrations/postgres",
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let old = SqlStore::connect(&tdb.url).await.expect("connect");
+    let migrator = sqlx::migrate::Migrator::new(dir).await.expect("migrations");
+    migrator.run_to(3, old.pool()).await.expect("migrate to 3");
+    let a = user(&old, "alice").await;
+    let d = doc(&old, &a, "Old").await;
+    let marked = "\u{1}fake\u{2} real needle";
+    sqlx::query("UPDATE documents SET content_text = $1 WHERE id = $2")
+        .bind(marked)
+        .bind(&d.id)
+        .execute(old.pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO document_versions (document_id, number, label, state, text, created_by, created_at, auto) \
+         VALUES ($1, 1, 'v', $2, $3, NULL, 0, 0)",
+    )
+    .bind(&d.id)
+    .bind(vec![0u8, 0])
+    .bind(marked)
+    .execute(old.pool())
+    .await
+    .unwrap();
+    old.close().await;
+
+    let store = SqlStore::open(&tdb.url).await.expect("migrate to latest");
+    for scope in [SearchScope::Documents, SearchScope::Versions] {
+        let q = SearchQuery {
+            words: search::words("needle"),
+            scope,
+            limit: 10,
+            offset: 0,
+        };
+        let (hits, _) = store.search(&a.id, &q).await.unwrap();
+        assert_eq!(hits.len(), 1, "{scope:?}");
+        let snippet = &hits[0].snippet;
+        assert_eq!(
+            snippet.matches('\u{1}').count(),
+            1,
+            "{scope:?}: {snippet:?}"
+        );
+        assert!(
+            snippet.contains("\u{1}needle\u{2}"),
+            "{scope:?}: {snippet:?}"
+        );
+        // The old text is still found by its words.
+        let q = SearchQuery {
+            words: search::words("fake"),
+            scope,
+            limit: 10,
+            offset: 0,
+        };
+        assert_eq!(
+            store.search(&a.id, &q).await.unwrap().0.len(),
+            1,
+            "{scope:?}"
+        );
+    }
+    let (_, _, text) = store.version(&d.id, 1).await.unwrap().unwrap();
+    assert_eq!(text, "fake real needle");
+    // Numbering goes on after the migrated version.
+    let v = store
+        .create_version(&NewVersion {
+            document_id: d.id.clone(),
+            label: "next".into(),
+            state: vec![0, 0],
+            text: String::new(),
+            created_by: None,
+            auto: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(v.number, 2);
+    store.close().await;
+}
+
+mod delimiters_migration {
+    #[tokio::test]
+    async fn sqlite() {
+        super::delimiters_cleaned_by_migration(super::Db::Sqlite).await;
+    }
+    #[tokio::test]
+    async fn postgres() {
+        super::delimiters_cleaned_by_migration(super::Db::Postgres).await;
+    }
+}
