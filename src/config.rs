@@ -112,6 +112,15 @@ pub struct Limits {
     pub login_max_failures: u32,
     #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 300)]
     pub login_window_secs: u64,
+    /// Versions one document may hold (0 = unlimited). When full, a new
+    /// version replaces the oldest automatic one; with none, 422
+    /// `quota_exceeded`.
+    #[arg(long, env = "MAX_VERSIONS_PER_DOCUMENT", default_value_t = 1000)]
+    pub max_versions_per_document: usize,
+    /// Documents one user may own (0 = unlimited); over it, creating one is
+    /// 422 `quota_exceeded`.
+    #[arg(long, env = "MAX_DOCUMENTS_PER_USER", default_value_t = 10_000)]
+    pub max_documents_per_user: usize,
 }
 
 /// Durability and compaction of the CRDT update log (SPEC §3).
@@ -183,6 +192,8 @@ impl Default for Limits {
             max_tag_chars: 50,
             login_max_failures: 5,
             login_window_secs: 300,
+            max_versions_per_document: 1000,
+            max_documents_per_user: 10_000,
         }
     }
 }
@@ -240,5 +251,13 @@ mod tests {
         );
         assert_eq!(cli.config.limits.max_title_chars, 200);
         assert_eq!(cli.config.persistence.compact_every_updates, 100);
+        assert_eq!(
+            cli.config.limits.max_versions_per_document,
+            d.limits.max_versions_per_document
+        );
+        assert_eq!(
+            cli.config.limits.max_documents_per_user,
+            d.limits.max_documents_per_user
+        );
     }
 }

@@ -27,6 +27,10 @@ pub enum ApiError {
     Validation(String),
     #[error("{0} already exists")]
     Duplicate(&'static str),
+    /// A configured quota (documents per user, versions per document) is
+    /// reached: 422 `quota_exceeded`.
+    #[error("{0}")]
+    QuotaExceeded(String),
     /// Optimistic-lock conflict; carries the current resource.
     #[error("the document was changed by someone else")]
     Conflict(Box<serde_json::Value>),
@@ -54,7 +58,9 @@ impl ApiError {
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
             ApiError::BadRequest(_) => StatusCode::BAD_REQUEST,
-            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::Validation(_)
+            | ApiError::QuotaExceeded(_)
+            | ApiError::Store(StoreError::QuotaExceeded(_)) => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::Duplicate(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -78,6 +84,9 @@ impl ApiError {
             ApiError::NotFound => "not_found",
             ApiError::BadRequest(_) => "bad_request",
             ApiError::Validation(_) => "validation",
+            ApiError::QuotaExceeded(_) | ApiError::Store(StoreError::QuotaExceeded(_)) => {
+                "quota_exceeded"
+            }
             ApiError::Duplicate(_) | ApiError::Store(StoreError::Duplicate(_)) => "duplicate",
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
@@ -94,6 +103,7 @@ impl IntoResponse for ApiError {
         let status = self.status();
         let message = match &self {
             ApiError::Store(StoreError::Duplicate(what)) => format!("{what} already exists"),
+            ApiError::Store(StoreError::QuotaExceeded(why)) => why.clone(),
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "store error");
                 "internal error".to_string()

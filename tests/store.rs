@@ -306,3 +306,231 @@ async fn versions_and_search(store: &dyn Store) {
     );
 }
 store_suite!(versions_and_search);
+
+async fn hostile_text(store: &dyn Store) {
+    let a = user(store, "alice").await;
+    let d = doc(store, &a, "Nul").await;
+    // Text derived from content may hold NUL and the snippet delimiters:
+    // the store drops them on every write (PostgreSQL text cannot hold NUL).
+    store
+        .update_text(&d.id, "a\u{0}b \u{1}fake\u{2} nulword")
+        .await
+        .unwrap();
+    let v = store
+        .create_version(&NewVersion {
+            document_id: d.id.clone(),
+            label: "l\u{0}abel".into(),
+            state: vec![0, 0],
+            text: "x\u{0}y \u{1}fake\u{2}".into(),
+            created_by: Some(a.id.clone()),
+            auto: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(v.label, "label");
+    let (_, state, text) = store.version(&d.id, v.number).await.unwrap().unwrap();
+    assert_eq!((state, text.as_str()), (vec![0, 0], "xy fake"));
+    store
+        .compact(
+            &NewSnapshot {
+                document_id: d.id.clone(),
+                state: vec![0, 0],
+                state_vector: vec![0],
+                checksum: "c".into(),
+                last_update_id: 0,
+            },
+            "after\u{0} compaction \u{2}",
+        )
+        .await
+        .unwrap();
+    let q = SearchQuery {
+        words: search::words("compaction"),
+        scope: SearchScope::Documents,
+        limit: 10,
+        offset: 0,
+    };
+    let (hits, _) = store.search(&a.id, &q).await.unwrap();
+    assert_eq!(hits.len(), 1);
+    assert_eq!(
+        hits[0].snippet.matches('\u{1}').count(),
+        1,
+        "{:?}",
+        hits[0].snippet
+    );
+    // Lookups with NUL find nothing and do not fail.
+    assert!(store.find_user("al\u{0}").await.unwrap().is_none());
+    assert!(store.user_by_id("\u{0}").await.unwrap().is_none());
+    assert!(
+        store
+            .user_credentials("alice\u{0}")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    assert!(store.document_for("\u{0}", &a.id).await.unwrap().is_none());
+    assert!(!store.document_exists("\u{0}").await.unwrap());
+    assert!(store.role_of(&d.id, "\u{0}").await.unwrap().is_none());
+    assert!(!store.revoke_api_token(&a.id, "\u{0}").await.unwrap());
+    let listed = store
+        .list_documents(
+            &a.id,
+            &ListQuery {
+                tag: Some("t\u{0}".into()),
+                ..ListQuery::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(listed.1, 0);
+    // User search: prefix, case-insensitive, exact match first, limited.
+    assert!(store.search_users("al\u{0}", 10).await.unwrap().is_empty());
+    for name in ["alice2", "alic", "al01", "al02"] {
+        user(store, name).await;
+    }
+    let names = |v: Vec<User>| v.into_iter().map(|u| u.username).collect::<Vec<_>>();
+    assert_eq!(
+        names(store.search_users("ALIC", 10).await.unwrap()),
+        ["alic", "alice", "alice2"]
+    );
+    assert_eq!(
+        names(store.search_users("alice", 10).await.unwrap()),
+        ["alice", "alice2"]
+    );
+    assert_eq!(store.search_users("al", 2).await.unwrap().len(), 2);
+    assert_eq!(store.search_users("", 100).await.unwrap().len(), 5);
+    assert_eq!(store.owned_document_count(&a.id).await.unwrap(), 1);
+}
+store_suite!(hostile_text);
+
+async fn version_room(store: &dyn Store) {
+    let a = user(store, "alice").await;
+    let d = doc(store, &a, "Quota").await;
+    let save = |auto: bool| NewVersion {
+        document_id: d.id.clone(),
+        label: "v".into(),
+        state: vec![0, 0],
+        text: String::new(),
+        created_by: None,
+        auto,
+    };
+    let numbers = || async {
+        store
+            .versions(&d.id)
+            .await
+            .unwrap()
+            .iter()
+            .map(|v| v.number)
+            .collect::<Vec<_>>()
+    };
+    store.create_version(&save(false)).await.unwrap();
+    store.create_version(&save(true)).await.unwrap();
+    store.make_room_for_version(&d.id, 3).await.unwrap();
+    assert_eq!(numbers().await, [2, 1], "room left: nothing discarded");
+    store.make_room_for_version(&d.id, 2).await.unwrap();
+    assert_eq!(numbers().await, [1], "the automatic one is discarded");
+    // Its number (2, the newest) is not reused.
+    assert_eq!(store.create_version(&save(false)).await.unwrap().number, 3);
+    assert!(matches!(
+        store.make_room_for_version(&d.id, 2).await,
+        Err(StoreError::QuotaExceeded(_))
+    ));
+    assert_eq!(numbers().await, [3, 1]);
+    // 0 means unlimited.
+    store.make_room_for_version(&d.id, 0).await.unwrap();
+}
+store_suite!(version_room);
+
+/// Rows written before the store stripped the snippet delimiters are
+/// cleaned by the migration, search indexes included.
+async fn delimiters_cleaned_by_migration(db: Db) {
+    let tdb = TestDatabase::create(db).await;
+    let dir = match db {
+        Db::Sqlite => "migrations/sqlite",
+        Db::Postgres => "migrations/postgres",
+    };
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join(dir);
+    let old = SqlStore::connect(&tdb.url).await.expect("connect");
+    let migrator = sqlx::migrate::Migrator::new(dir).await.expect("migrations");
+    migrator.run_to(3, old.pool()).await.expect("migrate to 3");
+    let a = user(&old, "alice").await;
+    let d = doc(&old, &a, "Old").await;
+    let marked = "\u{1}fake\u{2} real needle";
+    sqlx::query("UPDATE documents SET content_text = $1 WHERE id = $2")
+        .bind(marked)
+        .bind(&d.id)
+        .execute(old.pool())
+        .await
+        .unwrap();
+    sqlx::query(
+        "INSERT INTO document_versions (document_id, number, label, state, text, created_by, created_at, auto) \
+         VALUES ($1, 1, 'v', $2, $3, NULL, 0, 0)",
+    )
+    .bind(&d.id)
+    .bind(vec![0u8, 0])
+    .bind(marked)
+    .execute(old.pool())
+    .await
+    .unwrap();
+    old.close().await;
+
+    let store = SqlStore::open(&tdb.url).await.expect("migrate to latest");
+    for scope in [SearchScope::Documents, SearchScope::Versions] {
+        let q = SearchQuery {
+            words: search::words("needle"),
+            scope,
+            limit: 10,
+            offset: 0,
+        };
+        let (hits, _) = store.search(&a.id, &q).await.unwrap();
+        assert_eq!(hits.len(), 1, "{scope:?}");
+        let snippet = &hits[0].snippet;
+        assert_eq!(
+            snippet.matches('\u{1}').count(),
+            1,
+            "{scope:?}: {snippet:?}"
+        );
+        assert!(
+            snippet.contains("\u{1}needle\u{2}"),
+            "{scope:?}: {snippet:?}"
+        );
+        // The old text is still found by its words.
+        let q = SearchQuery {
+            words: search::words("fake"),
+            scope,
+            limit: 10,
+            offset: 0,
+        };
+        assert_eq!(
+            store.search(&a.id, &q).await.unwrap().0.len(),
+            1,
+            "{scope:?}"
+        );
+    }
+    let (_, _, text) = store.version(&d.id, 1).await.unwrap().unwrap();
+    assert_eq!(text, "fake real needle");
+    // Numbering goes on after the migrated version.
+    let v = store
+        .create_version(&NewVersion {
+            document_id: d.id.clone(),
+            label: "next".into(),
+            state: vec![0, 0],
+            text: String::new(),
+            created_by: None,
+            auto: false,
+        })
+        .await
+        .unwrap();
+    assert_eq!(v.number, 2);
+    store.close().await;
+}
+
+mod delimiters_migration {
+    #[tokio::test]
+    async fn sqlite() {
+        super::delimiters_cleaned_by_migration(super::Db::Sqlite).await;
+    }
+    #[tokio::test]
+    async fn postgres() {
+        super::delimiters_cleaned_by_migration(super::Db::Postgres).await;
+    }
+}

@@ -203,7 +203,7 @@ async fn me(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<Use
 
 #[derive(Deserialize, utoipa::IntoParams)]
 pub struct UserQuery {
-    /// Username prefix.
+    /// Username prefix, at least 2 characters (shorter: an empty list).
     #[serde(default)]
     pub q: String,
 }
@@ -219,7 +219,9 @@ pub struct UserList {
     pub items: Vec<UserSummary>,
 }
 
-/// Find users by username prefix (for sharing).
+/// Find users by username prefix (for sharing): exact or prefix matches,
+/// case-insensitive, the exact one first, at most 10. A query shorter than
+/// 2 characters answers an empty list, so nobody can list every account.
 #[utoipa::path(get, path = "/api/users", tag = "auth", params(UserQuery),
     responses((status = 200, body = UserList)))]
 async fn list_users(
@@ -227,7 +229,13 @@ async fn list_users(
     _user: AuthUser,
     ApiQuery(q): ApiQuery<UserQuery>,
 ) -> ApiResult<Json<UserList>> {
-    let users = state.store.search_users(q.q.trim(), 20).await?;
+    let Some(prefix) = super::validate::directory_prefix(&q.q) else {
+        return Ok(Json(UserList { items: Vec::new() }));
+    };
+    let users = state
+        .store
+        .search_users(&prefix, super::validate::DIRECTORY_MAX_RESULTS)
+        .await?;
     Ok(Json(UserList {
         items: users
             .into_iter()

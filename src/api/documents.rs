@@ -3,14 +3,14 @@
 //! visible but not allowed → 403.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::validate;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
@@ -73,8 +73,10 @@ impl DocumentView {
     }
 }
 
-/// The document if the user may see it, else 404.
+/// The document if the user may see it, else 404. An id that is not shaped
+/// like one is 404 without a query.
 pub async fn visible_document(state: &AppState, id: &str, user: &AuthUser) -> ApiResult<Document> {
+    let id = validate::path_id(id)?;
     state
         .store
         .document_for(id, &user.id)
@@ -109,8 +111,10 @@ pub struct CreateDocument {
 }
 
 /// Create a document (optionally with an initial Markdown or HTML body).
+/// Over the per-user document quota: 422 `quota_exceeded`.
 #[utoipa::path(post, path = "/api/documents", tag = "documents", request_body = CreateDocument,
-    responses((status = 201, body = DocumentView), (status = 413), (status = 422)))]
+    responses((status = 201, body = DocumentView), (status = 413),
+              (status = 422, description = "invalid input, or `quota_exceeded`")))]
 async fn create_document(
     State(state): State<AppState>,
     user: AuthUser,
@@ -119,7 +123,18 @@ async fn create_document(
     let limits = &state.config.limits;
     let title = validate::title(&req.title, limits)?;
     let tags = validate::tags(&req.tags, limits)?;
-    let (initial_update, initial_text) = match req.body.as_deref() {
+    if limits.max_documents_per_user > 0 {
+        let owned = state.store.owned_document_count(&user.id).await?;
+        if owned >= limits.max_documents_per_user as i64 {
+            return Err(ApiError::QuotaExceeded(format!(
+                "you own {owned} documents; the limit is {}",
+                limits.max_documents_per_user
+            )));
+        }
+    }
+    // The body is free text: NUL is dropped, everything else is content.
+    let body = req.body.as_deref().map(validate::free_text);
+    let (initial_update, initial_text) = match body.as_deref() {
         Some(body) if !body.trim().is_empty() => {
             let format = req.body_format.as_deref().unwrap_or("markdown");
             let (update, text) = crate::collab::initial_state(body, format)?;
@@ -213,7 +228,7 @@ async fn list_documents(
 async fn get_document(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<impl IntoResponse> {
     let doc = DocumentView::from(visible_document(&state, &id, &user).await?);
     let etag = format!("\"{}\"", doc.version);
@@ -238,7 +253,7 @@ pub struct PatchDocument {
 async fn patch_document(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     headers: HeaderMap,
     ApiJson(req): ApiJson<PatchDocument>,
 ) -> ApiResult<Json<DocumentView>> {
@@ -286,7 +301,7 @@ async fn patch_document(
 async fn delete_document(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     document_with_role(&state, &id, &user, Role::Owner).await?;
     state.store.delete_document(&id, &user.id).await?;
@@ -327,7 +342,7 @@ pub struct ActivityView {
 async fn document_activity(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<ActivityView>> {
     visible_document(&state, &id, &user).await?;
     let changes = state.store.audit_entries(&id, 200).await?;

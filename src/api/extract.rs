@@ -1,9 +1,10 @@
 //! Request extractors whose rejections are JSON [`ApiError`]s: `ApiJson` for
-//! bodies, `ApiQuery` for query strings, and `ClientIp`.
+//! bodies, `ApiQuery` for query strings, `ApiPath` for path segments, and
+//! `ClientIp`.
 
 use std::net::SocketAddr;
 
-use axum::extract::rejection::{JsonRejection, QueryRejection};
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
@@ -55,6 +56,23 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for ApiQuery<T> {
                 Err(ApiError::BadRequest(e.body_text()))
             }
             Err(e) => Err(ApiError::BadRequest(e.body_text())),
+        }
+    }
+}
+
+/// Path parameters; a segment that does not parse (a version number that
+/// is not a number, bytes that are not UTF-8) names nothing that can exist,
+/// so it is 404.
+pub struct ApiPath<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath<T> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        match axum::extract::Path::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Path(v)) => Ok(ApiPath(v)),
+            Err(PathRejection::FailedToDeserializePathParams(_)) => Err(ApiError::NotFound),
+            Err(e) => Err(ApiError::Internal(e.body_text())),
         }
     }
 }

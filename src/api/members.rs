@@ -2,14 +2,15 @@
 //! Role changes take effect on live WebSocket connections at once.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::documents::{document_with_role, visible_document};
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiPath};
+use super::validate;
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -39,7 +40,7 @@ pub struct MemberList {
 async fn list_members(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<MemberList>> {
     visible_document(&state, &id, &user).await?;
     let members = state.store.members(&id).await?;
@@ -83,16 +84,20 @@ async fn keeps_an_owner(
     Ok(())
 }
 
-/// Share: give `user` (id or username) a role (owner only).
+/// Share: give `user` (id or username) a role (owner only). A `user` that is
+/// neither shaped like an id nor like a username is 404; a well-formed one
+/// that names nobody is 422.
 #[utoipa::path(put, path = "/api/documents/{id}/members/{user}", tag = "sharing", request_body = SetMember,
     params(("id" = String, Path), ("user" = String, Path, description = "user id or username")),
     responses((status = 200, body = MemberView), (status = 403), (status = 404)))]
 async fn set_member(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, target)): Path<(String, String)>,
+    ApiPath((id, target)): ApiPath<(String, String)>,
     ApiJson(req): ApiJson<SetMember>,
 ) -> ApiResult<Json<MemberView>> {
+    validate::path_id(&id)?;
+    validate::path_user(&target)?;
     document_with_role(&state, &id, &user, Role::Owner).await?;
     let target = state
         .store
@@ -119,8 +124,10 @@ async fn set_member(
 async fn remove_member(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, target)): Path<(String, String)>,
+    ApiPath((id, target)): ApiPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
+    validate::path_id(&id)?;
+    validate::path_user(&target)?;
     document_with_role(&state, &id, &user, Role::Owner).await?;
     let target = state
         .store

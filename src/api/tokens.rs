@@ -3,14 +3,14 @@
 //! stored as a hash. Use it as `Authorization: Bearer qpat_…`.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::extract::ApiJson;
+use super::extract::{ApiJson, ApiPath};
 use super::validate;
 use crate::auth::AuthUser;
 use crate::auth::token::{api_token_hash, new_api_token};
@@ -135,8 +135,9 @@ async fn list_tokens(State(state): State<AppState>, user: AuthUser) -> ApiResult
 async fn revoke_token(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
+    validate::path_id(&id)?;
     if state.store.revoke_api_token(&user.id, &id).await? {
         // Live sockets opened with it close at once here (4401); other
         // instances find out at their next permission re-check.

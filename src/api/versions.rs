@@ -2,9 +2,16 @@
 //! A restore is a new CRDT change on the live document (connected clients
 //! see it at once; offline edits merge on top), preceded by an automatic
 //! "before restore to n" version so it can itself be undone.
+//!
+//! Quota: a document holds at most `max_versions_per_document` versions.
+//! When it is full, saving one (by hand or automatically, such as the
+//! backup before a restore) first discards the oldest *automatic* version;
+//! when every version was saved by hand there is nothing to discard and the
+//! save — or the restore, before anything changes — answers 422
+//! `quota_exceeded`. Numbers are never reused.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use serde::{Deserialize, Serialize};
@@ -12,7 +19,7 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::documents::{document_with_role, visible_document};
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::validate;
 use crate::auth::AuthUser;
 use crate::collab::content;
@@ -65,7 +72,7 @@ pub struct VersionList {
 async fn list_versions(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<VersionList>> {
     visible_document(&state, &id, &user).await?;
     let items = state
@@ -86,11 +93,12 @@ pub struct CreateVersion {
 
 /// Save the current state as a named version.
 #[utoipa::path(post, path = "/api/documents/{id}/versions", tag = "versions", request_body = CreateVersion,
-    params(("id" = String, Path)), responses((status = 201, body = VersionView), (status = 403), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 201, body = VersionView), (status = 403), (status = 404),
+        (status = 422, description = "`quota_exceeded`: every version slot holds a version saved by hand")))]
 async fn create_version(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiJson(req): ApiJson<CreateVersion>,
 ) -> ApiResult<impl IntoResponse> {
     document_with_role(&state, &id, &user, Role::Editor).await?;
@@ -98,6 +106,7 @@ async fn create_version(
         l if l.is_empty() => "Untitled version".to_string(),
         l => validate::title(&l, &state.config.limits)?,
     };
+    make_room_for_version(&state, &id).await?;
     let version = state
         .hub
         .save_version(&id, &label, Some(&user.id), false)
@@ -112,6 +121,18 @@ pub struct VersionContent {
     pub format: String,
     #[schema(value_type = Object)]
     pub content: serde_json::Value,
+}
+
+/// Applies the version quota before a save (see the module docs).
+async fn make_room_for_version(state: &AppState, id: &str) -> ApiResult<()> {
+    let max = state.config.limits.max_versions_per_document;
+    if max > 0 {
+        state
+            .store
+            .make_room_for_version(id, i64::try_from(max).unwrap_or(i64::MAX))
+            .await?;
+    }
+    Ok(())
 }
 
 async fn load_version(state: &AppState, id: &str, n: i64) -> ApiResult<(Version, Vec<u8>)> {
@@ -130,7 +151,7 @@ async fn load_version(state: &AppState, id: &str, n: i64) -> ApiResult<(Version,
 async fn get_version(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, n)): Path<(String, i64)>,
+    ApiPath((id, n)): ApiPath<(String, i64)>,
     ApiQuery(q): ApiQuery<FormatParam>,
 ) -> ApiResult<Json<VersionContent>> {
     visible_document(&state, &id, &user).await?;
@@ -153,7 +174,7 @@ async fn get_version(
 async fn diff_versions(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, a, b)): Path<(String, i64, String)>,
+    ApiPath((id, a, b)): ApiPath<(String, i64, String)>,
 ) -> ApiResult<Json<serde_json::Value>> {
     visible_document(&state, &id, &user).await?;
     let (_, a_bytes) = load_version(&state, &id, a).await?;
@@ -189,14 +210,18 @@ pub struct RestoreResult {
 /// Make the live content equal to version `n`, as a new change.
 #[utoipa::path(post, path = "/api/documents/{id}/restore/{n}", tag = "versions",
     params(("id" = String, Path), ("n" = i64, Path)),
-    responses((status = 200, body = RestoreResult), (status = 403), (status = 404)))]
+    responses((status = 200, body = RestoreResult), (status = 403), (status = 404),
+        (status = 422, description = "`quota_exceeded`: no room for the backup version; nothing was changed")))]
 async fn restore_version(
     State(state): State<AppState>,
     user: AuthUser,
-    Path((id, n)): Path<(String, i64)>,
+    ApiPath((id, n)): ApiPath<(String, i64)>,
 ) -> ApiResult<Json<RestoreResult>> {
     document_with_role(&state, &id, &user, Role::Editor).await?;
     let (_, bytes) = load_version(&state, &id, n).await?;
+    // The backup is what makes a restore undoable: without room for it the
+    // restore is refused before the content changes.
+    make_room_for_version(&state, &id).await?;
     let backup = state
         .hub
         .save_version(&id, &format!("Before restore to {n}"), Some(&user.id), true)

@@ -10,6 +10,7 @@ pub mod dialect;
 pub mod models;
 pub mod search;
 pub mod sql;
+pub mod text;
 pub mod tokens;
 pub mod updates;
 pub mod versions;
@@ -31,6 +32,9 @@ pub enum StoreError {
     UnsupportedUrl(String),
     #[error("corrupt row: {0}")]
     Corrupt(String),
+    /// A quota is reached and nothing may be discarded to make room.
+    #[error("{0}")]
+    QuotaExceeded(String),
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
@@ -59,6 +63,8 @@ pub trait Store: Send + Sync + 'static {
     async fn user_by_id(&self, id: &str) -> Result<Option<User>>;
     /// By id or username.
     async fn find_user(&self, id_or_username: &str) -> Result<Option<User>>;
+    /// Users whose name equals or starts with `prefix` (case-insensitive),
+    /// the exact match first, then by name; at most `limit`.
     async fn search_users(&self, prefix: &str, limit: i64) -> Result<Vec<User>>;
 
     // --- personal API tokens ---------------------------------------------
@@ -85,6 +91,8 @@ pub trait Store: Send + Sync + 'static {
     /// user has no access or it does not exist.
     async fn document_for(&self, id: &str, user_id: &str) -> Result<Option<Document>>;
     async fn document_exists(&self, id: &str) -> Result<bool>;
+    /// How many documents `user_id` owns (for the per-user quota).
+    async fn owned_document_count(&self, user_id: &str) -> Result<i64>;
     async fn list_documents(&self, user_id: &str, q: &ListQuery) -> Result<(Vec<Document>, i64)>;
     async fn patch_document(
         &self,
@@ -128,6 +136,12 @@ pub trait Store: Send + Sync + 'static {
 
     // --- versions and search ---------------------------------------------
     async fn create_version(&self, new: &NewVersion) -> Result<Version>;
+    /// Before saving a version of a document that already holds `max` or
+    /// more: discards the oldest automatic versions until one more fits, or
+    /// fails with [`StoreError::QuotaExceeded`] when there are not enough
+    /// automatic ones (nothing is discarded then). Version numbers are never
+    /// reused after a discard.
+    async fn make_room_for_version(&self, doc_id: &str, max: i64) -> Result<()>;
     /// Newest first, without states.
     async fn versions(&self, doc_id: &str) -> Result<Vec<Version>>;
     /// A version with its state and text.

@@ -7,6 +7,7 @@ use sqlx::any::AnyRow;
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use super::dialect::{self, Backend};
+use super::text::{searchable, unmatchable};
 use super::*;
 use super::{search, tokens, updates, versions};
 use crate::util::now_ms;
@@ -209,6 +210,9 @@ impl Store for SqlStore {
     }
 
     async fn user_credentials(&self, login: &str) -> Result<Option<(User, String)>> {
+        if unmatchable(login) {
+            return Ok(None);
+        }
         let row = sqlx::query(
             "SELECT id, username, email, created_at, password_hash FROM users \
              WHERE LOWER(username) = LOWER($1) OR LOWER(email) = LOWER($1)",
@@ -223,6 +227,9 @@ impl Store for SqlStore {
     }
 
     async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        if unmatchable(id) {
+            return Ok(None);
+        }
         let row = sqlx::query("SELECT id, username, email, created_at FROM users WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -231,6 +238,9 @@ impl Store for SqlStore {
     }
 
     async fn find_user(&self, id_or_username: &str) -> Result<Option<User>> {
+        if unmatchable(id_or_username) {
+            return Ok(None);
+        }
         let row = sqlx::query(
             "SELECT id, username, email, created_at FROM users WHERE id = $1 OR LOWER(username) = LOWER($1)",
         )
@@ -241,13 +251,19 @@ impl Store for SqlStore {
     }
 
     async fn search_users(&self, prefix: &str, limit: i64) -> Result<Vec<User>> {
-        let pattern = format!("{}%", escape_like(&prefix.to_lowercase()));
+        // Sorted by lower-cased name, an exact match comes before the
+        // longer names it prefixes.
+        let prefix = prefix.trim().to_lowercase();
+        if unmatchable(&prefix) {
+            return Ok(Vec::new());
+        }
+        let pattern = format!("{}%", escape_like(&prefix));
         let rows = sqlx::query(
             "SELECT id, username, email, created_at FROM users WHERE LOWER(username) LIKE $1 ESCAPE '\\' \
-             ORDER BY username LIMIT $2",
+             ORDER BY LOWER(username), username LIMIT $2",
         )
         .bind(pattern)
-        .bind(limit)
+        .bind(limit.max(0))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(user_from_row).collect()
@@ -269,6 +285,9 @@ impl Store for SqlStore {
     }
 
     async fn revoke_api_token(&self, user_id: &str, id: &str) -> Result<bool> {
+        if unmatchable(id) {
+            return Ok(false);
+        }
         tokens::revoke(&self.pool, user_id, id).await
     }
 
@@ -294,7 +313,7 @@ impl Store for SqlStore {
         .bind(tags_json(&new.tags))
         .bind(&new.owner_id)
         .bind(now)
-        .bind(&new.initial_text)
+        .bind(searchable(&new.initial_text).as_ref())
         .execute(&mut *tx)
         .await?;
         write_tags(&mut tx, &id, &new.tags).await?;
@@ -326,6 +345,9 @@ impl Store for SqlStore {
     }
 
     async fn document_for(&self, id: &str, user_id: &str) -> Result<Option<Document>> {
+        if unmatchable(id) || unmatchable(user_id) {
+            return Ok(None);
+        }
         let sql = format!(
             "SELECT {DOC_COLUMNS}, m.role FROM documents d {DOC_JOINS} \
              JOIN document_members m ON m.document_id = d.id AND m.user_id = $2 WHERE d.id = $1"
@@ -339,6 +361,9 @@ impl Store for SqlStore {
     }
 
     async fn document_exists(&self, id: &str) -> Result<bool> {
+        if unmatchable(id) {
+            return Ok(false);
+        }
         let row = sqlx::query("SELECT 1 FROM documents WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
@@ -346,7 +371,23 @@ impl Store for SqlStore {
         Ok(row.is_some())
     }
 
+    async fn owned_document_count(&self, user_id: &str) -> Result<i64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM documents WHERE owner_id = $1")
+            .bind(user_id)
+            .fetch_one(&self.pool)
+            .await?;
+        Ok(row.try_get("n")?)
+    }
+
     async fn list_documents(&self, user_id: &str, q: &ListQuery) -> Result<(Vec<Document>, i64)> {
+        // A tag or owner with NUL matches nothing stored.
+        let hopeless = [q.tag.as_deref(), q.owner.as_deref()]
+            .into_iter()
+            .flatten()
+            .any(unmatchable);
+        if hopeless {
+            return Ok((Vec::new(), 0));
+        }
         // Built from fixed fragments; every value is bound.
         let mut filters = String::new();
         let mut binds: Vec<String> = vec![user_id.to_string()];
@@ -369,6 +410,7 @@ impl Store for SqlStore {
             ));
         }
         if let Some(t) = &q.title_contains {
+            let t = t.replace('\0', "");
             binds.push(format!("%{}%", escape_like(&t.to_lowercase())));
             let n = binds.len();
             filters.push_str(&format!(
@@ -513,6 +555,9 @@ impl Store for SqlStore {
     }
 
     async fn role_of(&self, doc_id: &str, user_id: &str) -> Result<Option<Role>> {
+        if unmatchable(doc_id) || unmatchable(user_id) {
+            return Ok(None);
+        }
         let row = sqlx::query(
             "SELECT role FROM document_members WHERE document_id = $1 AND user_id = $2",
         )
@@ -654,7 +699,7 @@ impl Store for SqlStore {
     }
 
     async fn compact(&self, snap: &NewSnapshot, text: &str) -> Result<()> {
-        updates::compact(&self.pool, snap, text).await
+        updates::compact(&self.pool, snap, &searchable(text)).await
     }
 
     async fn touch_edited(&self, doc_id: &str, user_id: &str, at_ms: i64) -> Result<()> {
@@ -667,7 +712,7 @@ impl Store for SqlStore {
 
     async fn update_text(&self, doc_id: &str, text: &str) -> Result<()> {
         sqlx::query("UPDATE documents SET content_text = $1 WHERE id = $2")
-            .bind(text)
+            .bind(searchable(text).as_ref())
             .bind(doc_id)
             .execute(&self.pool)
             .await?;
@@ -675,7 +720,17 @@ impl Store for SqlStore {
     }
 
     async fn create_version(&self, new: &NewVersion) -> Result<Version> {
-        versions::create(&self.pool, new).await
+        versions::create(
+            &self.pool,
+            new,
+            &searchable(&new.text),
+            &searchable(&new.label),
+        )
+        .await
+    }
+
+    async fn make_room_for_version(&self, doc_id: &str, max: i64) -> Result<()> {
+        versions::make_room(&self.pool, doc_id, max).await
     }
 
     async fn versions(&self, doc_id: &str) -> Result<Vec<Version>> {

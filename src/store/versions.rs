@@ -1,4 +1,9 @@
 //! Named versions: immutable, numbered 1, 2, … per document.
+//!
+//! Numbers are never reused: when versions are discarded to respect the
+//! quota, the highest number issued so far is kept in
+//! `documents.version_floor`, and the next number is above both it and
+//! every remaining version.
 
 use sqlx::any::AnyRow;
 use sqlx::{AnyPool, Row};
@@ -18,12 +23,20 @@ fn version_from_row(r: &AnyRow) -> Result<Version> {
     })
 }
 
+/// The highest number ever issued for document `$1` before its versions
+/// were last pruned (0 when none were).
+const FLOOR: &str = "SELECT version_floor FROM documents WHERE id = $1";
+
+/// The highest version number of document `$1`.
+const MAX_NUMBER: &str = "(SELECT MAX(number) FROM document_versions WHERE document_id = $1)";
+
 const COLUMNS: &str =
     "v.number, v.label, v.created_by, u.username AS created_by_username, v.created_at, v.auto";
 
 /// Inserts with the next number; a concurrent insert of the same number
-/// fails on the primary key and is retried.
-pub async fn create(pool: &AnyPool, new: &NewVersion) -> Result<Version> {
+/// fails on the primary key and is retried. `text` and `label` are the
+/// values to store (the caller has cleaned them).
+pub async fn create(pool: &AnyPool, new: &NewVersion, text: &str, label: &str) -> Result<Version> {
     let now = now_ms();
     for _ in 0..5 {
         let mut tx = pool.begin().await?;
@@ -31,25 +44,27 @@ pub async fn create(pool: &AnyPool, new: &NewVersion) -> Result<Version> {
         // write lock at once (a read-then-write transaction could fail with
         // SQLITE_BUSY on the upgrade); PostgreSQL races end in a unique
         // violation and are retried.
-        let inserted = sqlx::query(
+        let sql = format!(
             "INSERT INTO document_versions (document_id, number, label, state, text, created_by, created_at, auto) \
-             SELECT $1, COALESCE(MAX(number), 0) + 1, $2, $3, $4, $5, $6, $7 FROM document_versions \
-             WHERE document_id = $1 RETURNING number",
-        )
-        .bind(&new.document_id)
-        .bind(&new.label)
-        .bind(new.state.as_slice())
-        .bind(&new.text)
-        .bind(new.created_by.as_deref())
-        .bind(now)
-        .bind(i64::from(new.auto))
-        .fetch_one(&mut *tx)
-        .await
-        .and_then(|row| row.try_get::<i64, _>("number"));
+             SELECT $1, CASE WHEN COALESCE(MAX(number), 0) > COALESCE(({FLOOR}), 0) \
+             THEN COALESCE(MAX(number), 0) ELSE COALESCE(({FLOOR}), 0) END + 1, $2, $3, $4, $5, $6, $7 \
+             FROM document_versions WHERE document_id = $1 RETURNING number"
+        );
+        let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind(&new.document_id)
+            .bind(label)
+            .bind(new.state.as_slice())
+            .bind(text)
+            .bind(new.created_by.as_deref())
+            .bind(now)
+            .bind(i64::from(new.auto))
+            .fetch_one(&mut *tx)
+            .await
+            .and_then(|row| row.try_get::<i64, _>("number"));
         match inserted {
             Ok(next) => {
                 let details =
-                    serde_json::json!({ "number": next, "label": new.label, "auto": new.auto });
+                    serde_json::json!({ "number": next, "label": label, "auto": new.auto });
                 sqlx::query(
                     "INSERT INTO audit_log (document_id, user_id, action, details, created_at) VALUES ($1, $2, $3, $4, $5)",
                 )
@@ -121,4 +136,71 @@ pub async fn get(
         ))),
         None => Ok(None),
     }
+}
+
+/// See [`crate::store::Store::make_room_for_version`].
+pub async fn make_room(pool: &AnyPool, doc_id: &str, max: i64) -> Result<()> {
+    if max <= 0 {
+        return Ok(());
+    }
+    let mut tx = pool.begin().await?;
+    // Written first so SQLite takes the write lock at once; it also records
+    // the highest number issued, so discarding the newest version below
+    // cannot make its number come back.
+    sqlx::query(sqlx::AssertSqlSafe(format!(
+        "UPDATE documents SET version_floor = CASE \
+           WHEN version_floor > COALESCE({MAX_NUMBER}, 0) THEN version_floor \
+           ELSE COALESCE({MAX_NUMBER}, 0) END WHERE id = $1"
+    )))
+    .bind(doc_id)
+    .execute(&mut *tx)
+    .await?;
+    let count: i64 =
+        sqlx::query("SELECT COUNT(*) AS n FROM document_versions WHERE document_id = $1")
+            .bind(doc_id)
+            .fetch_one(&mut *tx)
+            .await?
+            .try_get("n")?;
+    if count < max {
+        tx.commit().await?;
+        return Ok(());
+    }
+    let excess = count - max + 1;
+    let victims: Vec<i64> = sqlx::query(
+        "SELECT number FROM document_versions WHERE document_id = $1 AND auto = 1 \
+         ORDER BY number LIMIT $2",
+    )
+    .bind(doc_id)
+    .bind(excess)
+    .fetch_all(&mut *tx)
+    .await?
+    .iter()
+    .map(|r| r.try_get::<i64, _>("number"))
+    .collect::<std::result::Result<_, _>>()?;
+    if (victims.len() as i64) < excess {
+        tx.rollback().await?;
+        return Err(StoreError::QuotaExceeded(format!(
+            "the document already holds {count} versions (the limit is {max}) and none of \
+             them is an automatic one that could be discarded"
+        )));
+    }
+    for number in &victims {
+        sqlx::query("DELETE FROM document_versions WHERE document_id = $1 AND number = $2")
+            .bind(doc_id)
+            .bind(number)
+            .execute(&mut *tx)
+            .await?;
+    }
+    let details = serde_json::json!({ "discarded": victims, "reason": "version quota" });
+    sqlx::query(
+        "INSERT INTO audit_log (document_id, user_id, action, details, created_at) VALUES ($1, NULL, $2, $3, $4)",
+    )
+    .bind(doc_id)
+    .bind("version.prune")
+    .bind(details.to_string())
+    .bind(now_ms())
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(())
 }
