@@ -338,6 +338,7 @@ async fn hostile_text(store: &dyn Store) {
                 state_vector: vec![0],
                 checksum: "c".into(),
                 last_update_id: 0,
+                delete_update_ids: Vec::new(),
             },
             "after\u{0} compaction \u{2}",
         )

@@ -82,10 +82,25 @@ async fn auto_version(hub: &Arc<Hub>, room: &Arc<Room>) {
                 .last_edit
                 .is_some_and(|t| t.elapsed() >= Duration::from_secs(mins * 60))
     };
-    if due
-        && let Err(e) = hub
-            .save_version(&room.id, "Automatic version", None, true)
-            .await
+    if !due {
+        return;
+    }
+    // The per-document version quota holds for automatic versions too: the
+    // oldest automatic one makes room; a document full of named versions
+    // gets no automatic one (and is not retried until edited again).
+    let max = hub.config.limits.max_versions_per_document;
+    if max > 0
+        && let Err(e) = hub.store.make_room_for_version(&room.id, max as i64).await
+    {
+        if matches!(e, crate::store::StoreError::QuotaExceeded(_)) {
+            room.inner.lock().auto_version_due = false;
+        }
+        tracing::warn!(doc = %room.id, error = %e, "automatic version skipped");
+        return;
+    }
+    if let Err(e) = hub
+        .save_version(&room.id, "Automatic version", None, true)
+        .await
     {
         tracing::warn!(doc = %room.id, error = %e, "automatic version failed");
     }

@@ -57,6 +57,10 @@ pub mod codes {
     pub const INTERNAL: u16 = 1011;
 }
 
+/// The room was closed (reloading, evicted, deleted): join a fresh one.
+#[derive(Debug)]
+pub struct RoomClosed;
+
 pub struct Peer {
     /// Frames to this socket; closing the peer goes through it too.
     pub outbox: Arc<Outbox>,
@@ -201,10 +205,10 @@ impl Room {
     /// Adds a peer and queues the opening frames: our sync step 1 and the
     /// current awareness states, each in its own frame (y-websocket reads
     /// one message per frame). Err when the room was closed meanwhile.
-    pub fn join(&self, conn: ConnId, peer: Peer) -> Result<(), Peer> {
+    pub fn join(&self, conn: ConnId, peer: Peer) -> Result<(), RoomClosed> {
         let mut inner = self.inner.lock();
         if inner.closed {
-            return Err(peer);
+            return Err(RoomClosed);
         }
         let sv = inner.doc.transact().state_vector().encode_v1_bytes();
         let step1 = Bytes::from(protocol::encode_sync_step1(&sv));

@@ -102,9 +102,7 @@ async fn admit(
     let claims = state.authenticate(&token).await?;
     // Not a document id (a NUL, not a UUID): no such document, before any
     // query naming it (PostgreSQL cannot even hold some of these strings).
-    if uuid::Uuid::try_parse(doc_id).is_err() {
-        return Err(ApiError::NotFound);
-    }
+    crate::api::validate::path_id(doc_id)?;
     if claims.doc.as_deref().is_some_and(|d| d != doc_id) {
         return Err(ApiError::Forbidden("token is for another document".into()));
     }
