@@ -107,6 +107,13 @@ pub struct Limits {
     pub login_max_failures: u32,
     #[arg(long, env = "LOGIN_WINDOW_SECS", default_value_t = 300)]
     pub login_window_secs: u64,
+    /// Argon2 hashes/verifies run at once (about 19 MiB each); 0 = one per core.
+    #[arg(long, env = "PASSWORD_HASH_CONCURRENCY", default_value_t = 0)]
+    pub password_hash_concurrency: usize,
+    /// Further hash requests that may wait (up to 2 s) for a slot; beyond
+    /// that the request gets 503 with `Retry-After`.
+    #[arg(long, env = "PASSWORD_HASH_QUEUE", default_value_t = 8)]
+    pub password_hash_queue: usize,
 }
 
 /// Durability and compaction of the CRDT update log (SPEC §3).
@@ -162,6 +169,8 @@ impl Default for Limits {
             max_tag_chars: 50,
             login_max_failures: 5,
             login_window_secs: 300,
+            password_hash_concurrency: 0,
+            password_hash_queue: 8,
         }
     }
 }

@@ -1,18 +1,20 @@
 //! Accounts: register, login, logout, me, and the user directory used by the
 //! share dialog.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::Gates;
 use super::extract::{ApiJson, ApiQuery, ClientIp};
-use crate::auth::{AuthError, AuthUser, CSRF_COOKIE, SESSION_COOKIE, password};
+use crate::auth::password::HashError;
+use crate::auth::{AuthError, AuthUser, CSRF_COOKIE, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{NewUser, User};
@@ -84,13 +86,19 @@ fn validate_registration(r: &RegisterRequest) -> ApiResult<()> {
 /// Create an account.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = UserView), (status = 409, description = "username or email taken"),
-              (status = 422, description = "invalid input")))]
+              (status = 422, description = "invalid input"),
+              (status = 503, description = "password hashing busy; see Retry-After")))]
 async fn register(
     State(state): State<AppState>,
+    Extension(gates): Extension<Gates>,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> ApiResult<impl IntoResponse> {
     validate_registration(&req)?;
-    let password_hash = password::hash_blocking(req.password).await?;
+    let password_hash = gates
+        .passwords
+        .hash(req.password)
+        .await
+        .map_err(hash_error)?;
     let user = state
         .store
         .create_user(NewUser {
@@ -121,9 +129,11 @@ pub struct LoginResponse {
 /// Log in: sets the session cookie and returns the token for API clients.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, description = "wrong credentials"),
-              (status = 429, description = "too many attempts")))]
+              (status = 429, description = "too many attempts"),
+              (status = 503, description = "password hashing busy; see Retry-After")))]
 async fn login(
     State(state): State<AppState>,
+    Extension(gates): Extension<Gates>,
     ClientIp(ip): ClientIp,
     jar: CookieJar,
     ApiJson(req): ApiJson<LoginRequest>,
@@ -135,11 +145,11 @@ async fn login(
     let found = state.store.user_credentials(req.username.trim()).await?;
     // Verify against a dummy hash when the user does not exist, so timing
     // does not reveal which usernames exist.
-    let (user, phc) = match found {
-        Some((u, h)) => (Some(u), h),
-        None => (None, dummy_hash().to_string()),
+    let (user, ok) = match found {
+        Some((u, phc)) => (Some(u), gates.passwords.verify(req.password, phc).await),
+        None => (None, gates.passwords.verify_unknown(req.password).await),
     };
-    let ok = password::verify_blocking(req.password, phc).await;
+    let ok = ok.map_err(hash_error)?;
     let Some(user) = user.filter(|_| ok) else {
         limiter.record_failure(&req.username, ip.as_deref());
         return Err(AuthError::BadCredentials.into());
@@ -170,9 +180,11 @@ async fn login(
     Ok((jar.add(session).add(csrf), Json(body)))
 }
 
-fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| password::hash("quire-dummy-password").unwrap_or_default())
+fn hash_error(e: HashError) -> ApiError {
+    match e {
+        HashError::Busy => ApiError::Unavailable(e.to_string()),
+        HashError::Failed => ApiError::Auth(AuthError::Hash),
+    }
 }
 
 /// Log out: clears the session cookies.

@@ -11,13 +11,14 @@ pub mod tokens;
 pub mod validate;
 pub mod versions;
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -58,8 +59,29 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_routes().split_for_parts().1
 }
 
+/// Bounds on CPU-heavy work shared by the handlers of one application:
+/// password hashing and content conversion. Handed to handlers as a request
+/// extension (`Extension<Gates>`).
+#[derive(Clone)]
+pub struct Gates {
+    pub passwords: Arc<crate::auth::password::PasswordGate>,
+}
+
+impl Gates {
+    pub fn new(config: &crate::config::Config) -> Self {
+        let l = &config.limits;
+        Self {
+            passwords: Arc::new(crate::auth::password::PasswordGate::new(
+                l.password_hash_concurrency,
+                l.password_hash_queue,
+            )),
+        }
+    }
+}
+
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    let gates = Gates::new(&state.config);
     let (api, openapi) = api_routes().split_for_parts();
     let dynamic = api
         .fallback(api_fallback)
@@ -76,6 +98,8 @@ pub fn app(state: AppState) -> Router {
         .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
         .merge(dynamic)
         .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn(retry_after_default))
+        .layer(Extension(gates))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
@@ -142,6 +166,21 @@ async fn refuse_oversized_body(
         }
         _ => next.run(req).await,
     }
+}
+
+/// Every 429 and 503 tells the client when to try again: responses that do
+/// not set `Retry-After` themselves get a short default.
+async fn retry_after_default(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let status = resp.status();
+    if (status == axum::http::StatusCode::TOO_MANY_REQUESTS
+        || status == axum::http::StatusCode::SERVICE_UNAVAILABLE)
+        && !resp.headers().contains_key(header::RETRY_AFTER)
+    {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    }
+    resp
 }
 
 /// Request counter and latency histogram per route (matched path, not raw URI,
