@@ -69,6 +69,20 @@ pub struct Config {
 
     #[command(flatten)]
     pub persistence: Persistence,
+
+    /// Reverse proxies (IPs or CIDRs, comma-separated) whose
+    /// `X-Forwarded-For` names the real client; from anyone else the header
+    /// is ignored. Default: none.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+}
+
+/// An IP network (`10.0.0.0/8`) or a single address (`127.0.0.1`, `::1`).
+pub fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is not an IP address or CIDR network"))
 }
 
 /// Limits of SPEC §7. Every one is enforced server-side.
@@ -114,6 +128,14 @@ pub struct Limits {
     /// that the request gets 503 with `Retry-After`.
     #[arg(long, env = "PASSWORD_HASH_QUEUE", default_value_t = 8)]
     pub password_hash_queue: usize,
+    /// Seconds a connection may take to send a request's headers; the same
+    /// bound closes a keep-alive connection idle between requests.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Connections one client address may hold open before sending its first
+    /// complete request (trusted proxies are exempt); more are closed at once.
+    #[arg(long, env = "MAX_PENDING_CONNECTIONS_PER_IP", default_value_t = 64)]
+    pub max_pending_connections_per_ip: usize,
 }
 
 /// Durability and compaction of the CRDT update log (SPEC §3).
@@ -150,6 +172,7 @@ impl Default for Config {
             session_ttl_secs: 7 * 24 * 3600,
             limits: Limits::default(),
             persistence: Persistence::default(),
+            trusted_proxies: Vec::new(),
         }
     }
 }
@@ -171,6 +194,8 @@ impl Default for Limits {
             login_window_secs: 300,
             password_hash_concurrency: 0,
             password_hash_queue: 8,
+            header_read_timeout_secs: 10,
+            max_pending_connections_per_ip: 64,
         }
     }
 }
