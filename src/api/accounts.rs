@@ -12,9 +12,10 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::Gates;
-use super::extract::{ApiJson, ApiQuery, ClientIp};
+use super::extract::{ApiJson, ApiQuery};
 use crate::auth::password::HashError;
-use crate::auth::{AuthError, AuthUser, CSRF_COOKIE, SESSION_COOKIE};
+use crate::auth::ratelimit::LoginKey;
+use crate::auth::{AuthError, AuthUser, CSRF_COOKIE, ClientAddr, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{NewUser, User};
@@ -28,6 +29,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(list_users))
 }
+
+/// Longest login name accepted (the longest e-mail address).
+pub const MAX_LOGIN_BYTES: usize = 254;
+/// Longest password accepted, in bytes (Argon2 input is bounded).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
@@ -74,11 +80,10 @@ fn validate_registration(r: &RegisterRequest) -> ApiResult<()> {
     if !email_ok {
         return Err(ApiError::Validation("email is not a valid address".into()));
     }
-    let len = r.password.chars().count();
-    if !(8..=1024).contains(&len) {
-        return Err(ApiError::Validation(
-            "password must be 8–1024 characters".into(),
-        ));
+    if r.password.chars().count() < 8 || r.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::Validation(format!(
+            "password must be at least 8 characters and at most {MAX_PASSWORD_BYTES} bytes"
+        )));
     }
     Ok(())
 }
@@ -129,32 +134,56 @@ pub struct LoginResponse {
 /// Log in: sets the session cookie and returns the token for API clients.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, description = "wrong credentials"),
+              (status = 422, description = "username or password too long"),
               (status = 429, description = "too many attempts"),
               (status = 503, description = "password hashing busy; see Retry-After")))]
 async fn login(
     State(state): State<AppState>,
     Extension(gates): Extension<Gates>,
-    ClientIp(ip): ClientIp,
+    ClientAddr(ip): ClientAddr,
     jar: CookieJar,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
+    // Size first: nothing below (lookup, limiter, Argon2) sees huge input.
+    if req.username.len() > MAX_LOGIN_BYTES {
+        return Err(ApiError::Validation(format!(
+            "username must be at most {MAX_LOGIN_BYTES} bytes"
+        )));
+    }
+    if req.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::Validation(format!(
+            "password must be at most {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
     let limiter = &state.login_limiter;
-    limiter
-        .check(&req.username, ip.as_deref())
-        .map_err(AuthError::RateLimited)?;
     let found = state.store.user_credentials(req.username.trim()).await?;
+    let key = match &found {
+        Some((u, _)) => LoginKey::account(&u.id),
+        None => LoginKey::unknown(&req.username),
+    };
+    let attempt = limiter.reserve(key).map_err(|secs| {
+        metrics::counter!("login_rate_limited_total").increment(1);
+        AuthError::RateLimited(secs)
+    })?;
+    let delay = limiter.address_delay(ip);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     // Verify against a dummy hash when the user does not exist, so timing
     // does not reveal which usernames exist.
     let (user, ok) = match found {
         Some((u, phc)) => (Some(u), gates.passwords.verify(req.password, phc).await),
         None => (None, gates.passwords.verify_unknown(req.password).await),
     };
+    // Busy or failed hashing: the attempt is given back uncounted (dropped).
     let ok = ok.map_err(hash_error)?;
+    metrics::counter!("login_password_checks_total").increment(1);
     let Some(user) = user.filter(|_| ok) else {
-        limiter.record_failure(&req.username, ip.as_deref());
+        attempt.failed();
+        limiter.address_failed(ip);
         return Err(AuthError::BadCredentials.into());
     };
-    limiter.record_success(&req.username);
+    attempt.succeeded();
     let ttl = state.config.session_ttl_secs;
     let (token, claims) = state.keys.issue(&user.id, &user.username, ttl, None)?;
     let secure = state.config.secure_cookies();
