@@ -136,6 +136,14 @@ pub struct Limits {
     /// complete request (trusted proxies are exempt); more are closed at once.
     #[arg(long, env = "MAX_PENDING_CONNECTIONS_PER_IP", default_value_t = 64)]
     pub max_pending_connections_per_ip: usize,
+    /// Content conversions (imports, exports) run at once on the blocking
+    /// pool; 0 = one per core.
+    #[arg(long, env = "CONVERSION_CONCURRENCY", default_value_t = 0)]
+    pub conversion_concurrency: usize,
+    /// Time budget of one conversion, waiting for a slot included; over it
+    /// the request gets 503.
+    #[arg(long, env = "CONVERSION_TIMEOUT_MS", default_value_t = 10_000)]
+    pub conversion_timeout_ms: u64,
 }
 
 /// Durability and compaction of the CRDT update log (SPEC §3).
@@ -196,6 +204,8 @@ impl Default for Limits {
             password_hash_queue: 8,
             header_read_timeout_secs: 10,
             max_pending_connections_per_ip: 64,
+            conversion_concurrency: 0,
+            conversion_timeout_ms: 10_000,
         }
     }
 }

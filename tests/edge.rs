@@ -119,3 +119,150 @@ async fn one_address_cannot_hoard_pending_connections() {
     assert_eq!(st, StatusCode::OK);
     s.stop().await;
 }
+
+/// A large import body: deeply nested HTML plus many paragraphs.
+fn heavy_html() -> String {
+    let mut s = String::new();
+    for _ in 0..4000 {
+        s.push_str("<blockquote><ul><li><p><b>x</b>");
+    }
+    for _ in 0..4000 {
+        s.push_str("</p></li></ul></blockquote>");
+    }
+    for i in 0..20_000 {
+        s.push_str(&format!(
+            "<p>paragraph <i>{i}</i> <a href=\"/x\">link</a></p>"
+        ));
+    }
+    s
+}
+
+async fn import(api: &common::Api, body: &str) -> (StatusCode, serde_json::Value, Duration) {
+    let start = Instant::now();
+    let (st, v) = api
+        .post(
+            "/api/documents",
+            serde_json::json!({ "title": "import", "body": body, "body_format": "html" }),
+        )
+        .await;
+    (st, v, start.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn heavy_imports_leave_the_server_responsive() {
+    let s = TestServer::start_with(Db::Sqlite, |c| {
+        c.limits.conversion_concurrency = 2;
+        c.limits.conversion_timeout_ms = 120_000;
+    })
+    .await;
+    let api = s.user("importer").await;
+    let body = heavy_html();
+    let (st, _, took) = import(&api, &body).await;
+    assert_eq!(st, StatusCode::CREATED);
+    eprintln!("one heavy import: {took:?} for {} bytes", body.len());
+
+    let mut tasks = Vec::new();
+    for _ in 0..4 {
+        let api = api.clone();
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move { import(&api, &body).await }));
+    }
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let start = Instant::now();
+    let st = Client::new()
+        .get(s.url("/healthz"))
+        .send()
+        .await
+        .unwrap()
+        .status();
+    let health = start.elapsed();
+    assert_eq!(st, StatusCode::OK);
+    for t in tasks {
+        let (st, v, _) = t.await.unwrap();
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    eprintln!("healthz during 4 imports: {health:?}");
+    assert!(health < Duration::from_secs(2), "healthz took {health:?}");
+    s.stop().await;
+}
+
+/// Over its time budget a conversion is refused with 503 at once; it may
+/// finish in the background but keeps its slot, so new conversions (imports
+/// and exports alike) wait their turn instead of piling up.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conversions_over_budget_are_refused_and_bounded() {
+    let s = TestServer::start_with(Db::Sqlite, |c| {
+        c.limits.conversion_concurrency = 1;
+        c.limits.conversion_timeout_ms = 20;
+    })
+    .await;
+    let api = s.user("importer").await;
+    let body = heavy_html();
+
+    // 1. Over budget: 503 quickly, a JSON error, Retry-After, nothing created.
+    let start = Instant::now();
+    let resp = Client::new()
+        .post(s.url("/api/documents"))
+        .bearer_auth(&api.token)
+        .json(&serde_json::json!({ "title": "heavy", "body": body, "body_format": "html" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(resp.headers().get("retry-after").is_some());
+    let err: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(err["error"], "unavailable");
+    assert!(err["message"].as_str().unwrap().contains("ms"), "{err}");
+    assert!(
+        start.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        start.elapsed()
+    );
+
+    // 2. Its conversion still holds the only slot: a small import waits
+    //    (and, with this tiny budget, is refused too).
+    let small = serde_json::json!({ "title": "small", "body": "# Hello\n\nworld" });
+    let (st, _) = api.post("/api/documents", small.clone()).await;
+    assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
+
+    // 3. Once the background work is done, small imports go through.
+    let doc = poll_created(&api, &small).await;
+    let (_, list) = api.get("/api/documents").await;
+    assert_eq!(
+        list["total"], 1,
+        "the refused import created nothing: {list}"
+    );
+
+    // 4. Exports use the same bound.
+    let _ = import(&api, &body).await;
+    let path = format!(
+        "/api/documents/{}/content?format=markdown",
+        doc["id"].as_str().unwrap()
+    );
+    assert_eq!(api.get(&path).await.0, StatusCode::SERVICE_UNAVAILABLE);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (st, v) = api.get(&path).await;
+        if st == StatusCode::OK {
+            assert!(v["content"].as_str().unwrap().contains("Hello"), "{v}");
+            break;
+        }
+        assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE);
+        assert!(Instant::now() < deadline, "export never went through");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.stop().await;
+}
+
+async fn poll_created(api: &common::Api, body: &serde_json::Value) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (st, v) = api.post("/api/documents", body.clone()).await;
+        if st == StatusCode::CREATED {
+            return v;
+        }
+        assert_eq!(st, StatusCode::SERVICE_UNAVAILABLE, "{v}");
+        assert!(Instant::now() < deadline, "import never went through");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}

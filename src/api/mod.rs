@@ -65,6 +65,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 #[derive(Clone)]
 pub struct Gates {
     pub passwords: Arc<crate::auth::password::PasswordGate>,
+    pub conversions: Arc<crate::collab::content::ConversionGate>,
 }
 
 impl Gates {
@@ -74,6 +75,10 @@ impl Gates {
             passwords: Arc::new(crate::auth::password::PasswordGate::new(
                 l.password_hash_concurrency,
                 l.password_hash_queue,
+            )),
+            conversions: Arc::new(crate::collab::content::ConversionGate::new(
+                l.conversion_concurrency,
+                std::time::Duration::from_millis(l.conversion_timeout_ms.max(1)),
             )),
         }
     }

@@ -1,11 +1,11 @@
 //! REST endpoints backed by the live document: content in several formats,
 //! presence, and the HTTP sync fallback (state by state vector, updates).
 
-use axum::Json;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::header;
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use base64::Engine;
 use quire_doc::guard;
 use serde::{Deserialize, Serialize};
@@ -14,6 +14,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::content;
 use super::room::Accepted;
+use crate::api::Gates;
 use crate::api::documents::{document_with_role, visible_document};
 use crate::api::extract::ApiQuery;
 use crate::auth::AuthUser;
@@ -46,20 +47,26 @@ pub struct ContentView {
 
 /// The current content (live state when the document is open, stored state otherwise).
 #[utoipa::path(get, path = "/api/documents/{id}/content", tag = "content",
-    params(("id" = String, Path), FormatParam), responses((status = 200, body = ContentView), (status = 404)))]
+    params(("id" = String, Path), FormatParam), responses((status = 200, body = ContentView), (status = 404),
+        (status = 503, description = "conversion busy or over its time budget")))]
 async fn get_content(
     State(state): State<AppState>,
+    Extension(gates): Extension<Gates>,
     user: AuthUser,
     Path(id): Path<String>,
     ApiQuery(q): ApiQuery<FormatParam>,
 ) -> ApiResult<Json<serde_json::Value>> {
     visible_document(&state, &id, &user).await?;
     let format = content::parse_format(q.format.as_deref())?;
-    let body = state
+    // Only the (cheap, linear) state encoding touches the live document;
+    // the rendering runs on the blocking pool, bounded.
+    let full = state
         .hub
-        .read(&id, move |doc| content::render(doc, format))
+        .read(&id, guard::encode_full_state)
         .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = gates.conversions.render_state(full, format).await?;
     Ok(Json(body))
 }
 
