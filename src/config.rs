@@ -75,6 +75,17 @@ pub struct Config {
     /// is ignored. Default: none.
     #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
     pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Bearer token required on `/metrics`. Without it (and without
+    /// `METRICS_ADDR`) `/metrics` is open in dev mode and refused (403) in
+    /// production.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Serve `/metrics` on this separate address (e.g. an internal
+    /// interface) instead of the main port, where it then answers 404.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 /// An IP network (`10.0.0.0/8`) or a single address (`127.0.0.1`, `::1`).
@@ -181,6 +192,8 @@ impl Default for Config {
             limits: Limits::default(),
             persistence: Persistence::default(),
             trusted_proxies: Vec::new(),
+            metrics_token: None,
+            metrics_addr: None,
         }
     }
 }

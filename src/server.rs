@@ -123,20 +123,40 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
 pub struct Server {
     pub listener: TcpListener,
     pub state: AppState,
+    /// The separate `/metrics` listener, when `METRICS_ADDR` is set.
+    pub metrics_listener: Option<TcpListener>,
 }
 
 impl Server {
     pub async fn bind(config: Config) -> Result<Self, StartError> {
         let addr = config.bind_addr;
+        let metrics_addr = config.metrics_addr;
         let state = build_state(config).await?;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        Ok(Self { listener, state })
+        let metrics_listener = match metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            listener,
+            state,
+            metrics_listener,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
+    }
+
+    /// Where `/metrics` is served separately, if it is.
+    pub fn metrics_local_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref()?.local_addr().ok()
     }
 
     /// Serves until `shutdown` resolves: stops accepting, lets open HTTP
@@ -160,6 +180,16 @@ impl Server {
         let trusted = config.trusted_proxies.clone();
         let stop = CancellationToken::new();
         let connections = TaskTracker::new();
+        if let Some(listener) = self.metrics_listener {
+            // Internal scrape port: plain axum serving is enough.
+            let router = crate::api::system::metrics_only(self.state.config.clone());
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await;
+            });
+        }
         tokio::pin!(shutdown);
         loop {
             let (tcp, peer) = tokio::select! {

@@ -266,3 +266,172 @@ async fn poll_created(api: &common::Api, body: &serde_json::Value) -> serde_json
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
 }
+
+/// A declared body over the limit is answered with 413 before any of it is
+/// sent (the client here never sends it).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn oversized_content_length_is_refused_before_the_body() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let mut sock = TcpStream::connect(s.addr).await.unwrap();
+    sock.write_all(
+        b"POST /api/documents HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n\
+          Content-Length: 10485760\r\n\r\n{\"title\":",
+    )
+    .await
+    .unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = tokio::time::timeout(Duration::from_secs(3), sock.read(&mut buf))
+        .await
+        .expect("answered without the body")
+        .unwrap();
+    let text = String::from_utf8_lossy(&buf[..n]).to_string();
+    assert!(text.starts_with("HTTP/1.1 413"), "{text}");
+    assert!(text.contains("payload_too_large"), "{text}");
+    s.stop().await;
+}
+
+fn header(resp: &reqwest::Response, name: &str) -> String {
+    resp.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+        .to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn security_headers_on_ui_docs_and_api() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("assets")).unwrap();
+    std::fs::write(
+        dir.path().join("index.html"),
+        "<!doctype html><script type=\"module\" src=\"/assets/app.js\"></script>",
+    )
+    .unwrap();
+    std::fs::write(dir.path().join("assets/app.js"), "console.log(1)").unwrap();
+    let web_dir = dir.path().to_path_buf();
+    let s = TestServer::start_with(Db::Sqlite, |c| c.web_dir = Some(web_dir)).await;
+    let client = Client::new();
+
+    for path in ["/", "/documents/abc", "/assets/app.js"] {
+        let resp = client.get(s.url(path)).send().await.unwrap();
+        assert_eq!(resp.status(), StatusCode::OK, "{path}");
+        let csp = header(&resp, "content-security-policy");
+        let script = csp
+            .split(';')
+            .map(str::trim)
+            .find(|d| d.starts_with("script-src"))
+            .unwrap_or_else(|| panic!("{path}: no script-src in {csp:?}"));
+        assert_eq!(script, "script-src 'self'", "{path}");
+        for needed in [
+            "frame-ancestors 'none'",
+            "connect-src 'self' ws: wss:",
+            "img-src 'self' data: blob:",
+        ] {
+            assert!(csp.contains(needed), "{path}: {needed} missing from {csp}");
+        }
+        assert_eq!(header(&resp, "x-content-type-options"), "nosniff", "{path}");
+        assert!(!header(&resp, "referrer-policy").is_empty(), "{path}");
+    }
+
+    let resp = client.get(s.url("/docs/")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let csp = header(&resp, "content-security-policy");
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+
+    let resp = client.get(s.url("/api/nope")).send().await.unwrap();
+    assert!(header(&resp, "content-security-policy").contains("default-src 'none'"));
+    assert_eq!(header(&resp, "x-content-type-options"), "nosniff");
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_token_mode() {
+    let s = TestServer::start_with(Db::Sqlite, |c| {
+        c.metrics_token = Some("scrape-secret".into())
+    })
+    .await;
+    let client = Client::new();
+    let resp = client.get(s.url("/metrics")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        resp.json::<serde_json::Value>().await.unwrap()["error"],
+        "unauthorized"
+    );
+    let resp = client
+        .get(s.url("/metrics"))
+        .bearer_auth("wrong")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
+    let resp = client
+        .get(s.url("/metrics"))
+        .bearer_auth("scrape-secret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("http_requests_total"));
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_closed_in_production_without_token() {
+    let s = TestServer::start_with(Db::Sqlite, |c| {
+        c.environment = quire::config::Environment::Production;
+    })
+    .await;
+    let resp = Client::new().get(s.url("/metrics")).send().await.unwrap();
+    assert_eq!(resp.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert!(
+        body["message"].as_str().unwrap().contains("METRICS_TOKEN"),
+        "{body}"
+    );
+    s.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_on_a_separate_address() {
+    let db = common::TestDatabase::create(Db::Sqlite).await;
+    let config = quire::config::Config {
+        database_url: db.url.clone(),
+        jwt_secret: Some("test-secret-test-secret-test-secret".into()),
+        bind_addr: "127.0.0.1:0".parse().unwrap(),
+        metrics_addr: Some("127.0.0.1:0".parse().unwrap()),
+        ..Default::default()
+    };
+    let server = quire::server::Server::bind(config).await.unwrap();
+    let main = server.local_addr().unwrap();
+    let metrics = server.metrics_local_addr().expect("metrics listener");
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(server.run(async {
+        let _ = rx.await;
+    }));
+    let client = Client::new();
+    let resp = client
+        .get(format!("http://{main}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let resp = client
+        .get(format!("http://{metrics}/metrics"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.text().await.unwrap().contains("http_requests_total"));
+    // Only /metrics lives there.
+    let resp = client
+        .get(format!("http://{metrics}/api/auth/me"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::NOT_FOUND);
+    let _ = tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(10), task).await;
+}
