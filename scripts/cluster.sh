@@ -26,7 +26,7 @@ start() {
     local p=$((port + i))
     DATABASE_URL="${PG_ADMIN%/*}/$DB" REDIS_URL=redis://127.0.0.1:6379/ \
       JWT_SECRET="$(cat "$secret_file")" INSTANCE_ID="quire$i" BIND_ADDR="127.0.0.1:$p" \
-      nohup target/release/quire serve > "$RUN/logs/quire$i.log" 2>&1 &
+      TRUSTED_PROXIES=127.0.0.1 nohup target/release/quire serve > "$RUN/logs/quire$i.log" 2>&1 &
     echo $! > "$RUN/quire$i.pid"
     upstream+="        server 127.0.0.1:$p;"$'\n'
   done
@@ -51,6 +51,8 @@ $upstream    }
             proxy_http_version 1.1;
             proxy_set_header Upgrade \$http_upgrade;
             proxy_set_header Connection \$connection_upgrade;
+            proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Real-IP \$remote_addr;
             proxy_read_timeout 120s;
             proxy_buffering off;
             tcp_nodelay on;
@@ -59,6 +61,7 @@ $upstream    }
             proxy_pass http://quire;
             proxy_http_version 1.1;
             proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
+            proxy_set_header X-Real-IP \$remote_addr;
         }
     }
 }

@@ -74,6 +74,31 @@ pub struct Config {
 
     #[command(flatten)]
     pub persistence: Persistence,
+
+    /// Reverse proxies (IPs or CIDRs, comma-separated) whose
+    /// `X-Forwarded-For` names the real client; from anyone else the header
+    /// is ignored. Default: none.
+    #[arg(long, env = "TRUSTED_PROXIES", value_delimiter = ',', value_parser = parse_net)]
+    pub trusted_proxies: Vec<ipnet::IpNet>,
+
+    /// Bearer token required on `/metrics`. Without it (and without
+    /// `METRICS_ADDR`) `/metrics` is open in dev mode and refused (403) in
+    /// production.
+    #[arg(long, env = "METRICS_TOKEN", hide_env_values = true)]
+    pub metrics_token: Option<String>,
+
+    /// Serve `/metrics` on this separate address (e.g. an internal
+    /// interface) instead of the main port, where it then answers 404.
+    #[arg(long, env = "METRICS_ADDR")]
+    pub metrics_addr: Option<SocketAddr>,
+}
+
+/// An IP network (`10.0.0.0/8`) or a single address (`127.0.0.1`, `::1`).
+pub fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
+    let s = s.trim();
+    s.parse::<ipnet::IpNet>()
+        .or_else(|_| s.parse::<std::net::IpAddr>().map(ipnet::IpNet::from))
+        .map_err(|_| format!("{s:?} is not an IP address or CIDR network"))
 }
 
 /// Limits of SPEC §7. Every one is enforced server-side.
@@ -121,6 +146,29 @@ pub struct Limits {
     /// 422 `quota_exceeded`.
     #[arg(long, env = "MAX_DOCUMENTS_PER_USER", default_value_t = 10_000)]
     pub max_documents_per_user: usize,
+    /// Argon2 hashes/verifies run at once (about 19 MiB each); 0 = one per core.
+    #[arg(long, env = "PASSWORD_HASH_CONCURRENCY", default_value_t = 0)]
+    pub password_hash_concurrency: usize,
+    /// Further hash requests that may wait (up to 2 s) for a slot; beyond
+    /// that the request gets 503 with `Retry-After`.
+    #[arg(long, env = "PASSWORD_HASH_QUEUE", default_value_t = 8)]
+    pub password_hash_queue: usize,
+    /// Seconds a connection may take to send a request's headers; the same
+    /// bound closes a keep-alive connection idle between requests.
+    #[arg(long, env = "HEADER_READ_TIMEOUT_SECS", default_value_t = 10)]
+    pub header_read_timeout_secs: u64,
+    /// Connections one client address may hold open before sending its first
+    /// complete request (trusted proxies are exempt); more are closed at once.
+    #[arg(long, env = "MAX_PENDING_CONNECTIONS_PER_IP", default_value_t = 64)]
+    pub max_pending_connections_per_ip: usize,
+    /// Content conversions (imports, exports) run at once on the blocking
+    /// pool; 0 = one per core.
+    #[arg(long, env = "CONVERSION_CONCURRENCY", default_value_t = 0)]
+    pub conversion_concurrency: usize,
+    /// Time budget of one conversion, waiting for a slot included; over it
+    /// the request gets 503.
+    #[arg(long, env = "CONVERSION_TIMEOUT_MS", default_value_t = 10_000)]
+    pub conversion_timeout_ms: u64,
 }
 
 /// Durability and compaction of the CRDT update log (SPEC §3).
@@ -173,6 +221,9 @@ impl Default for Config {
             allowed_origins: Vec::new(),
             limits: Limits::default(),
             persistence: Persistence::default(),
+            trusted_proxies: Vec::new(),
+            metrics_token: None,
+            metrics_addr: None,
         }
     }
 }
@@ -194,6 +245,12 @@ impl Default for Limits {
             login_window_secs: 300,
             max_versions_per_document: 1000,
             max_documents_per_user: 10_000,
+            password_hash_concurrency: 0,
+            password_hash_queue: 8,
+            header_read_timeout_secs: 10,
+            max_pending_connections_per_ip: 64,
+            conversion_concurrency: 0,
+            conversion_timeout_ms: 10_000,
         }
     }
 }

@@ -1,11 +1,28 @@
 //! Starting and stopping the server: secret resolution, store, state,
-//! listener (TCP_NODELAY), graceful shutdown.
+//! listener, graceful shutdown.
+//!
+//! Connections are served by hyper's HTTP/1 server directly rather than
+//! `axum::serve`, for the limits a public listener needs: every accepted
+//! socket gets TCP_NODELAY; a client must finish sending request headers
+//! within `HEADER_READ_TIMEOUT_SECS` (the same timer closes keep-alive
+//! connections idle between requests, since waiting for the next request is
+//! waiting for its headers); one client address may hold at most
+//! `MAX_PENDING_CONNECTIONS_PER_IP` connections that have not yet sent a
+//! complete request; accept errors such as running out of file descriptors
+//! pause accepting briefly instead of spinning. WebSocket upgrades pass
+//! through (the upgraded socket leaves these limits behind).
 
-use std::net::SocketAddr;
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
+use std::time::Duration;
 
-use axum::serve::ListenerExt;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use tower::ServiceExt;
+use tower::util::Oneshot;
 
 use crate::bus::Bus;
 use crate::bus::local::LocalBus;
@@ -106,46 +123,226 @@ pub async fn build_state(config: Config) -> Result<AppState, StartError> {
 pub struct Server {
     pub listener: TcpListener,
     pub state: AppState,
+    /// The separate `/metrics` listener, when `METRICS_ADDR` is set.
+    pub metrics_listener: Option<TcpListener>,
 }
 
 impl Server {
     pub async fn bind(config: Config) -> Result<Self, StartError> {
         let addr = config.bind_addr;
+        let metrics_addr = config.metrics_addr;
         let state = build_state(config).await?;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| StartError::Bind { addr, source })?;
-        Ok(Self { listener, state })
+        let metrics_listener = match metrics_addr {
+            Some(addr) => Some(
+                TcpListener::bind(addr)
+                    .await
+                    .map_err(|source| StartError::Bind { addr, source })?,
+            ),
+            None => None,
+        };
+        Ok(Self {
+            listener,
+            state,
+            metrics_listener,
+        })
     }
 
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
 
-    /// Serves until `shutdown` resolves.
+    /// Where `/metrics` is served separately, if it is.
+    pub fn metrics_local_addr(&self) -> Option<SocketAddr> {
+        self.metrics_listener.as_ref()?.local_addr().ok()
+    }
+
+    /// Serves until `shutdown` resolves: stops accepting, lets open HTTP
+    /// connections finish their current request (at most
+    /// [`DRAIN_TIMEOUT`]), then shuts the collaboration layer down.
     pub async fn run(
         self,
         shutdown: impl Future<Output = ()> + Send + 'static,
     ) -> std::io::Result<()> {
         let app = crate::api::app(self.state.clone());
-        let listener = self.listener.tap_io(|tcp| {
+        let config = &self.state.config;
+        let mut http = hyper::server::conn::http1::Builder::new();
+        http.timer(TokioTimer::new())
+            .header_read_timeout(Duration::from_secs(
+                config.limits.header_read_timeout_secs.max(1),
+            ))
+            .keep_alive(true);
+        let pending = Arc::new(PendingConnections::new(
+            config.limits.max_pending_connections_per_ip,
+        ));
+        let trusted = config.trusted_proxies.clone();
+        let stop = CancellationToken::new();
+        let connections = TaskTracker::new();
+        if let Some(listener) = self.metrics_listener {
+            // Internal scrape port: plain axum serving is enough.
+            let router = crate::api::system::metrics_only(self.state.config.clone());
+            let stop = stop.clone();
+            tokio::spawn(async move {
+                let _ = axum::serve(listener, router)
+                    .with_graceful_shutdown(async move { stop.cancelled().await })
+                    .await;
+            });
+        }
+        tokio::pin!(shutdown);
+        loop {
+            let (tcp, peer) = tokio::select! {
+                _ = &mut shutdown => break,
+                accepted = self.listener.accept() => match accepted {
+                    Ok(a) => a,
+                    Err(e) => {
+                        accept_failed(e).await;
+                        continue;
+                    }
+                },
+            };
             // Without TCP_NODELAY small frames wait for ACKs (~40 ms p99).
             let _ = tcp.set_nodelay(true);
-        });
-        // On the signal, live WebSockets are closed (1012) at once: the
-        // server's graceful drain would otherwise wait for them forever.
-        let state = self.state.clone();
-        let shutdown = async move {
-            shutdown.await;
-            crate::collab::shutdown(&state).await;
+            // Proxies multiplex many clients; the cap is for direct clients.
+            let guard = if crate::auth::client_ip::is_trusted(&trusted, peer.ip()) {
+                None
+            } else {
+                match pending.enter(peer.ip()) {
+                    Some(g) => Some(g),
+                    None => {
+                        metrics::counter!("http_connections_refused_total", "reason" => "pending_per_ip")
+                            .increment(1);
+                        drop(tcp);
+                        continue;
+                    }
+                }
+            };
+            let service = ConnectionService {
+                app: app.clone(),
+                peer,
+                pending: Arc::new(parking_lot::Mutex::new(guard)),
+            };
+            let conn = http
+                .serve_connection(TokioIo::new(tcp), service)
+                .with_upgrades();
+            let stop = stop.clone();
+            connections.spawn(async move {
+                tokio::pin!(conn);
+                tokio::select! {
+                    _ = conn.as_mut() => {}
+                    _ = stop.cancelled() => {
+                        conn.as_mut().graceful_shutdown();
+                        let _ = conn.await;
+                    }
+                }
+            });
+        }
+        drop(self.listener);
+        stop.cancel();
+        connections.close();
+        // Live WebSockets are closed (1012) at once, while in-flight HTTP
+        // requests drain; then the collaboration side waits for durability.
+        let drain = async {
+            if tokio::time::timeout(DRAIN_TIMEOUT, connections.wait())
+                .await
+                .is_err()
+            {
+                tracing::warn!("HTTP connections still open after the drain timeout");
+            }
         };
-        axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await?;
+        tokio::join!(drain, crate::collab::shutdown(&self.state));
         Ok(())
+    }
+}
+
+/// How long shutdown waits for in-flight HTTP requests.
+pub const DRAIN_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// An accept error: per-connection ones are skipped; running out of file
+/// descriptors or memory pauses accepting briefly instead of spinning.
+async fn accept_failed(e: std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset | ErrorKind::ConnectionRefused
+    ) {
+        return;
+    }
+    metrics::counter!("http_accept_errors_total").increment(1);
+    tracing::warn!(error = %e, "accept failed; pausing");
+    tokio::time::sleep(Duration::from_millis(100)).await;
+}
+
+/// The router as seen by one connection: adds the peer address
+/// (`ConnectInfo`) and marks the connection as past its first request.
+#[derive(Clone)]
+struct ConnectionService {
+    app: axum::Router,
+    peer: SocketAddr,
+    pending: Arc<parking_lot::Mutex<Option<PendingGuard>>>,
+}
+
+impl hyper::service::Service<hyper::Request<hyper::body::Incoming>> for ConnectionService {
+    type Response = axum::response::Response;
+    type Error = std::convert::Infallible;
+    type Future = Oneshot<axum::Router, axum::extract::Request>;
+
+    fn call(&self, req: hyper::Request<hyper::body::Incoming>) -> Self::Future {
+        // A complete request head arrived: no longer a pending connection.
+        self.pending.lock().take();
+        let mut req = req.map(axum::body::Body::new);
+        req.extensions_mut()
+            .insert(axum::extract::ConnectInfo(self.peer));
+        self.app.clone().oneshot(req)
+    }
+}
+
+/// Connections per client address that have not sent a complete request yet.
+struct PendingConnections {
+    max: usize,
+    counts: Arc<parking_lot::Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl PendingConnections {
+    fn new(max: usize) -> Self {
+        Self {
+            max: max.max(1),
+            counts: Arc::default(),
+        }
+    }
+
+    /// A slot for a new connection from `ip`, or `None` at the cap.
+    fn enter(&self, ip: IpAddr) -> Option<PendingGuard> {
+        let ip = ip.to_canonical();
+        let mut counts = self.counts.lock();
+        let n = counts.entry(ip).or_insert(0);
+        if *n >= self.max {
+            return None;
+        }
+        *n += 1;
+        Some(PendingGuard {
+            ip,
+            counts: self.counts.clone(),
+        })
+    }
+}
+
+/// Releases its address's slot when dropped.
+struct PendingGuard {
+    ip: IpAddr,
+    counts: Arc<parking_lot::Mutex<HashMap<IpAddr, usize>>>,
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        let mut counts = self.counts.lock();
+        if let Some(n) = counts.get_mut(&self.ip) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                counts.remove(&self.ip);
+            }
+        }
     }
 }
 

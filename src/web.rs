@@ -15,8 +15,39 @@ use rust_embed::RustEmbed;
 #[allow_missing = true]
 struct Assets;
 
+/// Content-Security-Policy of the web UI. The built page loads only its own
+/// scripts (no inline ones); styles may be inline because the editor sets
+/// style attributes; the collaboration socket is same-origin `ws:`/`wss:`.
+pub const UI_CSP: &str = "default-src 'self'; script-src 'self'; \
+    style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; font-src 'self' data:; \
+    connect-src 'self' ws: wss:; object-src 'none'; base-uri 'self'; form-action 'self'; \
+    frame-ancestors 'none'";
+
+/// Headers every web UI response carries.
+fn ui_headers(resp: &mut Response) {
+    let h = resp.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        header::HeaderValue::from_static(UI_CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        header::HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        header::HeaderValue::from_static("same-origin"),
+    );
+}
+
 /// Serves `req`'s path from the assets, falling back to `index.html`.
 pub async fn serve_path(web_dir: Option<&Path>, req: Request) -> Response {
+    let mut resp = serve_asset_path(web_dir, req).await;
+    ui_headers(&mut resp);
+    resp
+}
+
+async fn serve_asset_path(web_dir: Option<&Path>, req: Request) -> Response {
     let path = req.uri().path().trim_start_matches('/').to_string();
     if path.contains("..") {
         return StatusCode::NOT_FOUND.into_response();

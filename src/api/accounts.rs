@@ -1,18 +1,21 @@
 //! Accounts: register, login, logout, me, and the user directory used by the
 //! share dialog.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use axum_extra::extract::CookieJar;
 use axum_extra::extract::cookie::{Cookie, SameSite};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::extract::{ApiJson, ApiQuery, ClientIp};
-use crate::auth::{AuthError, AuthUser, CSRF_COOKIE, SESSION_COOKIE, password};
+use super::Gates;
+use super::extract::{ApiJson, ApiQuery};
+use crate::auth::password::HashError;
+use crate::auth::ratelimit::LoginKey;
+use crate::auth::{AuthError, AuthUser, CSRF_COOKIE, ClientAddr, SESSION_COOKIE};
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{NewUser, User};
@@ -26,6 +29,11 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(me))
         .routes(routes!(list_users))
 }
+
+/// Longest login name accepted (the longest e-mail address).
+pub const MAX_LOGIN_BYTES: usize = 254;
+/// Longest password accepted, in bytes (Argon2 input is bounded).
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
@@ -72,11 +80,10 @@ fn validate_registration(r: &RegisterRequest) -> ApiResult<()> {
     if !email_ok {
         return Err(ApiError::Validation("email is not a valid address".into()));
     }
-    let len = r.password.chars().count();
-    if !(8..=1024).contains(&len) {
-        return Err(ApiError::Validation(
-            "password must be 8–1024 characters".into(),
-        ));
+    if r.password.chars().count() < 8 || r.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::Validation(format!(
+            "password must be at least 8 characters and at most {MAX_PASSWORD_BYTES} bytes"
+        )));
     }
     Ok(())
 }
@@ -84,13 +91,19 @@ fn validate_registration(r: &RegisterRequest) -> ApiResult<()> {
 /// Create an account.
 #[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = UserView), (status = 409, description = "username or email taken"),
-              (status = 422, description = "invalid input")))]
+              (status = 422, description = "invalid input"),
+              (status = 503, description = "password hashing busy; see Retry-After")))]
 async fn register(
     State(state): State<AppState>,
+    Extension(gates): Extension<Gates>,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> ApiResult<impl IntoResponse> {
     validate_registration(&req)?;
-    let password_hash = password::hash_blocking(req.password).await?;
+    let password_hash = gates
+        .passwords
+        .hash(req.password)
+        .await
+        .map_err(hash_error)?;
     let user = state
         .store
         .create_user(NewUser {
@@ -121,30 +134,56 @@ pub struct LoginResponse {
 /// Log in: sets the session cookie and returns the token for API clients.
 #[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = LoginResponse), (status = 401, description = "wrong credentials"),
-              (status = 429, description = "too many attempts")))]
+              (status = 422, description = "username or password too long"),
+              (status = 429, description = "too many attempts"),
+              (status = 503, description = "password hashing busy; see Retry-After")))]
 async fn login(
     State(state): State<AppState>,
-    ClientIp(ip): ClientIp,
+    Extension(gates): Extension<Gates>,
+    ClientAddr(ip): ClientAddr,
     jar: CookieJar,
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
+    // Size first: nothing below (lookup, limiter, Argon2) sees huge input.
+    if req.username.len() > MAX_LOGIN_BYTES {
+        return Err(ApiError::Validation(format!(
+            "username must be at most {MAX_LOGIN_BYTES} bytes"
+        )));
+    }
+    if req.password.len() > MAX_PASSWORD_BYTES {
+        return Err(ApiError::Validation(format!(
+            "password must be at most {MAX_PASSWORD_BYTES} bytes"
+        )));
+    }
     let limiter = &state.login_limiter;
-    limiter
-        .check(&req.username, ip.as_deref())
-        .map_err(AuthError::RateLimited)?;
     let found = state.store.user_credentials(req.username.trim()).await?;
+    let key = match &found {
+        Some((u, _)) => LoginKey::account(&u.id),
+        None => LoginKey::unknown(&req.username),
+    };
+    let attempt = limiter.reserve(key).map_err(|secs| {
+        metrics::counter!("login_rate_limited_total").increment(1);
+        AuthError::RateLimited(secs)
+    })?;
+    let delay = limiter.address_delay(ip);
+    if !delay.is_zero() {
+        tokio::time::sleep(delay).await;
+    }
     // Verify against a dummy hash when the user does not exist, so timing
     // does not reveal which usernames exist.
-    let (user, phc) = match found {
-        Some((u, h)) => (Some(u), h),
-        None => (None, dummy_hash().to_string()),
+    let (user, ok) = match found {
+        Some((u, phc)) => (Some(u), gates.passwords.verify(req.password, phc).await),
+        None => (None, gates.passwords.verify_unknown(req.password).await),
     };
-    let ok = password::verify_blocking(req.password, phc).await;
+    // Busy or failed hashing: the attempt is given back uncounted (dropped).
+    let ok = ok.map_err(hash_error)?;
+    metrics::counter!("login_password_checks_total").increment(1);
     let Some(user) = user.filter(|_| ok) else {
-        limiter.record_failure(&req.username, ip.as_deref());
+        attempt.failed();
+        limiter.address_failed(ip);
         return Err(AuthError::BadCredentials.into());
     };
-    limiter.record_success(&req.username);
+    attempt.succeeded();
     let ttl = state.config.session_ttl_secs;
     let (token, claims) = state.keys.issue(&user.id, &user.username, ttl, None)?;
     let secure = state.config.secure_cookies();
@@ -170,9 +209,11 @@ async fn login(
     Ok((jar.add(session).add(csrf), Json(body)))
 }
 
-fn dummy_hash() -> &'static str {
-    static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    DUMMY.get_or_init(|| password::hash("quire-dummy-password").unwrap_or_default())
+fn hash_error(e: HashError) -> ApiError {
+    match e {
+        HashError::Busy => ApiError::Unavailable(e.to_string()),
+        HashError::Failed => ApiError::Auth(AuthError::Hash),
+    }
 }
 
 /// Log out: clears the session cookies.

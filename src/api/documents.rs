@@ -2,16 +2,16 @@
 //! activity feed. Authorisation: no access → 404 (existence never leaks);
 //! visible but not allowed → 403.
 
-use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
-use super::validate;
+use super::{Gates, validate};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -114,9 +114,11 @@ pub struct CreateDocument {
 /// Over the per-user document quota: 422 `quota_exceeded`.
 #[utoipa::path(post, path = "/api/documents", tag = "documents", request_body = CreateDocument,
     responses((status = 201, body = DocumentView), (status = 413),
-              (status = 422, description = "invalid input, or `quota_exceeded`")))]
+              (status = 422, description = "invalid input, or `quota_exceeded`"),
+              (status = 503, description = "body conversion busy or over its time budget")))]
 async fn create_document(
     State(state): State<AppState>,
+    Extension(gates): Extension<Gates>,
     user: AuthUser,
     ApiJson(req): ApiJson<CreateDocument>,
 ) -> ApiResult<impl IntoResponse> {
@@ -134,10 +136,14 @@ async fn create_document(
     }
     // The body is free text: NUL is dropped, everything else is content.
     let body = req.body.as_deref().map(validate::free_text);
-    let (initial_update, initial_text) = match body.as_deref() {
+    let (initial_update, initial_text) = match body {
         Some(body) if !body.trim().is_empty() => {
-            let format = req.body_format.as_deref().unwrap_or("markdown");
-            let (update, text) = crate::collab::initial_state(body, format)?;
+            let format = req.body_format.unwrap_or_else(|| "markdown".into());
+            // Off the async workers and bounded: imports can be heavy.
+            let (update, text) = gates
+                .conversions
+                .initial_state(body.into_owned(), format)
+                .await?;
             (Some(update), text)
         }
         _ => (None, String::new()),

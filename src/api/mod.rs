@@ -11,13 +11,14 @@ pub mod tokens;
 pub mod validate;
 pub mod versions;
 
+use std::sync::Arc;
 use std::time::Instant;
 
-use axum::Router;
 use axum::extract::{DefaultBodyLimit, MatchedPath, Request, State};
 use axum::http::{HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::{Extension, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::set_header::SetResponseHeaderLayer;
@@ -58,8 +59,40 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_routes().split_for_parts().1
 }
 
+/// Bounds on CPU-heavy work shared by the handlers of one application:
+/// password hashing and content conversion. Handed to handlers as a request
+/// extension (`Extension<Gates>`).
+#[derive(Clone)]
+pub struct Gates {
+    pub passwords: Arc<crate::auth::password::PasswordGate>,
+    pub conversions: Arc<crate::collab::content::ConversionGate>,
+}
+
+impl Gates {
+    pub fn new(config: &crate::config::Config) -> Self {
+        let l = &config.limits;
+        Self {
+            passwords: Arc::new(crate::auth::password::PasswordGate::new(
+                l.password_hash_concurrency,
+                l.password_hash_queue,
+            )),
+            conversions: Arc::new(crate::collab::content::ConversionGate::new(
+                l.conversion_concurrency,
+                std::time::Duration::from_millis(l.conversion_timeout_ms.max(1)),
+            )),
+        }
+    }
+}
+
+/// Content-Security-Policy of API responses (JSON, nothing to run).
+const API_CSP: &str = "default-src 'none'; frame-ancestors 'none'";
+/// Content-Security-Policy of the `/docs` Swagger UI.
+const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; \
+    img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; frame-ancestors 'none'";
+
 /// The whole application.
 pub fn app(state: AppState) -> Router {
+    let gates = Gates::new(&state.config);
     let (api, openapi) = api_routes().split_for_parts();
     let dynamic = api
         .fallback(api_fallback)
@@ -72,13 +105,26 @@ pub fn app(state: AppState) -> Router {
             state.clone(),
             refuse_oversized_body,
         ));
+    // Swagger UI: own scripts only; it sets inline styles and data: icons.
+    let docs = Router::from(SwaggerUi::new("/docs").url("/openapi.json", openapi)).layer(
+        SetResponseHeaderLayer::overriding(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(DOCS_CSP),
+        ),
+    );
     Router::new()
-        .merge(SwaggerUi::new("/docs").url("/openapi.json", openapi))
+        .merge(docs)
         .merge(dynamic)
         .layer(middleware::from_fn(record_metrics))
+        .layer(middleware::from_fn(retry_after_default))
+        .layer(Extension(gates))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_CONTENT_TYPE_OPTIONS,
             HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(API_CSP),
         ))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::X_FRAME_OPTIONS,
@@ -113,9 +159,11 @@ async fn api_fallback(State(state): State<AppState>, req: Request) -> Response {
     }
 }
 
-/// A request whose declared length is over the limit gets 413 at once. A
-/// moderately large body (≤ 64 MiB) is read and discarded first, so the
-/// client, still writing, sees the 413 instead of a reset connection.
+/// A request whose declared length is over the limit gets 413 at once,
+/// before any of its body is read, and the connection is closed after it.
+/// So that a client still writing sees the 413 rather than a reset, a
+/// moderately large body (≤ 64 MiB) is drained in the background, for at
+/// most 10 s; the response does not wait for that.
 async fn refuse_oversized_body(
     State(state): State<AppState>,
     req: Request,
@@ -126,22 +174,46 @@ async fn refuse_oversized_body(
         .headers()
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
+        .and_then(|v| v.trim().parse::<u64>().ok());
     match declared {
         Some(len) if len > limit => {
             if len <= 64 * 1024 * 1024 {
-                use http_body_util::BodyExt;
-                let mut body = req.into_body();
-                while let Some(frame) = body.frame().await {
-                    if frame.is_err() {
-                        break;
-                    }
-                }
+                let body = req.into_body();
+                tokio::spawn(async move {
+                    use http_body_util::BodyExt;
+                    let drain = async move {
+                        let mut body = body;
+                        while let Some(frame) = body.frame().await {
+                            if frame.is_err() {
+                                break;
+                            }
+                        }
+                    };
+                    let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
+                });
             }
-            ApiError::PayloadTooLarge.into_response()
+            let mut resp = ApiError::PayloadTooLarge.into_response();
+            resp.headers_mut()
+                .insert(header::CONNECTION, HeaderValue::from_static("close"));
+            resp
         }
         _ => next.run(req).await,
     }
+}
+
+/// Every 429 and 503 tells the client when to try again: responses that do
+/// not set `Retry-After` themselves get a short default.
+async fn retry_after_default(req: Request, next: Next) -> Response {
+    let mut resp = next.run(req).await;
+    let status = resp.status();
+    if (status == axum::http::StatusCode::TOO_MANY_REQUESTS
+        || status == axum::http::StatusCode::SERVICE_UNAVAILABLE)
+        && !resp.headers().contains_key(header::RETRY_AFTER)
+    {
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("2"));
+    }
+    resp
 }
 
 /// Request counter and latency histogram per route (matched path, not raw URI,

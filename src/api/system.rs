@@ -1,13 +1,16 @@
 //! Operational endpoints: liveness, readiness (checks the database) and
-//! Prometheus metrics.
+//! Prometheus metrics (token- or address-restricted outside dev mode).
 
 use axum::Json;
 use axum::extract::State;
-use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::auth::AuthError;
+use crate::config::{Config, Environment};
+use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -48,11 +51,50 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     )
 }
 
-/// Prometheus text exposition.
-#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain")))]
-async fn metrics() -> impl IntoResponse {
+/// Prometheus text exposition. With `METRICS_TOKEN` set it needs
+/// `Authorization: Bearer <token>`; with `METRICS_ADDR` set it is served
+/// there and not on the main port; with neither it is open in dev mode only.
+#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain"),
+    (status = 401, description = "METRICS_TOKEN required"), (status = 403, description = "disabled on this port"),
+    (status = 404, description = "served on METRICS_ADDR instead")))]
+async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
+    let config = &state.config;
+    if config.metrics_addr.is_some() {
+        return ApiError::NotFound.into_response();
+    }
+    if config.metrics_token.is_none() && config.environment != Environment::Dev {
+        return ApiError::Forbidden(
+            "metrics are disabled on this port: set METRICS_TOKEN or METRICS_ADDR".into(),
+        )
+        .into_response();
+    }
+    metrics_response(config, &headers)
+}
+
+/// The exposition, after the token check (shared with the `METRICS_ADDR`
+/// listener).
+pub fn metrics_response(config: &Config, headers: &HeaderMap) -> Response {
+    if let Some(expected) = &config.metrics_token {
+        let sent = crate::auth::extract::bearer_token(headers).unwrap_or("");
+        if !crate::auth::extract::constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+            return ApiError::Auth(AuthError::Missing).into_response();
+        }
+    }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
         crate::telemetry::metrics_handle().render(),
+    )
+        .into_response()
+}
+
+/// The router of the separate metrics listener (`METRICS_ADDR`).
+pub fn metrics_only(config: Config) -> axum::Router {
+    let config = std::sync::Arc::new(config);
+    axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move |headers: HeaderMap| {
+            let config = config.clone();
+            async move { metrics_response(&config, &headers) }
+        }),
     )
 }

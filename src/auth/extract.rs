@@ -54,7 +54,8 @@ fn csrf_ok(parts: &Parts, claims: &Claims) -> bool {
     !claims.csrf.is_empty() && constant_time_eq(sent.as_bytes(), claims.csrf.as_bytes())
 }
 
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+/// Equality whose time does not depend on where the inputs differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 

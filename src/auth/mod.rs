@@ -1,13 +1,16 @@
 //! Authentication and authorisation primitives: password hashing (Argon2id),
 //! session tokens (JWT, HS256), the request extractor that accepts a bearer
 //! token or the session cookie (with CSRF double-submit for cookie-authenticated
-//! state changes), and the login rate limiter.
+//! state changes), the login rate limiter and the client address behind a
+//! request (trusted proxies).
 
+pub mod client_ip;
 pub mod extract;
 pub mod password;
 pub mod ratelimit;
 pub mod token;
 
+pub use client_ip::{ClientAddr, client_ip};
 pub use extract::AuthUser;
 pub use token::{Claims, TokenKeys};
 

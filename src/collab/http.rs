@@ -1,11 +1,11 @@
 //! REST endpoints backed by the live document: content in several formats,
 //! presence, and the HTTP sync fallback (state by state vector, updates).
 
-use axum::Json;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::State;
 use axum::http::header;
 use axum::response::IntoResponse;
+use axum::{Extension, Json};
 use base64::Engine;
 use quire_doc::guard;
 use serde::{Deserialize, Serialize};
@@ -14,8 +14,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::content;
 use super::room::Accepted;
+use crate::api::Gates;
 use crate::api::documents::{document_with_role, visible_document};
-use crate::api::extract::ApiQuery;
+use crate::api::extract::{ApiPath, ApiQuery};
 use crate::auth::AuthUser;
 use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
@@ -46,20 +47,26 @@ pub struct ContentView {
 
 /// The current content (live state when the document is open, stored state otherwise).
 #[utoipa::path(get, path = "/api/documents/{id}/content", tag = "content",
-    params(("id" = String, Path), FormatParam), responses((status = 200, body = ContentView), (status = 404)))]
+    params(("id" = String, Path), FormatParam), responses((status = 200, body = ContentView), (status = 404),
+        (status = 503, description = "conversion busy or over its time budget")))]
 async fn get_content(
     State(state): State<AppState>,
+    Extension(gates): Extension<Gates>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<FormatParam>,
 ) -> ApiResult<Json<serde_json::Value>> {
     visible_document(&state, &id, &user).await?;
     let format = content::parse_format(q.format.as_deref())?;
-    let body = state
+    // Only the (cheap, linear) state encoding touches the live document;
+    // the rendering runs on the blocking pool, bounded.
+    let full = state
         .hub
-        .read(&id, move |doc| content::render(doc, format))
+        .read(&id, guard::encode_full_state)
         .await
+        .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
+    let body = gates.conversions.render_state(full, format).await?;
     Ok(Json(body))
 }
 
@@ -82,7 +89,7 @@ pub struct PresenceView {
 async fn get_presence(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
 ) -> ApiResult<Json<PresenceView>> {
     visible_document(&state, &id, &user).await?;
     let records = match state.hub.bus.presence(&id).await {
@@ -120,7 +127,7 @@ pub struct StateParam {
 async fn get_state(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<StateParam>,
 ) -> ApiResult<impl IntoResponse> {
     visible_document(&state, &id, &user).await?;
@@ -168,7 +175,7 @@ pub struct UpdateResult {
 async fn post_update(
     State(state): State<AppState>,
     user: AuthUser,
-    Path(id): Path<String>,
+    ApiPath(id): ApiPath<String>,
     body: Bytes,
 ) -> ApiResult<Json<UpdateResult>> {
     document_with_role(&state, &id, &user, Role::Editor).await?;
@@ -187,6 +194,10 @@ async fn post_update(
         Ok(_) => Ok(Json(UpdateResult { applied: false })),
         Err(close) if close.code == super::room::codes::DOC_TOO_LARGE => {
             Err(ApiError::PayloadTooLarge)
+        }
+        // Too many unsaved updates (the database is unreachable): retry later.
+        Err(close) if close.code == super::room::codes::TRY_AGAIN => {
+            Err(ApiError::Unavailable(close.reason))
         }
         Err(close) => Err(ApiError::BadRequest(close.reason)),
     }
