@@ -111,7 +111,7 @@ scenario('SIGKILL of one of three instances: nothing a surviving client saw is l
     for (let i = 0; i < 9; i++) {
       const c = s.client(servers[Math.floor(i / 3)], id, alice)
       clients.push(c)
-      typists.push(typist(c, `r${round}-c${i + 1}`))
+      typists.push(typist(c, `r${round}-c${i + 1}`, { scope: s }))
     }
     await Promise.all(clients.map((c) => synced(c)))
     debug('synced')
@@ -174,7 +174,7 @@ scenario('SIGKILL behind a load balancer: the killed instance\'s clients reconne
   const onKilled = clients.filter((c) => lb.backendOf(localPort(c)) === servers[2].port)
   assert.equal(onKilled.length, 3, `round-robin gave instance 3 ${onKilled.length} clients (${JSON.stringify(lb.counts())})`)
 
-  const typists = clients.map((c, i) => typist(c, `c${i + 1}`))
+  const typists = clients.map((c, i) => typist(c, `c${i + 1}`, { scope: s }))
   for (const ty of typists) ty.start()
   await sleep(5000)
   await servers[2].kill9()
@@ -232,7 +232,7 @@ scenario('SIGTERM of one of two instances: its clients get 1012, reconnect, and 
   const others = clients.filter((c) => !onStopped.includes(c))
   assert.equal(onStopped.length, 3, `round-robin gave instance 1 ${onStopped.length} clients`)
 
-  const typists = clients.map((c, i) => typist(c, `c${i + 1}`))
+  const typists = clients.map((c, i) => typist(c, `c${i + 1}`, { scope: s }))
   for (const ty of typists) ty.start()
   await sleep(3000)
   const stoppedAt = Date.now()

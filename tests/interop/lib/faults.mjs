@@ -6,7 +6,8 @@
 // also torn down when the test process exits, so a failing test leaves no
 // Redis, PostgreSQL or data directory behind.
 
-import { spawn, execFileSync } from 'node:child_process'
+import { spawn, execFile, execFileSync } from 'node:child_process'
+import { promisify } from 'node:util'
 import { mkdtempSync, rmSync, readdirSync, existsSync, chownSync, readFileSync } from 'node:fs'
 import net from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
@@ -60,6 +61,7 @@ function pgBinDir () {
   return path.join(root, versions[0], 'bin')
 }
 
+const execFileAsync = promisify(execFile)
 const clusters = new Set()
 process.on('exit', () => {
   for (const c of clusters) c.destroySync()
@@ -89,11 +91,24 @@ export class PgCluster {
     this.running = false
   }
 
-  run (tool, args, { timeout = 60_000 } = {}) {
+  command (tool, args) {
     const exe = path.join(this.bin, tool)
-    const [cmd, argv] = this.asRoot
-      ? ['runuser', ['-u', 'postgres', '--', exe, ...args]]
-      : [exe, args]
+    return this.asRoot ? ['runuser', ['-u', 'postgres', '--', exe, ...args]] : [exe, args]
+  }
+
+  /** Runs a cluster tool without blocking the event loop (clients keep typing meanwhile). */
+  async run (tool, args, { timeout = 60_000 } = {}) {
+    const [cmd, argv] = this.command(tool, args)
+    try {
+      return (await execFileAsync(cmd, argv, { encoding: 'utf8', timeout })).stdout
+    } catch (e) {
+      e.message += `\n${e.stderr ?? ''}\n${this.log()}`
+      throw e
+    }
+  }
+
+  runSync (tool, args, { timeout = 20_000 } = {}) {
+    const [cmd, argv] = this.command(tool, args)
     return execFileSync(cmd, argv, { encoding: 'utf8', timeout, stdio: ['ignore', 'pipe', 'pipe'] })
   }
 
@@ -104,7 +119,7 @@ export class PgCluster {
       chownSync(this.dir, pgUid, pgGid)
     }
     this.port = await freePort()
-    this.run('initdb', ['-D', this.data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'])
+    await this.run('initdb', ['-D', this.data, '-A', 'trust', '-U', 'postgres', '--no-sync', '-E', 'UTF8'])
     await this.start()
   }
 
@@ -112,15 +127,15 @@ export class PgCluster {
   url (db) { return `postgres://postgres@127.0.0.1:${this.port}/${db}` }
 
   async start () {
-    this.run('pg_ctl', ['-D', this.data, '-l', this.logFile, '-w', '-t', '60',
+    this.running = true // (also when start fails half-way: cleanup stops it)
+    await this.run('pg_ctl', ['-D', this.data, '-l', this.logFile, '-w', '-t', '60',
       '-o', `-p ${this.port} -k ${this.dir} -c listen_addresses=127.0.0.1`, 'start'])
-    this.running = true
     await tcpUp(this.port)
   }
 
   /** `pg_ctl stop -m immediate`: the server is gone at once, like a crash. */
-  stop () {
-    this.run('pg_ctl', ['-D', this.data, '-m', 'immediate', '-w', 'stop'])
+  async stop () {
+    await this.run('pg_ctl', ['-D', this.data, '-m', 'immediate', '-w', 'stop'])
     this.running = false
   }
 
@@ -145,7 +160,7 @@ export class PgCluster {
     if (!clusters.has(this)) return
     clusters.delete(this)
     if (this.running) {
-      try { this.run('pg_ctl', ['-D', this.data, '-m', 'immediate', '-w', 'stop'], { timeout: 20_000 }) } catch {}
+      try { this.runSync('pg_ctl', ['-D', this.data, '-m', 'immediate', '-w', 'stop']) } catch {}
       this.running = false
     }
     rmSync(this.dir, { recursive: true, force: true })
@@ -185,9 +200,9 @@ function boundaries (str) {
  * paragraph. Tokens are inserted whole and only at boundaries, so they are
  * never split and each one is in the document exactly once. The typist keeps
  * typing whether or not the provider is connected (like a user does);
- * `typed` lists every token in order.
+ * `typed` lists every token in order. With `scope`, it stops at cleanup.
  */
-export function typist (client, name, { intervalMs = 100 } = {}) {
+export function typist (client, name, { intervalMs = 100, scope } = {}) {
   const frag = client.doc.getXmlFragment('default')
   const typed = []
   let n = 0
@@ -206,23 +221,29 @@ export function typist (client, name, { intervalMs = 100 } = {}) {
     })
     typed.push(tok)
   }
-  return {
+  const ty = {
     name,
     client,
     typed,
     start () {
       if (timer) return
       // Jittered start so the typists do not all fire in the same tick.
+      // Unref'd: a typist left running by a failed test never keeps the
+      // test process alive.
       timer = setTimeout(function tick () {
         step()
         timer = setTimeout(tick, intervalMs * (0.5 + Math.random()))
+        timer.unref()
       }, Math.random() * intervalMs)
+      timer.unref()
     },
     stop () {
       clearTimeout(timer)
       timer = null
     }
   }
+  scope?.defer(() => ty.stop())
+  return ty
 }
 
 /** Text of `doc`'s `default` fragment (paragraphs joined by \n, as `?format=text`). */
