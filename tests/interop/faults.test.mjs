@@ -265,3 +265,40 @@ scenario('SIGTERM of one of two instances: its clients get 1012, reconnect, and 
   t.diagnostic(`${typed.length} tokens; instance 1 exited ${JSON.stringify(exit)} ${stopMs} ms after SIGTERM; ` +
     `closes: ${JSON.stringify(onStopped.map((c) => c.closes.filter(Boolean).map((x) => x.code)))}`)
 })
+
+scenario('SIGTERM flushes every accepted edit, also for clients that never come back', { timeout: 60_000 }, async (s, t) => {
+  const dep = await deployment(s)
+  // A wide group-commit window, so that edits are still waiting to be
+  // written when the signal arrives.
+  const server = await dep.instance({ GROUP_COMMIT_MS: '500' })
+  const alice = await server.user('alice')
+  const { id } = await server.createDocument(alice)
+  // Stock option: these clients stay away after any close (nothing is resent).
+  const writer = s.client(server, id, alice)
+  const observer = s.client(server, id, alice)
+  for (const c of [writer, observer]) c.provider.shouldReconnect = () => false
+  await Promise.all([synced(writer), synced(observer)])
+  const w = typist(writer, 'w', { intervalMs: 25, scope: s })
+  w.start()
+  await sleep(3000)
+  const unsaved = (await readyzJson(server))?.unsaved_updates
+  const exit = await server.stop({ grace: 40_000 })
+  w.stop()
+  assert.equal(exit.signal, null, `did not exit by itself after SIGTERM (${JSON.stringify(exit)})`)
+  // What the server relayed is what it accepted.
+  const accepted = tokensIn(docText(observer.doc))
+  assert.ok(accepted.length > 50, `too few edits relayed (${accepted.length})`)
+  for (const c of [writer, observer]) assert.equal(c.closes[0]?.code, 1012, `close codes ${JSON.stringify(c.closes)}`)
+  writer.provider.destroy()
+  observer.provider.destroy()
+
+  await server.start()
+  await assertHasAll(s, server, id, alice, accepted, 'after SIGTERM and restart')
+  t.diagnostic(`${accepted.length} accepted of ${w.typed.length} typed; unsaved just before SIGTERM: ${unsaved}`)
+})
+
+/** `/readyz` JSON (any status). */
+async function readyzJson (server) {
+  const res = await fetch(server.base + '/readyz', { signal: AbortSignal.timeout(2000) })
+  return res.json()
+}

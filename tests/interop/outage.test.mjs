@@ -10,6 +10,8 @@
 // 2. With a small `MAX_UNSAVED_UPDATES` the typing client is refused with
 //    close 1013 once the backlog is full; it keeps its edits, reconnects, and
 //    after the outage everything it typed is stored.
+// 3. SIGTERM during the outage: the process exits once SHUTDOWN_GRACE_SECS
+//    is over, the client gets 1012 and resends its edits after the restart.
 
 import assert from 'node:assert/strict'
 import { scenario, synced } from './lib/harness.mjs'
@@ -169,4 +171,42 @@ scenario('PostgreSQL outage: /readyz says 503 at once, editing goes on, and ever
   t.diagnostic(`part 2: ${w2.typed.length} tokens, refused with 1013 (${JSON.stringify(refused.reason)}) ` +
     `${refusedAt} ms into the outage after ${typedWhenRefused} typed; unsaved then ${unsavedWhileFull}; ` +
     `writer close codes ${JSON.stringify(codes)}`)
+
+  // ---- 3: SIGTERM while the database is down ---------------------------
+  // The flush cannot finish: the process still exits once SHUTDOWN_GRACE_SECS
+  // is over, its clients get 1012, and what was not written lives on in the
+  // clients, which resend it when they reconnect.
+  await server.stop({ grace: 10_000 })
+  server = await instance(s, db, secret, { SHUTDOWN_GRACE_SECS: '2' })
+  const writer3 = s.client(server, id, alice)
+  await synced(writer3)
+  const w3 = typist(writer3, 'y', { scope: s })
+  w3.start()
+  await sleep(1000)
+  await pg.stop()
+  await sleep(2000)
+  const unsavedAtSignal = (await readyz(server)).json?.unsaved_updates
+  assert.ok(unsavedAtSignal > 0, `nothing unsaved two seconds into the outage (${unsavedAtSignal})`)
+  const signalled = performance.now()
+  const exit = await server.stop({ grace: 30_000 })
+  const exitMs = Math.round(performance.now() - signalled)
+  assert.equal(exit.signal, null, `the instance did not exit by itself (${JSON.stringify(exit)})`)
+  // 2 s of grace, plus up to 3 s for the close handshakes, plus slack.
+  assert.ok(exitMs < 9000, `exit took ${exitMs} ms with SHUTDOWN_GRACE_SECS=2`)
+  assert.equal(writer3.closes[0]?.code, 1012, `close codes ${JSON.stringify(writer3.closes)}`)
+  await sleep(1000)
+  await pg.start()
+  await server.start() // same port: the writer reconnects by itself
+  const observer3 = s.client(server, id, alice)
+  await waitFor(() => writer3.provider.wsconnected && writer3.provider.synced,
+    { timeout: 20_000, what: 'the writer to reconnect after the restart' })
+  await sleep(500)
+  w3.stop()
+  await synced(observer3)
+  await settled(server, observer3, w3.typed)
+  writer3.provider.destroy()
+  observer3.provider.destroy()
+  await assertStored(s, server, id, alice, [...w.typed, ...w2.typed, ...w3.typed], 'after SIGTERM during the outage')
+  t.diagnostic(`part 3: ${unsavedAtSignal} unsaved at SIGTERM, exit ${JSON.stringify(exit)} after ${exitMs} ms; ` +
+    `${w3.typed.length} tokens; writer close codes ${JSON.stringify(writer3.closes.map((c) => c?.code))}`)
 })

@@ -5,8 +5,9 @@
 // that accepts a TCP connection (a backend is live when a connect succeeds;
 // a refused or timed-out connect moves on to the next one). Bytes are piped
 // both ways without looking at them; when either side closes or fails, the
-// other side is destroyed too, so the clients of a killed backend see their
-// sockets drop and reconnect through the balancer to a surviving backend.
+// other side is closed too (after the bytes already received are written),
+// so the clients of a killed backend see their sockets drop and reconnect
+// through the balancer to a surviving backend.
 
 import net from 'node:net'
 
@@ -70,14 +71,23 @@ export class Balancer {
       this.track(upstream)
       this.routes.set(clientPort, port)
       this.history.push({ clientPort, backend: port })
-      const teardown = () => {
+      // A close on one side ends the other once what was already received
+      // is written (so a close frame sent just before the backend exits
+      // still reaches the client); an error destroys both at once.
+      const destroy = () => {
         this.routes.delete(clientPort)
         client.destroy()
         upstream.destroy()
       }
-      upstream.on('error', teardown)
-      upstream.on('close', teardown)
-      client.on('close', teardown)
+      const ended = (other) => () => {
+        this.routes.delete(clientPort)
+        other.end()
+        setTimeout(destroy, 2000).unref()
+      }
+      upstream.on('error', destroy)
+      client.on('error', destroy)
+      upstream.on('close', ended(client))
+      client.on('close', ended(upstream))
       client.pipe(upstream)
       upstream.pipe(client)
       return
