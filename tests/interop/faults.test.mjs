@@ -20,7 +20,7 @@ import { randomBytes } from 'node:crypto'
 import { scenario, synced } from './lib/harness.mjs'
 import { QuireServer, createDatabase, sleep, waitFor } from './lib/server.mjs'
 import { Balancer } from './lib/balancer.mjs'
-import { startRedis, typist, tokensIn, docText, localPort } from './lib/faults.mjs'
+import { startRedis, typist, tokensIn, docText, localPort, readyz } from './lib/faults.mjs'
 
 const ROUNDS = Number(process.env.FAULT_ROUNDS ?? 3)
 // Group commit window for test 1: wide enough (but still milliseconds, as
@@ -281,7 +281,7 @@ scenario('SIGTERM flushes every accepted edit, also for clients that never come 
   const w = typist(writer, 'w', { intervalMs: 25, scope: s })
   w.start()
   await sleep(3000)
-  const unsaved = (await readyzJson(server))?.unsaved_updates
+  const unsaved = (await readyz(server)).json?.unsaved_updates
   const exit = await server.stop({ grace: 40_000 })
   w.stop()
   assert.equal(exit.signal, null, `did not exit by itself after SIGTERM (${JSON.stringify(exit)})`)
@@ -297,8 +297,3 @@ scenario('SIGTERM flushes every accepted edit, also for clients that never come 
   t.diagnostic(`${accepted.length} accepted of ${w.typed.length} typed; unsaved just before SIGTERM: ${unsaved}`)
 })
 
-/** `/readyz` JSON (any status). */
-async function readyzJson (server) {
-  const res = await fetch(server.base + '/readyz', { signal: AbortSignal.timeout(2000) })
-  return res.json()
-}

@@ -12,7 +12,7 @@ import { mkdtempSync, rmSync, readdirSync, existsSync, chownSync, readFileSync }
 import net from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import path from 'node:path'
-import { freePort, killOnExit, sleep, waitFor, withTimeout } from './server.mjs'
+import { freePort, killOnExit, waitFor } from './server.mjs'
 import { Y, paragraph, fragmentText } from './harness.mjs'
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:`port`. */
@@ -255,5 +255,3 @@ export function docText (doc) {
 export function localPort (client) {
   return client.provider.ws?._socket?.localPort
 }
-
-export { sleep, withTimeout }
