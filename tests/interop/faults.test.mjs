@@ -11,6 +11,9 @@
 //    clients converge on identical content holding every token anyone typed.
 // 3. SIGTERM of one of two instances behind the balancer: its clients get
 //    close code 1012, reconnect, and nothing typed is lost.
+// 4. SIGTERM flushes: with a wide group-commit window, everything the
+//    server relayed before the signal is stored, although its clients never
+//    reconnect to resend it.
 //
 // Clients type unique tokens `[name-n]` into the `default` XmlFragment at
 // about 10 edits/s. Set FAULT_ROUNDS to change how often test 1 kills.
