@@ -27,6 +27,16 @@ process.on('exit', () => {
   }
 })
 
+/**
+ * Registers another spawned process (a Redis server, say) to be killed with
+ * SIGKILL when the test process exits; it is forgotten once it exits itself.
+ */
+export function killOnExit (child) {
+  live.add(child)
+  child.once('exit', () => live.delete(child))
+  return child
+}
+
 export const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
 /**
@@ -62,7 +72,8 @@ export function withTimeout (promise, ms, what) {
   ]).finally(() => clearTimeout(timer))
 }
 
-async function freePort () {
+/** A TCP port on 127.0.0.1 that was free a moment ago. */
+export async function freePort () {
   return new Promise((resolve, reject) => {
     const srv = net.createServer()
     srv.unref()
@@ -233,7 +244,10 @@ export class QuireServer {
     await withTimeout(child.exited, 10_000, 'quire to die after SIGKILL')
   }
 
-  /** SIGTERM (graceful), SIGKILL after `grace` ms. */
+  /**
+   * SIGTERM (graceful), SIGKILL after `grace` ms. Resolves with the exit
+   * `{ code, signal }` (undefined when the server was not running).
+   */
   async stop ({ grace = 5000 } = {}) {
     const child = this.child
     if (!child) return
@@ -241,7 +255,7 @@ export class QuireServer {
     child.kill('SIGTERM')
     const timer = setTimeout(() => child.kill('SIGKILL'), grace)
     try {
-      await withTimeout(child.exited, grace + 5000, 'quire to exit')
+      return await withTimeout(child.exited, grace + 5000, 'quire to exit')
     } finally {
       clearTimeout(timer)
     }
