@@ -67,6 +67,7 @@ impl ApiError {
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(StoreError::Duplicate(_)) => StatusCode::CONFLICT,
+            ApiError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -93,6 +94,7 @@ impl ApiError {
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooManyRequests(_) => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Store(e) if e.is_unavailable() => "unavailable",
             ApiError::Store(_) | ApiError::Internal(_) => "internal",
         }
     }
@@ -104,6 +106,10 @@ impl IntoResponse for ApiError {
         let message = match &self {
             ApiError::Store(StoreError::Duplicate(what)) => format!("{what} already exists"),
             ApiError::Store(StoreError::QuotaExceeded(why)) => why.clone(),
+            ApiError::Store(e) if e.is_unavailable() => {
+                tracing::warn!(error = %e, "database unavailable");
+                "the database is unavailable; retry shortly".to_string()
+            }
             ApiError::Store(e) => {
                 tracing::error!(error = %e, "store error");
                 "internal error".to_string()

@@ -184,7 +184,12 @@ async fn readyz_when_postgres_database_is_dropped() {
     // The background probe notices within a couple of seconds.
     let mut status = StatusCode::OK;
     for _ in 0..50 {
-        status = Client::new().get(s.url("/readyz")).send().await.unwrap().status();
+        status = Client::new()
+            .get(s.url("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .status();
         if status == StatusCode::SERVICE_UNAVAILABLE {
             break;
         }

@@ -61,16 +61,10 @@ impl From<User> for UserView {
     }
 }
 
-fn validate_registration(r: &RegisterRequest) -> ApiResult<()> {
-    let name_ok = (3..=32).contains(&r.username.chars().count())
-        && r.username
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
-    if !name_ok {
-        return Err(ApiError::Validation(
-            "username must be 3–32 characters: letters, digits, '_', '-', '.'".into(),
-        ));
-    }
+/// Checks a registration; returns the username with invisible characters
+/// (bidi controls, zero-width) stripped.
+fn validate_registration(r: &RegisterRequest) -> ApiResult<String> {
+    let username = super::validate::username(&r.username)?;
     let email = r.email.trim();
     let email_ok = email.len() <= 254
         && !email.chars().any(|c| c.is_whitespace() || c.is_control())
@@ -85,7 +79,7 @@ fn validate_registration(r: &RegisterRequest) -> ApiResult<()> {
             "password must be at least 8 characters and at most {MAX_PASSWORD_BYTES} bytes"
         )));
     }
-    Ok(())
+    Ok(username)
 }
 
 /// Create an account.
@@ -98,7 +92,7 @@ async fn register(
     Extension(gates): Extension<Gates>,
     ApiJson(req): ApiJson<RegisterRequest>,
 ) -> ApiResult<impl IntoResponse> {
-    validate_registration(&req)?;
+    let username = validate_registration(&req)?;
     let password_hash = gates
         .passwords
         .hash(req.password)
@@ -107,7 +101,7 @@ async fn register(
     let user = state
         .store
         .create_user(NewUser {
-            username: req.username,
+            username,
             email: req.email.trim().to_string(),
             password_hash,
         })

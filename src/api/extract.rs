@@ -1,11 +1,8 @@
 //! Request extractors whose rejections are JSON [`ApiError`]s: `ApiJson` for
-//! bodies, `ApiQuery` for query strings, `ApiPath` for path segments, and
-//! `ClientIp`.
-
-use std::net::SocketAddr;
+//! bodies, `ApiQuery` for query strings, `ApiPath` for path segments.
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
+use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 
@@ -74,21 +71,5 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
             Err(PathRejection::FailedToDeserializePathParams(_)) => Err(ApiError::NotFound),
             Err(e) => Err(ApiError::Internal(e.body_text())),
         }
-    }
-}
-
-/// The peer address, when the server was started with connect info.
-pub struct ClientIp(pub Option<String>);
-
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(ClientIp(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|ci| ci.0.ip().to_string()),
-        ))
     }
 }

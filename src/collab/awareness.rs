@@ -71,16 +71,19 @@ pub fn stamp(state: &str, user_id: &str, username: &str) -> String {
     user.insert("id".into(), Value::String(user_id.to_string()));
     user.insert("name".into(), Value::String(username.to_string()));
     // Clients put the colour into style attributes: only a hex colour
-    // passes; anything else is dropped (the client picks its default).
+    // passes; anything else becomes a neutral grey.
     if user
         .get("color")
         .is_some_and(|c| !c.as_str().is_some_and(is_hex_colour))
     {
-        user.remove("color");
+        user.insert("color".into(), Value::String(FALLBACK_COLOUR.into()));
     }
     obj.insert("user".into(), Value::Object(user));
     Value::Object(obj).to_string()
 }
+
+/// What an awareness colour that is not a hex colour is replaced with.
+pub const FALLBACK_COLOUR: &str = "#4b5563";
 
 /// `#rgb`, `#rrggbb` or `#rrggbbaa`.
 pub fn is_hex_colour(s: &str) -> bool {
@@ -270,9 +273,15 @@ mod tests {
         ] {
             let raw = serde_json::json!({ "user": { "color": colour } }).to_string();
             let v: Value = serde_json::from_str(&stamp(&raw, "u", "n")).unwrap();
-            assert_eq!(v["user"].get("color").is_some(), kept, "{colour}");
+            let want = if kept { colour } else { FALLBACK_COLOUR };
+            assert_eq!(v["user"]["color"], want, "{colour}");
         }
         let v: Value = serde_json::from_str(&stamp(r#"{"user":{"color":7}}"#, "u", "n")).unwrap();
-        assert!(v["user"].get("color").is_none());
+        assert_eq!(v["user"]["color"], FALLBACK_COLOUR);
+        let v: Value = serde_json::from_str(&stamp(r#"{"user":{}}"#, "u", "n")).unwrap();
+        assert!(
+            v["user"].get("color").is_none(),
+            "no colour is not invented"
+        );
     }
 }

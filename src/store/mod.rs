@@ -37,6 +37,28 @@ pub enum StoreError {
     QuotaExceeded(String),
 }
 
+impl StoreError {
+    /// The database could not be reached (down, restarting, pool exhausted):
+    /// a temporary condition, answered 503 rather than 500.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            StoreError::Database(
+                sqlx::Error::PoolTimedOut
+                | sqlx::Error::PoolClosed
+                | sqlx::Error::Io(_)
+                | sqlx::Error::Tls(_)
+                | sqlx::Error::WorkerCrashed,
+            ) => true,
+            // PostgreSQL connection exceptions (08…) and operator
+            // intervention such as a shutdown in progress (57P…).
+            StoreError::Database(sqlx::Error::Database(e)) => e
+                .code()
+                .is_some_and(|c| c.starts_with("08") || c.starts_with("57P")),
+            _ => false,
+        }
+    }
+}
+
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
 /// Outcome of an optimistic-locking metadata update.
