@@ -153,9 +153,10 @@ pub struct ApplyOutcome {
     /// one-character item costs ~60 bytes of memory but 3 on the wire). Pair
     /// with [`block_count`] to bound the items of a document.
     pub structs: u64,
-    /// Parked items (whose dependencies were missing) would have been
-    /// integrated nested deeper than [`MAX_TYPE_DEPTH`] by this update, so
-    /// they were dropped before it was applied (see [`tree`]).
+    /// Parked items (whose dependencies were missing) were dropped: they
+    /// would have been integrated nested deeper than [`MAX_TYPE_DEPTH`] by
+    /// this update, or one of them turned out to hang from a non-type (see
+    /// [`tree`]). The update itself was applied.
     pub dropped_pending: bool,
 }
 
@@ -191,37 +192,58 @@ fn apply_in(
     scan: walk::UpdateScan,
     update: Update,
 ) -> Result<ApplyOutcome, GuardError> {
-    let verdict = if scan.tree_refs {
+    // Parked items are re-checked whenever something may let them in.
+    let verdict = if scan.tree_refs || txn.store().pending_update().is_some() {
         tree::check(txn, bytes)?
     } else {
         tree::Verdict::default()
     };
     if verdict.drop_pending {
-        drop_pending(txn);
+        drop_pending(txn, &update);
     }
     let before = txn.state_vector();
-    txn.apply_update(update)
-        .map_err(|e| GuardError::Apply(e.to_string()))?;
+    let expected = update.state_vector();
+    let mut dropped_pending = verdict.drop_pending;
+    if let Err(e) = txn.apply_update(update) {
+        // The tree checks leave yrs only one way to fail: while it retries
+        // its parked items, once this update is integrated (a parked item
+        // whose named parent arrived as a non-type). yrs has already let
+        // go of the parked items then, and the document is consistent.
+        let now = txn.state_vector();
+        let integrated = expected.iter().all(|(c, clock)| now.get(c) >= *clock);
+        if !integrated || txn.store().pending_update().is_some() {
+            return Err(GuardError::Apply(e.to_string()));
+        }
+        dropped_pending = true;
+    }
     let changed = txn.state_vector() != before || !txn.delete_set().is_empty();
     let pending = txn.has_missing_updates();
     Ok(ApplyOutcome {
         changed,
         pending,
         structs: scan.structs,
-        dropped_pending: verdict.drop_pending,
+        dropped_pending,
     })
 }
 
 /// Empty the document's parked (pending) update, so that yrs cannot
-/// integrate it. Its `missing` vector is pointed at a clock the document
-/// already has, which makes yrs retry (and so clear) the now empty pending
-/// update at the end of the next apply.
-fn drop_pending(txn: &mut TransactionMut<'_>) {
+/// integrate it. Its `missing` vector is pointed at clock 0 of a client the
+/// document has (or is about to get from `incoming`), which makes yrs
+/// retry, and so clear, the now empty pending update at the end of this
+/// apply.
+fn drop_pending(txn: &mut TransactionMut<'_>, incoming: &Update) {
     let known = txn
         .state_vector()
         .iter()
         .find(|(_, clock)| **clock > 0)
-        .map(|(client, _)| *client);
+        .map(|(client, _)| *client)
+        .or_else(|| {
+            incoming
+                .state_vector()
+                .iter()
+                .find(|(_, clock)| **clock > 0)
+                .map(|(client, _)| *client)
+        });
     if let Some(p) = txn.store_mut().pending_update_mut() {
         p.update = Update::new();
         p.missing = StateVector::default();

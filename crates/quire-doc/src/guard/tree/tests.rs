@@ -512,3 +512,32 @@ fn typing_stays_cheap() {
         src.transact().state_vector()
     );
 }
+
+/// cargo-fuzz (nested_types): an item parked because its named parent was
+/// missing, whose parent then arrives as a string, made yrs fail with
+/// `InvalidParent` while retrying the parked items, inside the honest
+/// update that supplied the string. The parked items are dropped instead
+/// and the string is applied.
+#[test]
+fn a_parked_child_of_a_string_is_dropped_when_the_string_arrives() {
+    let doc = guard::new_doc();
+    let out = apply_update_bytes(&doc, &child_of((4, 1))).unwrap();
+    assert!(out.pending);
+    // Client 4 writes "ab" into root "t": (4, 1) is the "b".
+    let mut u = vec![1, 1];
+    write_var_u64(&mut u, 4);
+    u.push(0);
+    u.push(CONTENT_STRING);
+    u.push(1);
+    write_var_string(&mut u, "t");
+    write_var_string(&mut u, "ab");
+    u.push(0);
+    let out = apply_update_bytes(&doc, &u).unwrap();
+    assert!(out.dropped_pending && out.changed, "{out:?}");
+    assert_eq!(
+        doc.get_or_insert_text("t").get_string(&doc.transact()),
+        "ab"
+    );
+    assert_eq!(doc.transact().state_vector().get(&ClientID::new(2)), 0);
+    honest_edit_applies(&doc);
+}
