@@ -201,6 +201,10 @@ pub struct Persistence {
     /// (e.g. during a database outage) before exiting anyway.
     #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 30)]
     pub shutdown_grace_secs: u64,
+    /// Estimated memory the documents one user holds open may take, bytes
+    /// (0 = unlimited). Opening one more beyond it is refused (close 4413).
+    #[arg(long, env = "MAX_USER_RESIDENT_BYTES", default_value_t = 1024 * 1024 * 1024)]
+    pub max_user_resident_bytes: u64,
 }
 
 impl Default for Config {
@@ -265,6 +269,7 @@ impl Default for Persistence {
             max_unsaved_updates: 200_000,
             max_doc_items: 1_000_000,
             shutdown_grace_secs: 30,
+            max_user_resident_bytes: 1024 * 1024 * 1024,
         }
     }
 }

@@ -457,3 +457,76 @@ async fn cross_origin_cookie_websockets_are_refused() {
     assert!(tokio_tungstenite::connect_async(req).await.is_ok());
     s.stop().await;
 }
+
+/// One user cannot hold unbounded memory open across documents: opening
+/// one more document past the per-user estimate is refused (4413), while
+/// another user may still open it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn per_user_resident_memory_is_bounded() {
+    // 40 items of ~250 bytes: 10 KB per document; the limit fits one.
+    let s = TestServer::start_with(Db::Sqlite, |c| {
+        c.persistence.max_user_resident_bytes = 15_000
+    })
+    .await;
+    let alice = s.user("alice").await;
+    let bob = s.user("bob").await;
+    let mut docs = Vec::new();
+    for i in 0..2 {
+        let id = alice.create_doc(&format!("Big {i}")).await["id"]
+            .as_str()
+            .unwrap()
+            .to_string();
+        let (st, _) = alice
+            .put(
+                &format!("/api/documents/{id}/members/bob"),
+                json!({ "role": "editor" }),
+            )
+            .await;
+        assert!(st.is_success());
+        docs.push(id);
+    }
+    let mut first = YClient::connect_with(&s.base, &docs[0], &alice.token, "&acks=1").await;
+    for i in 0..40u32 {
+        let ch = char::from(b'a' + (i % 26) as u8).to_string();
+        first
+            .edit(move |txn, _| {
+                let t = txn.get_or_insert_text("t");
+                t.insert(txn, 0, &ch);
+            })
+            .await;
+    }
+    assert!(
+        first
+            .until(T, |c| c.acks >= 1 && c.text().chars().count() == 40)
+            .await
+    );
+    // The second document is small, but alice already holds the first open.
+    let mut b2 = YClient::connect(&s.base, &docs[1], &bob.token).await;
+    for i in 0..40u32 {
+        let ch = char::from(b'a' + (i % 26) as u8).to_string();
+        b2.edit(move |txn, _| {
+            let t = txn.get_or_insert_text("t");
+            t.insert(txn, 0, &ch);
+        })
+        .await;
+    }
+    assert!(
+        b2.until(T, |c| c.text().chars().count() == 40).await,
+        "bob may open it"
+    );
+    let mut second = YClient::connect(&s.base, &docs[1], &alice.token).await;
+    assert_eq!(
+        second.closed_with(T).await,
+        Some(4413),
+        "alice is over her bound"
+    );
+    // Closing the first frees her budget.
+    first.disconnect().await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let mut again = YClient::connect(&s.base, &docs[1], &alice.token).await;
+    assert!(
+        again.until(T, |c| c.text().chars().count() == 40).await,
+        "admitted after closing one"
+    );
+    s.stop().await;
+}

@@ -379,6 +379,17 @@ impl Hub {
         }
     }
 
+    /// Estimated memory of the open documents `user_id` has sockets in,
+    /// `room` included: what opening `room` would make them hold.
+    pub fn user_resident_bytes(&self, user_id: &str, room: &Arc<Room>) -> u64 {
+        let rooms: Vec<Arc<Room>> = self.rooms.lock().values().cloned().collect();
+        rooms
+            .iter()
+            .filter(|r| Arc::ptr_eq(r, room) || r.has_user(user_id))
+            .map(|r| r.resident_estimate())
+            .sum()
+    }
+
     /// Closes every socket opened with `credential` on this instance.
     pub fn revoke_credential(&self, credential: &str) {
         let rooms: Vec<Arc<Room>> = self.rooms.lock().values().cloned().collect();

@@ -243,6 +243,24 @@ impl Connection {
                 return;
             }
         };
+        // One user may not hold unbounded memory open across documents.
+        let max = self.state.config.persistence.max_user_resident_bytes;
+        if max > 0
+            && self
+                .state
+                .hub
+                .user_resident_bytes(&self.admitted.claims.sub, &room)
+                > max
+        {
+            metrics::counter!("quire_rejected_messages_total", "reason" => "user_resident_memory")
+                .increment(1);
+            let close = Close::new(
+                codes::DOC_TOO_LARGE,
+                "your open documents use too much memory; close some and retry",
+            );
+            close_gracefully(&mut socket, Some(&close)).await;
+            return;
+        }
         let conn: ConnId = NEXT_CONN.fetch_add(1, Ordering::Relaxed);
         let outbox = Arc::new(Outbox::new(self.state.config.limits.ws_outbound_queue));
         let peer = Peer {
