@@ -187,6 +187,17 @@ fn run(u: &mut Unstructured<'_>) -> ArbResult<()> {
     let again = Doc::with_options(guard::doc_options(1));
     guard::apply_update_bytes(&again, &full).expect("reload");
     let sv = nonzero(&doc.transact().state_vector());
+    if std::env::var_os("NESTED_DEBUG").is_some() {
+        for (i, b) in updates.iter().enumerate() {
+            eprintln!("update {i}: {b:02x?}");
+        }
+        eprintln!("full: {full:02x?}");
+        eprintln!(
+            "doc pending {} again pending {}",
+            doc.transact().has_missing_updates(),
+            again.transact().has_missing_updates()
+        );
+    }
     assert_eq!(nonzero(&again.transact().state_vector()), sv);
     let decoded = Update::decode_v1(&full).expect("decode").state_vector();
     assert_eq!(nonzero(&decoded), sv);

@@ -541,3 +541,42 @@ fn a_parked_child_of_a_string_is_dropped_when_the_string_arrives() {
     assert_eq!(doc.transact().state_vector().get(&ClientID::new(2)), 0);
     honest_edit_applies(&doc);
 }
+
+/// cargo-fuzz (nested_types), second form: the update that lets a parked
+/// string in also names that string as a parent. yrs parks the child, then
+/// fails on it while retrying; the document stays sound and usable.
+#[test]
+fn a_child_of_a_parked_string_in_the_supplying_update_is_not_fatal() {
+    let doc = guard::new_doc();
+    // Client 4: "ab" after (9, 0), which does not exist yet.
+    let mut a = vec![1, 1];
+    write_var_u64(&mut a, 4);
+    a.push(0);
+    a.push(CONTENT_STRING | HAS_ORIGIN);
+    write_id(&mut a, 9, 0);
+    write_var_string(&mut a, "ab");
+    a.push(0);
+    assert!(apply_update_bytes(&doc, &a).unwrap().pending);
+    // Client 9 writes (9, 0) into "t"; client 5 names (4, 1) as a parent.
+    let mut b = vec![2, 1];
+    write_var_u64(&mut b, 9);
+    b.push(0);
+    b.push(CONTENT_STRING);
+    b.push(1);
+    write_var_string(&mut b, "t");
+    write_var_string(&mut b, "x");
+    b.push(1);
+    write_var_u64(&mut b, 5);
+    b.push(0);
+    b.push(CONTENT_STRING);
+    b.push(0);
+    write_id(&mut b, 4, 1);
+    write_var_string(&mut b, "y");
+    b.push(0);
+    let out = apply_update_bytes(&doc, &b).unwrap();
+    assert!(out.dropped_pending && out.changed, "{out:?}");
+    assert!(!doc.transact().has_missing_updates());
+    let t = doc.get_or_insert_text("t").get_string(&doc.transact());
+    assert!(t.starts_with('x'), "{t}");
+    honest_edit_applies(&doc);
+}
