@@ -580,3 +580,30 @@ fn a_child_of_a_parked_string_in_the_supplying_update_is_not_fatal() {
     assert!(t.starts_with('x'), "{t}");
     honest_edit_applies(&doc);
 }
+
+/// cargo-fuzz (nested_types): client 6's blocks arrive around a parked one,
+/// so the document holds some of them after a gap, where its state vector
+/// does not reach. The string at (6, 9) looked missing, and the type naming
+/// it as parent reached yrs, which failed half-way.
+#[test]
+fn a_string_after_a_gap_named_as_parent_is_refused() {
+    let doc = guard::new_doc();
+    for h in [
+        "01 05 05 00 07 01 07 64 65 66 61 75 6c 74 00 07 00 05 00 01 07 00 02 13 03 03 64 69 76 84 05 01 02 62 63 84 05 00 02 62 63 02 05 01 03 01 05 01 03 01",
+        "01 04 06 00 04 00 05 00 02 62 63 04 00 05 19 01 61 24 01 01 6d 01 6b 01 61 87 05 00 03 03 64 69 76 01 05 01 05 01",
+        "01 03 06 05 27 01 01 6d 01 6b 06 24 01 01 6d 01 6b 03 64 65 66 04 00 05 01 02 62 63 02 06 01 00 01 05 01 02 02",
+    ] {
+        let bytes: Vec<u8> = h
+            .split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect();
+        let _ = apply_update_bytes(&doc, &bytes).unwrap();
+    }
+    let before = snapshot(&doc);
+    let bad = chain_update(3, 0, 1, At::Parent(6, 9), &[]);
+    let err = apply_update_bytes(&doc, &bad).unwrap_err();
+    assert_eq!(err, GuardError::Malformed("invalid_parent"));
+    assert!(!err.doc_may_be_corrupt());
+    assert_eq!(snapshot(&doc).0, before.0);
+    assert_eq!(encode_full_state(&doc).unwrap().len(), before.1.len());
+}
