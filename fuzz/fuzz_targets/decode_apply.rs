@@ -11,8 +11,8 @@ use std::sync::OnceLock;
 use libfuzzer_sys::fuzz_target;
 use quire_doc::guard::{self, GuardError};
 use quire_doc::protocol::{self, ClientMessage};
-use yrs::{Doc, GetString, StateVector, Text, Transact, WriteTxn, XmlFragment, XmlTextPrelim};
 use yrs::XmlElementPrelim;
+use yrs::{Doc, GetString, StateVector, Text, Transact, WriteTxn, XmlFragment, XmlTextPrelim};
 
 /// A small document with a paragraph and a Y.Text, so fuzzed updates can
 /// reference existing structure (client 1, clocks from 0).
@@ -59,7 +59,9 @@ fn exercise_update(bytes: &[u8]) {
     no_panic(&guard::encode_full_state(&doc));
     no_panic(&guard::encode_diff(&doc, &StateVector::default()));
     let _ = guard::state_vector_bytes(&doc);
-    let _ = doc.get_or_insert_xml_fragment("default").get_string(&doc.transact());
+    let _ = doc
+        .get_or_insert_xml_fragment("default")
+        .get_string(&doc.transact());
     no_panic(&guard::merge_updates(&[seed_state(), bytes]));
 }
 

@@ -49,8 +49,9 @@
 //! update (and of the parked items, when there are any) plus, per shared
 //! type, a walk up its ancestors in the document
 //! (one step per level, plus the left siblings of a non-XML ancestor). Only
-//! when a reference lands on a garbage-collected or gap block of the
-//! document is the document encoded once to see what is there.
+//! when a reference lands on a garbage-collected, deleted or gap block of
+//! the document is a diff encoded to see what is there (a few per update at
+//! most).
 
 use std::collections::HashMap;
 
@@ -213,6 +214,10 @@ enum Place {
     Missing(u32),
 }
 
+/// Most document blocks one update may make the check look at directly
+/// (each costs an encoding of the rest of that client's blocks).
+const MAX_PROBES: usize = 32;
+
 /// Depths are counted up to one past the limit.
 const DEPTH_CAP: u32 = MAX_TYPE_DEPTH + 1;
 
@@ -255,8 +260,8 @@ struct Checker<'t, T: ReadTxn> {
     /// The document's parked (pending) items; indices continue after the
     /// update's.
     pending: Parsed,
-    /// The whole document, parsed, built on first need.
-    probe: Option<Parsed>,
+    /// Blocks of the document looked at so far ([`Checker::probe_kind`]).
+    probes: Vec<(Id, Option<Kind>)>,
     memo: Vec<Memo>,
 }
 
@@ -286,7 +291,7 @@ pub(crate) fn check<T: ReadTxn>(txn: &T, bytes: &[u8]) -> Result<Verdict, GuardE
         sv: txn.state_vector(),
         update,
         pending,
-        probe: None,
+        probes: Vec::new(),
         memo: vec![Memo::Todo; total],
     };
     for i in 0..n {
@@ -354,8 +359,16 @@ impl<T: ReadTxn> Checker<'_, T> {
         self.sv.get(&ClientID::new(client))
     }
 
+    /// Whether the document holds a block at `id`. The state vector stops
+    /// at the first gap of a client (blocks integrated out of order sit
+    /// after a skip block), while yrs resolves ids up to the client's last
+    /// block, so blocks past a gap are looked up directly.
     fn in_doc(&self, id: Id) -> bool {
         id.clock < self.doc_clock(id.client)
+            || BranchID::get_nested(self.txn, &Self::yid(id)).is_some()
+            || StickyIndex::from_id(Self::yid(id), Assoc::After)
+                .get_offset(self.txn)
+                .is_some()
     }
 
     fn yid(id: Id) -> ID {
@@ -555,18 +568,42 @@ impl<T: ReadTxn> Checker<'_, T> {
         })
     }
 
-    /// What kind of block the document holds at `id`, from a full encoding
-    /// of the document (made once per check, and only for references to
-    /// collected or missing blocks, which ordinary edits do not make).
+    /// What kind of block the document holds at `id`: the first struct of
+    /// a diff against the document's own state vector with `id`'s client
+    /// set back to `id`'s clock, which yrs writes starting exactly at that
+    /// clock. (Only that first struct is trusted: yrs does not always keep
+    /// the blocks after a gap aligned in an encoding.) Made only for
+    /// references to collected, deleted or missing blocks, which ordinary
+    /// edits do not make; at most [`MAX_PROBES`] per update.
     fn probe_kind(&mut self, id: Id) -> Result<Option<Kind>, GuardError> {
-        if self.probe.is_none() {
-            let full = self.txn.encode_diff_v1(&StateVector::default());
-            self.probe = Some(parse(&full)?);
+        if let Some((_, kind)) = self.probes.iter().find(|(p, _)| *p == id) {
+            return Ok(*kind);
         }
-        Ok(self
-            .probe
-            .as_ref()
-            .and_then(|p| p.find(id).and_then(|i| p.structs.get(i)).map(|s| s.kind)))
+        if self.probes.len() >= MAX_PROBES {
+            return Err(GuardError::TooLarge("dead_references"));
+        }
+        let mut sv = self.sv.clone();
+        sv.set_min(ClientID::new(id.client), id.clock);
+        let diff = self.txn.encode_diff_v1(&sv);
+        let parsed = parse(&diff)?;
+        let mut kind = parsed
+            .by_client
+            .get(&id.client)
+            .and_then(|list| list.first())
+            .and_then(|&i| parsed.structs.get(i))
+            .filter(|s| s.clock == id.clock)
+            .map(|s| s.kind);
+        if kind.is_none() {
+            // Past a gap the diff has nothing (it starts from the state
+            // vector); the full encoding lists every block of the client.
+            let full = parse(&self.txn.encode_diff_v1(&StateVector::default()))?;
+            kind = full
+                .find(id)
+                .and_then(|i| full.structs.get(i))
+                .map(|s| s.kind);
+        }
+        self.probes.push((id, kind));
+        Ok(kind)
     }
 }
 

@@ -22,6 +22,9 @@
 //!   `unreachable!()` in `BlockSet::exclude`; found by cargo-fuzz);
 //! - subdocuments (`ContentDoc`, ref 9) are refused: unsupported by Quire,
 //!   and yrs leaks every document that integrates one (found by cargo-fuzz);
+//! - an item referring to its own client's clock at or after its own (as
+//!   origin, right origin or parent) is refused: the document's full state
+//!   would no longer load (found by cargo-fuzz);
 //! - trailing bytes after the delete set are refused.
 
 use super::GuardError;
@@ -87,9 +90,17 @@ pub(crate) fn read_client(r: &mut Reader<'_>) -> Result<u64, GuardError> {
     Ok(id)
 }
 
-fn read_id(r: &mut Reader<'_>) -> Result<(), GuardError> {
-    read_client(r)?;
-    read_clock(r)?;
+/// Read an id an item refers to (origin, right origin, parent). An item
+/// may only refer to what its client wrote before it: Yjs never does
+/// otherwise, and yrs integrates such an item, but the document's own full
+/// state then no longer loads (the earlier clock waits for the later one
+/// forever; found by cargo-fuzz), so snapshots would lose it.
+fn read_ref(r: &mut Reader<'_>, client: u64, clock: u64) -> Result<(), GuardError> {
+    let c = read_client(r)?;
+    let k = read_clock(r)?;
+    if c == client && k >= clock {
+        return Err(GuardError::Malformed("forward_reference"));
+    }
     Ok(())
 }
 
@@ -159,7 +170,7 @@ pub fn scan_update(bytes: &[u8]) -> Result<UpdateScan, GuardError> {
         }
         let mut clock = read_clock(&mut r)?;
         for _ in 0..structs {
-            let len = check_struct(&mut r, &mut scan)?;
+            let len = check_struct(&mut r, &mut scan, client, clock)?;
             clock = add_clock(clock, len)?;
         }
     }
@@ -191,7 +202,12 @@ fn check_delete_set(r: &mut Reader<'_>) -> Result<(), GuardError> {
 }
 
 /// Check one struct and return its clock length (an upper bound for strings).
-fn check_struct(r: &mut Reader<'_>, scan: &mut UpdateScan) -> Result<u64, GuardError> {
+fn check_struct(
+    r: &mut Reader<'_>,
+    scan: &mut UpdateScan,
+    client: u64,
+    clock: u64,
+) -> Result<u64, GuardError> {
     let info = r.read_u8()?;
     match info {
         BLOCK_SKIP => return nonzero(r.read_var_u32()?),
@@ -204,17 +220,17 @@ fn check_struct(r: &mut Reader<'_>, scan: &mut UpdateScan) -> Result<u64, GuardE
     scan.structs += 1;
     let cant_copy_parent_info = info & (HAS_ORIGIN | HAS_RIGHT_ORIGIN) == 0;
     if info & HAS_ORIGIN != 0 {
-        read_id(r)?;
+        read_ref(r, client, clock)?;
     }
     if info & HAS_RIGHT_ORIGIN != 0 {
-        read_id(r)?;
+        read_ref(r, client, clock)?;
     }
     if cant_copy_parent_info {
         // yrs reads parent info as a u32 varint; 1 = named root.
         if r.read_var_u32()? == 1 {
             r.read_var_string()?;
         } else {
-            read_id(r)?;
+            read_ref(r, client, clock)?;
             scan.tree_refs = true;
         }
         if info & HAS_PARENT_SUB != 0 {
@@ -390,6 +406,71 @@ mod tests {
         let mut ok = vec![1, 1];
         crate::lib0::write_var_u64(&mut ok, MAX_CLOCK);
         assert_eq!(check_state_vector(&ok), Ok(()));
+    }
+
+    /// cargo-fuzz (nested_types): client 3 wrote clocks 8.. first, then
+    /// clock 7 naming its own clock 24 as parent. yrs took both, but the
+    /// document's full state then parked clock 7 forever on reload.
+    #[test]
+    fn references_forward_in_the_same_client_are_refused() {
+        // Client 3, clock 7: a string whose parent is (3, 24).
+        let u = [1, 1, 3, 7, CONTENT_STRING, 0, 3, 24, 1, b'x', 0];
+        assert_eq!(
+            check_update(&u),
+            Err(GuardError::Malformed("forward_reference"))
+        );
+        // Its own clock as origin, and the second struct pointing at itself.
+        let u = [1, 1, 3, 7, CONTENT_STRING | HAS_ORIGIN, 3, 7, 1, b'x', 0];
+        assert_eq!(
+            check_update(&u),
+            Err(GuardError::Malformed("forward_reference"))
+        );
+        let u = [
+            1,
+            2,
+            3,
+            7,
+            CONTENT_STRING,
+            1,
+            1,
+            b't',
+            2,
+            b'a',
+            b'b',
+            CONTENT_STRING | HAS_RIGHT_ORIGIN,
+            3,
+            9,
+            1,
+            b'x',
+            0,
+        ];
+        assert_eq!(
+            check_update(&u),
+            Err(GuardError::Malformed("forward_reference"))
+        );
+        // Earlier clocks and other clients are fine.
+        let ok = [
+            1,
+            2,
+            3,
+            7,
+            CONTENT_STRING,
+            1,
+            1,
+            b't',
+            2,
+            b'a',
+            b'b',
+            CONTENT_STRING | HAS_ORIGIN,
+            3,
+            8,
+            1,
+            b'x',
+            0,
+        ];
+        assert_eq!(check_update(&ok), Ok(()));
+        let other = [1, 1, 3, 7, CONTENT_STRING, 0, 4, 24, 1, b'x', 0];
+        assert_eq!(check_update(&other), Ok(()));
     }
 
     #[test]

@@ -541,3 +541,69 @@ fn a_parked_child_of_a_string_is_dropped_when_the_string_arrives() {
     assert_eq!(doc.transact().state_vector().get(&ClientID::new(2)), 0);
     honest_edit_applies(&doc);
 }
+
+/// cargo-fuzz (nested_types), second form: the update that lets a parked
+/// string in also names that string as a parent. yrs parks the child, then
+/// fails on it while retrying; the document stays sound and usable.
+#[test]
+fn a_child_of_a_parked_string_in_the_supplying_update_is_not_fatal() {
+    let doc = guard::new_doc();
+    // Client 4: "ab" after (9, 0), which does not exist yet.
+    let mut a = vec![1, 1];
+    write_var_u64(&mut a, 4);
+    a.push(0);
+    a.push(CONTENT_STRING | HAS_ORIGIN);
+    write_id(&mut a, 9, 0);
+    write_var_string(&mut a, "ab");
+    a.push(0);
+    assert!(apply_update_bytes(&doc, &a).unwrap().pending);
+    // Client 9 writes (9, 0) into "t"; client 5 names (4, 1) as a parent.
+    let mut b = vec![2, 1];
+    write_var_u64(&mut b, 9);
+    b.push(0);
+    b.push(CONTENT_STRING);
+    b.push(1);
+    write_var_string(&mut b, "t");
+    write_var_string(&mut b, "x");
+    b.push(1);
+    write_var_u64(&mut b, 5);
+    b.push(0);
+    b.push(CONTENT_STRING);
+    b.push(0);
+    write_id(&mut b, 4, 1);
+    write_var_string(&mut b, "y");
+    b.push(0);
+    let out = apply_update_bytes(&doc, &b).unwrap();
+    assert!(out.dropped_pending && out.changed, "{out:?}");
+    assert!(!doc.transact().has_missing_updates());
+    let t = doc.get_or_insert_text("t").get_string(&doc.transact());
+    assert!(t.starts_with('x'), "{t}");
+    honest_edit_applies(&doc);
+}
+
+/// cargo-fuzz (nested_types): client 6's blocks arrive around a parked one,
+/// so the document holds some of them after a gap, where its state vector
+/// does not reach. The string at (6, 9) looked missing, and the type naming
+/// it as parent reached yrs, which failed half-way.
+#[test]
+fn a_string_after_a_gap_named_as_parent_is_refused() {
+    let doc = guard::new_doc();
+    for h in [
+        "01 05 05 00 07 01 07 64 65 66 61 75 6c 74 00 07 00 05 00 01 07 00 02 13 03 03 64 69 76 84 05 01 02 62 63 84 05 00 02 62 63 02 05 01 03 01 05 01 03 01",
+        "01 04 06 00 04 00 05 00 02 62 63 04 00 05 19 01 61 24 01 01 6d 01 6b 01 61 87 05 00 03 03 64 69 76 01 05 01 05 01",
+        "01 03 06 05 27 01 01 6d 01 6b 06 24 01 01 6d 01 6b 03 64 65 66 04 00 05 01 02 62 63 02 06 01 00 01 05 01 02 02",
+    ] {
+        let bytes: Vec<u8> = h
+            .split_whitespace()
+            .map(|b| u8::from_str_radix(b, 16).unwrap())
+            .collect();
+        let _ = apply_update_bytes(&doc, &bytes).unwrap();
+    }
+    let before = snapshot(&doc);
+    let bad = chain_update(3, 0, 1, At::Parent(6, 9), &[]);
+    let err = apply_update_bytes(&doc, &bad).unwrap_err();
+    assert_eq!(err, GuardError::Malformed("invalid_parent"));
+    assert!(!err.doc_may_be_corrupt());
+    assert_eq!(snapshot(&doc).0, before.0);
+    assert_eq!(encode_full_state(&doc).unwrap().len(), before.1.len());
+}
