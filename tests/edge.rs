@@ -120,16 +120,22 @@ async fn one_address_cannot_hoard_pending_connections() {
     s.stop().await;
 }
 
-/// A large import body: deeply nested HTML plus many paragraphs.
+/// A large import body: HTML nested close to the import's depth bound
+/// (512 open elements; 100 levels of four elements each) plus many
+/// paragraphs.
 fn heavy_html() -> String {
+    nested_html(100)
+}
+
+fn nested_html(levels: usize) -> String {
     let mut s = String::new();
-    for _ in 0..4000 {
-        s.push_str("<blockquote><ul><li><p><b>x</b>");
+    for _ in 0..levels {
+        s.push_str("<blockquote><ul><li><p>x");
     }
-    for _ in 0..4000 {
+    for _ in 0..levels {
         s.push_str("</p></li></ul></blockquote>");
     }
-    for i in 0..20_000 {
+    for i in 0..15_000 {
         s.push_str(&format!(
             "<p>paragraph <i>{i}</i> <a href=\"/x\">link</a></p>"
         ));
@@ -150,6 +156,22 @@ async fn import(api: &common::Api, body: &str) -> (StatusCode, serde_json::Value
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn heavy_imports_leave_the_server_responsive() {
+    heavy_imports_scenario().await;
+}
+
+/// HTML nested past the bound is refused before parsing, with a clear 422.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn html_nested_too_deep_is_refused() {
+    let s = TestServer::start(Db::Sqlite).await;
+    let api = s.user("importer").await;
+    let (st, v, _) = import(&api, &nested_html(4000)).await;
+    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY, "{v}");
+    assert_eq!(v["error"], "validation");
+    assert!(v["message"].as_str().unwrap().contains("nested"), "{v}");
+    s.stop().await;
+}
+
+async fn heavy_imports_scenario() {
     let s = TestServer::start_with(Db::Sqlite, |c| {
         c.limits.conversion_concurrency = 2;
         c.limits.conversion_timeout_ms = 120_000;
@@ -157,8 +179,8 @@ async fn heavy_imports_leave_the_server_responsive() {
     .await;
     let api = s.user("importer").await;
     let body = heavy_html();
-    let (st, _, took) = import(&api, &body).await;
-    assert_eq!(st, StatusCode::CREATED);
+    let (st, v, took) = import(&api, &body).await;
+    assert_eq!(st, StatusCode::CREATED, "{v}");
     eprintln!("one heavy import: {took:?} for {} bytes", body.len());
 
     let mut tasks = Vec::new();

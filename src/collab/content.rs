@@ -49,14 +49,16 @@ pub fn parse_format(s: Option<&str>) -> ApiResult<Format> {
 /// body is Markdown or HTML (sanitised on the way in).
 pub fn initial_state(body: &str, format: &str) -> ApiResult<(Vec<u8>, String)> {
     let pm = match format {
-        "markdown" | "md" => content::markdown_to_pm(body),
-        "html" => content::html_to_pm(body),
+        // Too deep or too many nodes: a clear refusal, not a degraded import.
+        "markdown" | "md" => content::try_markdown_to_pm(body),
+        "html" => content::try_html_to_pm(body),
         other => {
             return Err(ApiError::Validation(format!(
                 "body_format must be markdown or html, not {other:?}"
             )));
         }
-    };
+    }
+    .map_err(|e| ApiError::Validation(e.to_string()))?;
     let update = content::pm_to_update(&pm).map_err(|e| ApiError::Validation(e.to_string()))?;
     Ok((update, content::pm_to_text(&pm)))
 }

@@ -375,6 +375,12 @@ impl Room {
                 return Err(reject("update", &e));
             }
         };
+        if outcome.dropped_pending {
+            // Parked items would have landed nested too deep once their
+            // dependency arrived: the guard dropped them (their log rows stay).
+            metrics::counter!("quire_dropped_parked_items_total").increment(1);
+            tracing::warn!(doc = %self.id, "dropped parked items that would nest too deep");
+        }
         self.note_pending(inner, outcome.pending);
         if outcome.changed {
             metrics::counter!("quire_updates_in_total").increment(1);
