@@ -1,0 +1,199 @@
+import { useEffect, useMemo, useState } from 'react';
+import type { DocStatus, QuireDocument, User } from '../../api/types';
+import { useAuth } from '../../auth/AuthContext';
+import { useCollabSession } from '../../collab/useCollabSession';
+import { useDocumentMeta } from '../../collab/useDocumentMeta';
+import { colorFor } from '../../lib/colors';
+import { ApiError } from '../../api/client';
+import { api } from '../../api/endpoints';
+import { navigate } from '../../lib/router';
+import { Alert } from '../../ui/Alert';
+import { ConfirmDialog } from '../../ui/ConfirmDialog';
+import { CollabEditor } from './CollabEditor';
+import { ConflictDialog } from './ConflictDialog';
+import { ConnectionStatus } from './ConnectionStatus';
+import { EditorBanners } from './EditorBanners';
+import { Icon } from '../../ui/Icon';
+import { LastEdited } from '../documents/LastEdited';
+import { Link } from '../../ui/Link';
+import { PresenceBar } from './PresenceBar';
+import { ShareDialog } from '../sharing/ShareDialog';
+import { StatusSelect } from '../documents/StatusSelect';
+import { TagEditor } from '../documents/TagEditor';
+import { TitleInput } from './TitleInput';
+import { VersionSidebar } from '../versions/VersionSidebar';
+
+interface Props {
+  initial: QuireDocument;
+  user: User;
+}
+
+export function DocumentWorkspace({ initial, user }: Props) {
+  const { expire } = useAuth();
+  const meta = useDocumentMeta(initial);
+  const { doc } = meta;
+  const collabUser = useMemo(() => ({ name: user.username, color: colorFor(user.username) }), [user.username]);
+  const { session, save, users, closeReason } = useCollabSession(initial.id, collabUser, true);
+  const [shareOpen, setShareOpen] = useState(false);
+  const [versionsOpen, setVersionsOpen] = useState(false);
+  const [keepBusy, setKeepBusy] = useState(false);
+  const [confirmDelete, setConfirmDelete] = useState(false);
+  const [deleteError, setDeleteError] = useState<string | null>(null);
+  const [deleting, setDeleting] = useState(false);
+
+  const remove = async () => {
+    setDeleting(true);
+    setDeleteError(null);
+    try {
+      await api.deleteDocument(doc.id);
+      navigate('/', { replace: true });
+    } catch (e) {
+      setDeleteError(e instanceof ApiError ? e.message : 'Could not delete the document.');
+      setConfirmDelete(false);
+      setDeleting(false);
+    }
+  };
+
+  const isViewer = doc.role === 'viewer';
+  const readOnly = isViewer || closeReason !== null;
+  const canEditMeta = !isViewer;
+
+  useEffect(() => {
+    document.title = `${doc.title || 'Untitled'} · Quire`;
+  }, [doc.title]);
+
+  useEffect(() => {
+    if (closeReason === 'unauthenticated') expire();
+  }, [closeReason, expire]);
+
+  // unsaved local edits: warn before leaving
+  useEffect(() => {
+    if (!save.dirty) return;
+    const h = (e: BeforeUnloadEvent) => {
+      if (navigator.onLine) e.preventDefault();
+    };
+    window.addEventListener('beforeunload', h);
+    return () => window.removeEventListener('beforeunload', h);
+  }, [save.dirty]);
+
+  return (
+    <main id="main" className={`workspace${versionsOpen ? ' with-sidebar' : ''}`} data-testid="workspace" data-role={doc.role}>
+      <div className="workspace-main">
+        <div className="doc-bar">
+          <Link href="/" className="btn btn-ghost btn-icon back-link" aria-label="Back to documents">
+            <Icon name="back" />
+          </Link>
+          <div className="doc-bar-status">
+            <ConnectionStatus status={save.status} readOnly={readOnly} />
+            {meta.saving && (
+              <span className="muted" role="status">
+                Saving details…
+              </span>
+            )}
+          </div>
+          <div className="doc-bar-actions">
+            <PresenceBar users={users} />
+            <button type="button" className="btn" onClick={() => setShareOpen(true)} data-testid="share-button">
+              <Icon name="share" />
+              <span className="btn-text">Share</span>
+            </button>
+            <button
+              type="button"
+              className={`btn${versionsOpen ? ' is-active' : ''}`}
+              aria-expanded={versionsOpen}
+              aria-controls="version-sidebar"
+              onClick={() => setVersionsOpen((o) => !o)}
+              data-testid="versions-button"
+            >
+              <Icon name="history" />
+              <span className="btn-text">Versions</span>
+            </button>
+            {doc.role === 'owner' && (
+              <button
+                type="button"
+                className="btn btn-icon btn-danger-ghost"
+                aria-label="Delete document"
+                title="Delete document"
+                onClick={() => setConfirmDelete(true)}
+              >
+                <Icon name="trash" />
+              </button>
+            )}
+          </div>
+        </div>
+
+        <EditorBanners isViewer={isViewer} status={save.status} closeReason={closeReason} />
+
+        <div className="doc-header">
+          <TitleInput value={doc.title} readOnly={!canEditMeta} onCommit={(title) => void meta.update({ title })} />
+          <div className="doc-meta-row">
+            <StatusSelect
+              status={doc.status}
+              readOnly={!canEditMeta}
+              onChange={(status: DocStatus) => void meta.update({ status })}
+            />
+            <TagEditor tags={doc.tags} readOnly={!canEditMeta} onChange={(tags) => void meta.update({ tags })} />
+            <span className="muted doc-meta-owner">Owner: {doc.owner_username ?? 'unknown'}</span>
+            <LastEdited doc={doc} />
+          </div>
+          {meta.error && <Alert>{meta.error}</Alert>}
+          {deleteError && <Alert>{deleteError}</Alert>}
+        </div>
+
+        {session ? (
+          <CollabEditor session={session} user={collabUser} readOnly={readOnly} />
+        ) : (
+          <p className="muted">Loading editor…</p>
+        )}
+      </div>
+
+      {versionsOpen && (
+        <div id="version-sidebar" className="sidebar-wrap">
+          <VersionSidebar
+            docId={doc.id}
+            canEdit={!isViewer}
+            onClose={() => setVersionsOpen(false)}
+            onRestored={() => session?.notifyRestored()}
+          />
+        </div>
+      )}
+
+      {shareOpen && (
+        <ShareDialog
+          docId={doc.id}
+          title={doc.title}
+          canManage={doc.role === 'owner'}
+          currentUsername={user.username}
+          onClose={() => setShareOpen(false)}
+        />
+      )}
+
+      {confirmDelete && (
+        <ConfirmDialog
+          title={`Delete “${doc.title || 'Untitled'}”?`}
+          confirmLabel="Delete"
+          danger
+          busy={deleting}
+          testId="delete-confirm"
+          onCancel={() => setConfirmDelete(false)}
+          onConfirm={() => void remove()}
+        >
+          <p>The document and its version history are deleted for everyone it is shared with.</p>
+        </ConfirmDialog>
+      )}
+
+      {meta.conflict && (
+        <ConflictDialog
+          mine={meta.conflict.mine}
+          current={meta.conflict.current}
+          busy={keepBusy}
+          onUseTheirs={meta.useTheirs}
+          onKeepMine={() => {
+            setKeepBusy(true);
+            void meta.keepMine().finally(() => setKeepBusy(false));
+          }}
+        />
+      )}
+    </main>
+  );
+}
