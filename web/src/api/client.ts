@@ -51,6 +51,9 @@ export function onUnauthorized(handler: (() => void) | undefined): void {
   unauthorizedHandler = handler;
 }
 
+/** The message of the `ApiError` (status 0) thrown when the server cannot be reached. */
+export const NETWORK_MESSAGE = 'Cannot reach the server. Check your connection.';
+
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
 export interface RequestOptions {
@@ -114,7 +117,7 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     });
   } catch (e) {
     if ((e as { name?: string })?.name === 'AbortError') throw e;
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
+    throw new ApiError(0, 'network', NETWORK_MESSAGE);
   }
   const text = await res.text();
   let data: unknown = undefined;

@@ -1,19 +1,16 @@
 import { useState, type FormEvent } from 'react';
-import { ApiError } from '../api/client';
+import { errorMessage } from '../api/errorMessage';
 import { useAuth } from './AuthContext';
 import { Alert } from '../ui/Alert';
 import { FormField } from '../ui/FormField';
 import { Link } from '../ui/Link';
 import { Logo } from '../ui/Logo';
 
-function errorText(e: unknown, mode: 'login' | 'register'): string {
-  if (e instanceof ApiError) {
-    if (mode === 'login' && e.status === 401) return 'Wrong username or password.';
-    if (mode === 'register' && e.status === 409) return 'That username or email is already taken.';
-    return e.message;
-  }
-  return 'Something went wrong. Please try again.';
-}
+const errorText = (e: unknown, mode: 'login' | 'register'): string =>
+  errorMessage(e, {
+    byStatus:
+      mode === 'login' ? { 401: 'Wrong username or password.' } : { 409: 'That username or email is already taken.' },
+  });
 
 export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
   const { login, register } = useAuth();

@@ -1,6 +1,6 @@
 import { useState, type FormEvent } from 'react';
-import { ApiError } from '../../api/client';
 import { api } from '../../api/endpoints';
+import { errorMessage } from '../../api/errorMessage';
 import { DOC_STATUSES, type DocStatus, type QuireDocument } from '../../api/types';
 import { parseTags } from './tags';
 import { Alert } from '../../ui/Alert';
@@ -38,7 +38,7 @@ export function CreateDocumentDialog({ onClose, onCreated }: Props) {
       });
       onCreated(doc);
     } catch (err) {
-      setError(err instanceof ApiError ? err.message : 'Could not create the document.');
+      setError(errorMessage(err, { fallback: 'Could not create the document.' }));
       setBusy(false);
     }
   };

@@ -1,64 +1,45 @@
-import { useCallback, useEffect, useState } from 'react';
-import { ApiError } from '../../api/client';
+/**
+ * The documents screen (`/`): search box, filters, the paged list or the search
+ * results, and the "New document" dialog.
+ */
+import { useEffect, useState } from 'react';
 import { api } from '../../api/endpoints';
-import type { DocStatus, ListQuery, QuireDocument, SearchHit } from '../../api/types';
+import { errorMessage } from '../../api/errorMessage';
 import { useAuth } from '../../auth/AuthContext';
+import { navigate } from '../../lib/router';
+import { useDebounced } from '../../lib/useDebounced';
+import { useRequest } from '../../lib/useRequest';
 import { Alert } from '../../ui/Alert';
-import { CreateDocumentDialog } from './CreateDocumentDialog';
-import { DocumentRow } from './DocumentRow';
 import { Icon } from '../../ui/Icon';
+import { CreateDocumentDialog } from './CreateDocumentDialog';
+import { DocumentList } from './DocumentList';
 import { ListFilters } from './ListFilters';
 import { SearchBox } from './SearchBox';
 import { SearchResults } from './SearchResults';
-import { navigate, useLocation } from '../../lib/router';
-import { useDebounced } from '../../lib/useDebounced';
+import { useListParams } from './useListParams';
 
 const PAGE = 25;
-type Sort = NonNullable<ListQuery['sort']>;
 
 export function DocumentListPage() {
   const { user } = useAuth();
-  const { search } = useLocation();
-  const status = (search.get('status') ?? '') as DocStatus | '';
-  const tag = search.get('tag') ?? '';
-  const mine = search.get('mine') === '1';
-  const sort = (search.get('sort') ?? 'updated_at') as Sort;
-  const [q, setQ] = useState(search.get('q') ?? '');
+  const params = useListParams();
+  const { status, tag, mine, sort, setParam } = params;
+  const [q, setQ] = useState(params.q);
   const debouncedQ = useDebounced(q.trim(), 250);
-
-  const [docs, setDocs] = useState<QuireDocument[]>([]);
-  const [total, setTotal] = useState(0);
   const [offset, setOffset] = useState(0);
-  const [loading, setLoading] = useState(true);
-  const [error, setError] = useState<string | null>(null);
-  const [hits, setHits] = useState<SearchHit[]>([]);
-  const [hitTotal, setHitTotal] = useState(0);
-  const [searching, setSearching] = useState(false);
   const [creating, setCreating] = useState(false);
-
-  const setParam = useCallback(
-    (key: string, value: string) => {
-      const next = new URLSearchParams(search);
-      if (value) next.set(key, value);
-      else next.delete(key);
-      const qs = next.toString();
-      navigate(`/${qs ? `?${qs}` : ''}`, { replace: true });
-    },
-    [search],
-  );
 
   // keep ?q= in the URL so a search can be shared/reloaded
   useEffect(() => {
-    if ((search.get('q') ?? '') !== debouncedQ) setParam('q', debouncedQ);
+    if (params.q !== debouncedQ) setParam('q', debouncedQ);
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [debouncedQ]);
 
-  useEffect(() => {
-    const ctl = new AbortController();
-    setLoading(true);
-    setError(null);
-    api
-      .listDocuments(
+  useEffect(() => setOffset(0), [status, tag, mine, sort]);
+
+  const list = useRequest(
+    (signal) =>
+      api.listDocuments(
         {
           status,
           tag: tag || undefined,
@@ -68,44 +49,18 @@ export function DocumentListPage() {
           limit: PAGE,
           offset,
         },
-        ctl.signal,
-      )
-      .then((res) => {
-        setDocs(res.items);
-        setTotal(res.total);
-      })
-      .catch((e: unknown) => {
-        if ((e as { name?: string }).name === 'AbortError') return;
-        setError(e instanceof ApiError ? e.message : 'Could not load documents.');
-      })
-      .finally(() => !ctl.signal.aborted && setLoading(false));
-    return () => ctl.abort();
-  }, [status, tag, mine, sort, offset, user?.username]);
+        signal,
+      ),
+    [status, tag, mine, sort, offset, user?.username],
+  );
 
-  useEffect(() => setOffset(0), [status, tag, mine, sort]);
+  const results = useRequest(debouncedQ ? (signal) => api.search(debouncedQ, signal) : null, [debouncedQ]);
 
-  useEffect(() => {
-    if (!debouncedQ) {
-      setHits([]);
-      setHitTotal(0);
-      return;
-    }
-    const ctl = new AbortController();
-    setSearching(true);
-    api
-      .search(debouncedQ, ctl.signal)
-      .then((res) => {
-        setHits(res.items);
-        setHitTotal(res.total);
-      })
-      .catch((e: unknown) => {
-        if ((e as { name?: string }).name === 'AbortError') return;
-        setError(e instanceof ApiError ? e.message : 'Search failed.');
-      })
-      .finally(() => !ctl.signal.aborted && setSearching(false));
-    return () => ctl.abort();
-  }, [debouncedQ]);
-
+  const error = list.error
+    ? errorMessage(list.error, { fallback: 'Could not load documents.' })
+    : results.error
+      ? errorMessage(results.error, { fallback: 'Search failed.' })
+      : null;
   const showingSearch = q.trim().length > 0;
   const filtered = Boolean(status || tag || mine);
 
@@ -120,7 +75,12 @@ export function DocumentListPage() {
       <SearchBox value={q} onChange={setQ} />
       {error && <Alert>{error}</Alert>}
       {showingSearch ? (
-        <SearchResults query={q.trim()} hits={hits} total={hitTotal} loading={searching || debouncedQ !== q.trim()} />
+        <SearchResults
+          query={q.trim()}
+          hits={results.data?.items ?? []}
+          total={results.data?.total ?? 0}
+          loading={results.loading || debouncedQ !== q.trim()}
+        />
       ) : (
         <>
           <ListFilters
@@ -133,43 +93,18 @@ export function DocumentListPage() {
             onMine={(m) => setParam('mine', m ? '1' : '')}
             onSort={(s) => setParam('sort', s === 'updated_at' ? '' : s)}
           />
-          <section aria-labelledby="list-heading" aria-busy={loading}>
-            <h2 id="list-heading" className="visually-hidden">
-              Document list
-            </h2>
-            {!loading && docs.length === 0 && (
-              <div className="empty-state" data-testid="empty-list">
-                {filtered ? (
-                  <p>No documents match these filters.</p>
-                ) : (
-                  <>
-                    <p>No documents yet.</p>
-                    <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
-                      Create your first document
-                    </button>
-                  </>
-                )}
-              </div>
-            )}
-            <ul className="doc-list" data-testid="doc-list">
-              {docs.map((d) => (
-                <DocumentRow key={d.id} doc={d} activeTag={tag} onTag={(t) => setParam('tag', t === tag ? '' : t)} />
-              ))}
-            </ul>
-            {total > PAGE && (
-              <nav className="pager" aria-label="Pages">
-                <button type="button" className="btn" disabled={offset === 0} onClick={() => setOffset(Math.max(0, offset - PAGE))}>
-                  Previous
-                </button>
-                <span>
-                  {offset + 1}–{Math.min(offset + PAGE, total)} of {total}
-                </span>
-                <button type="button" className="btn" disabled={offset + PAGE >= total} onClick={() => setOffset(offset + PAGE)}>
-                  Next
-                </button>
-              </nav>
-            )}
-          </section>
+          <DocumentList
+            docs={list.data?.items ?? []}
+            total={list.data?.total ?? 0}
+            loading={list.loading}
+            filtered={filtered}
+            activeTag={tag}
+            offset={offset}
+            pageSize={PAGE}
+            onOffset={setOffset}
+            onTag={(t) => setParam('tag', t === tag ? '' : t)}
+            onCreate={() => setCreating(true)}
+          />
         </>
       )}
       {creating && (

@@ -4,8 +4,8 @@ import { useAuth } from '../../auth/AuthContext';
 import { useCollabSession } from '../../collab/useCollabSession';
 import { useDocumentMeta } from '../../collab/useDocumentMeta';
 import { colorFor } from '../../lib/colors';
-import { ApiError } from '../../api/client';
 import { api } from '../../api/endpoints';
+import { errorMessage } from '../../api/errorMessage';
 import { navigate } from '../../lib/router';
 import { Alert } from '../../ui/Alert';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
@@ -48,7 +48,7 @@ export function DocumentWorkspace({ initial, user }: Props) {
       await api.deleteDocument(doc.id);
       navigate('/', { replace: true });
     } catch (e) {
-      setDeleteError(e instanceof ApiError ? e.message : 'Could not delete the document.');
+      setDeleteError(errorMessage(e, { fallback: 'Could not delete the document.' }));
       setConfirmDelete(false);
       setDeleting(false);
     }

@@ -1,7 +1,12 @@
-import { useEffect, useState } from 'react';
+/**
+ * The document screen (`/d/:id`): loads the document's metadata, explains a
+ * missing document or missing access, then opens the live workspace.
+ */
 import { ApiError } from '../../api/client';
 import { api } from '../../api/endpoints';
-import type { QuireDocument, User } from '../../api/types';
+import { errorMessage } from '../../api/errorMessage';
+import type { User } from '../../api/types';
+import { useRequest } from '../../lib/useRequest';
 import { Alert } from '../../ui/Alert';
 import { Link } from '../../ui/Link';
 import { DocumentWorkspace } from './DocumentWorkspace';
@@ -11,36 +16,22 @@ interface Props {
   user: User;
 }
 
-/** Loads the document's metadata, then opens the live workspace. */
 export function EditorPage({ docId, user }: Props) {
-  const [doc, setDoc] = useState<QuireDocument | null>(null);
-  const [error, setError] = useState<{ status: number; message: string } | null>(null);
-
-  useEffect(() => {
-    let cancelled = false;
-    api
-      .getDocument(docId)
-      .then((d) => !cancelled && setDoc(d))
-      .catch((e: unknown) => {
-        if (cancelled) return;
-        if (e instanceof ApiError) setError({ status: e.status, message: e.message });
-        else setError({ status: 0, message: 'Could not open the document.' });
-      });
-    return () => {
-      cancelled = true;
-    };
-  }, [docId]);
+  const { data: doc, error } = useRequest((signal) => api.getDocument(docId, signal), [docId]);
 
   if (error) {
+    const status = error instanceof ApiError ? error.status : 0;
     return (
       <main id="main" className="page narrow">
-        <h1>{error.status === 404 ? 'Document not found' : error.status === 403 ? 'No access' : 'Could not open'}</h1>
+        <h1>{status === 404 ? 'Document not found' : status === 403 ? 'No access' : 'Could not open'}</h1>
         <Alert>
-          {error.status === 404
-            ? 'This document does not exist or was deleted.'
-            : error.status === 403
-              ? 'You do not have access to this document. Ask its owner to share it with you.'
-              : error.message}
+          {errorMessage(error, {
+            fallback: 'Could not open the document.',
+            byStatus: {
+              404: 'This document does not exist or was deleted.',
+              403: 'You do not have access to this document. Ask its owner to share it with you.',
+            },
+          })}
         </Alert>
         <p>
           <Link href="/">Back to your documents</Link>

@@ -1,8 +1,14 @@
-import { useCallback, useEffect, useId, useState, type FormEvent } from 'react';
-import { ApiError } from '../../api/client';
+/**
+ * The share dialog: who has access to a document and with which role; the
+ * owner adds people by username (with suggestions), changes roles and removes
+ * people.
+ */
+import { useId, useState, type FormEvent } from 'react';
 import { api } from '../../api/endpoints';
-import type { Member, Role, UserSummary } from '../../api/types';
+import { errorMessage } from '../../api/errorMessage';
+import type { Role } from '../../api/types';
 import { useDebounced } from '../../lib/useDebounced';
+import { useRequest } from '../../lib/useRequest';
 import { Alert } from '../../ui/Alert';
 import { Avatar } from '../../ui/Avatar';
 import { Modal } from '../../ui/Modal';
@@ -18,41 +24,25 @@ interface Props {
 const ROLE_LABEL: Record<Role, string> = { owner: 'Owner', editor: 'Can edit', viewer: 'Can view' };
 
 export function ShareDialog({ docId, title, canManage, currentUsername, onClose }: Props) {
-  const [members, setMembers] = useState<Member[] | null>(null);
+  const memberList = useRequest((signal) => api.listMembers(docId, signal).then((r) => r.members), [docId]);
+  const members = memberList.data ?? null;
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
   const [username, setUsername] = useState('');
   const [role, setRole] = useState<Role>('editor');
-  const [suggestions, setSuggestions] = useState<UserSummary[]>([]);
   const [busy, setBusy] = useState(false);
   const q = useDebounced(username.trim(), 200);
   const listId = useId();
 
-  const load = useCallback(async () => {
-    try {
-      const res = await api.listMembers(docId);
-      setMembers(res.members);
-    } catch (e) {
-      setError(e instanceof ApiError ? e.message : 'Could not load members.');
-    }
-  }, [docId]);
+  // suggestions are a convenience: a failed lookup just shows none
+  const suggestionList = useRequest(
+    canManage && q.length >= 1 ? (signal) => api.searchUsers(q, signal).then((r) => r.items) : null,
+    [q, canManage],
+  );
+  const suggestions = suggestionList.data ?? [];
 
-  useEffect(() => {
-    void load();
-  }, [load]);
-
-  useEffect(() => {
-    if (!canManage || q.length < 1) {
-      setSuggestions([]);
-      return;
-    }
-    const ctl = new AbortController();
-    api
-      .searchUsers(q, ctl.signal)
-      .then((r) => setSuggestions(r.items))
-      .catch(() => {});
-    return () => ctl.abort();
-  }, [q, canManage]);
+  const shownError =
+    error ?? (memberList.error ? errorMessage(memberList.error, { fallback: 'Could not load members.' }) : null);
 
   const run = async (fn: () => Promise<unknown>, ok: string) => {
     setBusy(true);
@@ -61,16 +51,10 @@ export function ShareDialog({ docId, title, canManage, currentUsername, onClose 
     try {
       await fn();
       setNotice(ok);
-      await load();
+      await memberList.reload();
       return true;
     } catch (e) {
-      setError(
-        e instanceof ApiError
-          ? e.status === 404
-            ? 'No user with that username.'
-            : e.message
-          : 'Something went wrong.',
-      );
+      setError(errorMessage(e, { fallback: 'Something went wrong.', byStatus: { 404: 'No user with that username.' } }));
       return false;
     } finally {
       setBusy(false);
@@ -122,7 +106,7 @@ export function ShareDialog({ docId, title, canManage, currentUsername, onClose 
           </button>
         </form>
       )}
-      {error && <Alert>{error}</Alert>}
+      {shownError && <Alert>{shownError}</Alert>}
       {notice && <Alert kind="success">{notice}</Alert>}
       <h3 className="subheading">People with access</h3>
       {members === null ? (

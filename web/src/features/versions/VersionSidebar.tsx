@@ -1,13 +1,19 @@
-import { useCallback, useEffect, useState, type FormEvent } from 'react';
-import { ApiError } from '../../api/client';
+/**
+ * The version history sidebar: lists saved versions, saves a named version,
+ * previews one, shows what changed since it, and restores it after a
+ * confirmation.
+ */
+import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../../api/endpoints';
-import type { DiffResult, Version, VersionContent } from '../../api/types';
+import { errorMessage } from '../../api/errorMessage';
+import type { Version } from '../../api/types';
 import { sanitizeHtml } from '../../lib/sanitize';
+import { useRequest } from '../../lib/useRequest';
 import { Alert } from '../../ui/Alert';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
-import { DiffView } from './DiffView';
 import { Icon } from '../../ui/Icon';
 import { Modal } from '../../ui/Modal';
+import { DiffView } from './DiffView';
 import { VersionItem } from './VersionItem';
 
 interface Props {
@@ -18,15 +24,16 @@ interface Props {
   onRestored?: () => void;
 }
 
-type View =
-  | { kind: 'preview'; version: Version; content: VersionContent | null }
-  | { kind: 'diff'; version: Version; diff: DiffResult | null };
+type View = { kind: 'preview' | 'diff'; version: Version };
 
-const errText = (e: unknown, fallback: string) => (e instanceof ApiError ? e.message : fallback);
 const nameOf = (v: Version) => v.label || `Version ${v.number}`;
 
 export function VersionSidebar({ docId, canEdit, onClose, onRestored }: Props) {
-  const [versions, setVersions] = useState<Version[] | null>(null);
+  const list = useRequest(
+    (signal) => api.listVersions(docId, signal).then((res) => [...res.items].sort((a, b) => b.number - a.number)),
+    [docId],
+  );
+  const versions = list.data ?? null;
   const [label, setLabel] = useState('');
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -34,18 +41,28 @@ export function VersionSidebar({ docId, canEdit, onClose, onRestored }: Props) {
   const [view, setView] = useState<View | null>(null);
   const [confirm, setConfirm] = useState<Version | null>(null);
 
-  const load = useCallback(async () => {
-    try {
-      const res = await api.listVersions(docId);
-      setVersions([...res.items].sort((a, b) => b.number - a.number));
-    } catch (e) {
-      setError(errText(e, 'Could not load versions.'));
-    }
-  }, [docId]);
+  const preview = useRequest(
+    view?.kind === 'preview' ? (signal) => api.getVersion(docId, view.version.number, signal) : null,
+    [docId, view],
+  );
+  const comparison = useRequest(
+    view?.kind === 'diff' ? (signal) => api.diff(docId, view.version.number, 'current', signal) : null,
+    [docId, view],
+  );
 
+  // a preview or comparison that cannot be loaded closes its dialog and says why
   useEffect(() => {
-    void load();
-  }, [load]);
+    if (!preview.error) return;
+    setView(null);
+    setError(errorMessage(preview.error, { fallback: 'Could not load the version.' }));
+  }, [preview.error]);
+  useEffect(() => {
+    if (!comparison.error) return;
+    setView(null);
+    setError(errorMessage(comparison.error, { fallback: 'Could not compute the differences.' }));
+  }, [comparison.error]);
+
+  const shownError = error ?? (list.error ? errorMessage(list.error, { fallback: 'Could not load versions.' }) : null);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -55,33 +72,11 @@ export function VersionSidebar({ docId, canEdit, onClose, onRestored }: Props) {
       const v = await api.saveVersion(docId, label.trim());
       setNotice(`Saved “${nameOf(v)}”.`);
       setLabel('');
-      await load();
+      await list.reload();
     } catch (err) {
-      setError(errText(err, 'Could not save the version.'));
+      setError(errorMessage(err, { fallback: 'Could not save the version.' }));
     } finally {
       setBusy(false);
-    }
-  };
-
-  const preview = async (v: Version) => {
-    setView({ kind: 'preview', version: v, content: null });
-    try {
-      const content = await api.getVersion(docId, v.number);
-      setView({ kind: 'preview', version: v, content });
-    } catch (e) {
-      setView(null);
-      setError(errText(e, 'Could not load the version.'));
-    }
-  };
-
-  const diff = async (v: Version) => {
-    setView({ kind: 'diff', version: v, diff: null });
-    try {
-      const d = await api.diff(docId, v.number, 'current');
-      setView({ kind: 'diff', version: v, diff: d });
-    } catch (e) {
-      setView(null);
-      setError(errText(e, 'Could not compute the differences.'));
     }
   };
 
@@ -94,9 +89,9 @@ export function VersionSidebar({ docId, canEdit, onClose, onRestored }: Props) {
       setNotice(`Restored “${nameOf(v)}”. The previous content was kept as version ${res.backup_version}.`);
       setConfirm(null);
       setView(null);
-      await load();
+      await list.reload();
     } catch (e) {
-      setError(errText(e, 'Could not restore the version.'));
+      setError(errorMessage(e, { fallback: 'Could not restore the version.' }));
       setConfirm(null);
     } finally {
       setBusy(false);
@@ -129,7 +124,7 @@ export function VersionSidebar({ docId, canEdit, onClose, onRestored }: Props) {
           </div>
         </form>
       )}
-      {error && <Alert>{error}</Alert>}
+      {shownError && <Alert>{shownError}</Alert>}
       {notice && (
         <Alert kind="success" testId="version-notice">
           {notice}
@@ -146,8 +141,8 @@ export function VersionSidebar({ docId, canEdit, onClose, onRestored }: Props) {
               key={v.number}
               version={v}
               canRestore={canEdit}
-              onPreview={() => void preview(v)}
-              onDiff={() => void diff(v)}
+              onPreview={() => setView({ kind: 'preview', version: v })}
+              onDiff={() => setView({ kind: 'diff', version: v })}
               onRestore={() => setConfirm(v)}
             />
           ))}
@@ -156,17 +151,17 @@ export function VersionSidebar({ docId, canEdit, onClose, onRestored }: Props) {
 
       {view?.kind === 'preview' && (
         <Modal title={`Preview: ${nameOf(view.version)}`} onClose={() => setView(null)} size="lg" testId="version-preview">
-          {view.content ? (
+          {preview.data ? (
             <div
               className="prose preview"
               // server HTML, reduced to an allow-list of formatting tags
-              dangerouslySetInnerHTML={{ __html: sanitizeHtml(view.content.content) }}
+              dangerouslySetInnerHTML={{ __html: sanitizeHtml(preview.data.content) }}
             />
           ) : (
             <p className="muted">Loading…</p>
           )}
           <div className="dialog-actions">
-            <button type="button" className="btn" onClick={() => void diff(view.version)}>
+            <button type="button" className="btn" onClick={() => setView({ kind: 'diff', version: view.version })}>
               Compare with current
             </button>
             {canEdit && (
@@ -179,7 +174,7 @@ export function VersionSidebar({ docId, canEdit, onClose, onRestored }: Props) {
       )}
       {view?.kind === 'diff' && (
         <Modal title={`Changes since ${nameOf(view.version)}`} onClose={() => setView(null)} size="lg" testId="version-diff">
-          {view.diff ? <DiffView diff={view.diff} /> : <p className="muted">Comparing…</p>}
+          {comparison.data ? <DiffView diff={comparison.data} /> : <p className="muted">Comparing…</p>}
           {canEdit && (
             <div className="dialog-actions">
               <button type="button" className="btn btn-primary" onClick={() => setConfirm(view.version)}>
