@@ -1,3 +1,6 @@
+/**
+ * Entry point: mounts the app and loads the stylesheet.
+ */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
 import { App } from './app/App';

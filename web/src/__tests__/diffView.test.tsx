@@ -1,3 +1,6 @@
+/**
+ * DiffView: inserted / deleted words and blocks, with and without whitespace-carrying tokens.
+ */
 import { render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { DiffResult } from '../api/types';

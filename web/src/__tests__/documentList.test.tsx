@@ -1,3 +1,6 @@
+/**
+ * DocumentListPage against a mocked API: rows with badges, tags and last-edited info; filters; search snippets.
+ */
 import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';

@@ -1,3 +1,6 @@
+/**
+ * errorMessage: the sentence shown for API errors, network failures, aborts and unexpected values.
+ */
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError, ConflictError, request } from '../api/client';
 import { ABORT_MESSAGE, GENERIC_MESSAGE, NETWORK_MESSAGE, errorMessage, isAbortError } from '../api/errorMessage';

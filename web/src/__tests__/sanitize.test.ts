@@ -1,3 +1,6 @@
+/**
+ * HTML allow-listing for version previews, search snippet parsing, link normalising and tag parsing.
+ */
 import { describe, expect, it } from 'vitest';
 import { normalizeHref } from '../features/editor/LinkDialog';
 import { parseSnippet, sanitizeHtml } from '../lib/sanitize';

@@ -1,3 +1,6 @@
+/**
+ * useRequest: success, error, abort on unmount and on input change, reload, disabled loader.
+ */
 import { act, renderHook, waitFor } from '@testing-library/react';
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError } from '../api/client';

@@ -1,3 +1,7 @@
+/**
+ * The REST client core: `request()` adds the CSRF header to unsafe methods, sends cookies, and turns
+ * failures into `ApiError` (status 0 for network failures) or, for a 409 with `current`, `ConflictError`.
+ */
 import { readCookie } from '../lib/cookies';
 import type { QuireDocument } from './types';
 

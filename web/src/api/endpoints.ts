@@ -1,3 +1,6 @@
+/**
+ * One typed function per REST endpoint the UI uses (`api.*`).
+ */
 import { request, setCsrfToken } from './client';
 import type {
   CreateDocumentInput,

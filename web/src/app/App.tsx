@@ -1,3 +1,7 @@
+/**
+ * The application shell: auth provider, routes (sign in, register, documents, a document, not found),
+ * redirects to and from the sign-in page, and page titles.
+ */
 import { useEffect } from 'react';
 import { AuthProvider, useAuth } from '../auth/AuthContext';
 import { AppHeader } from './AppHeader';

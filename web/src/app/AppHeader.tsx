@@ -1,3 +1,6 @@
+/**
+ * The top bar on signed-in screens: brand link home, the current user, "Sign out".
+ */
 import type { User } from '../api/types';
 import { useAuth } from '../auth/AuthContext';
 import { Avatar } from '../ui/Avatar';

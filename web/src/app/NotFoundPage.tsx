@@ -1,3 +1,6 @@
+/**
+ * The screen for an unknown address.
+ */
 import { Link } from '../ui/Link';
 
 export function NotFoundPage() {

@@ -1,3 +1,7 @@
+/**
+ * Who is signed in: checks the session on load, signs in / registers / signs out, and forgets the
+ * user when any call answers 401 or the live connection closes as signed out.
+ */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiError, onUnauthorized } from '../api/client';
 import { api } from '../api/endpoints';

@@ -1,3 +1,6 @@
+/**
+ * The sign-in and create-account screens.
+ */
 import { useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/errorMessage';
 import { useAuth } from './AuthContext';

@@ -1,3 +1,6 @@
+/**
+ * A document's title, status and tags, saved with optimistic locking.
+ */
 import { useCallback, useState } from 'react';
 import { ConflictError } from '../api/client';
 import { api } from '../api/endpoints';

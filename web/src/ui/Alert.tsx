@@ -1,3 +1,6 @@
+/**
+ * An inline message box: errors are announced as alerts, other kinds as status.
+ */
 import type { ReactNode } from 'react';
 
 interface Props {

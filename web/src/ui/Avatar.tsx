@@ -1,3 +1,6 @@
+/**
+ * A round initials avatar in the user's colour; decorative unless given a label.
+ */
 import { colorFor, initials } from '../lib/colors';
 
 interface Props {

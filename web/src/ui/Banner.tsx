@@ -1,3 +1,6 @@
+/**
+ * A full-width notice with an optional action button.
+ */
 import type { ReactNode } from 'react';
 
 interface Props {

@@ -1,3 +1,6 @@
+/**
+ * A small "are you sure?" dialog with Cancel and a confirm button.
+ */
 import type { ReactNode } from 'react';
 import { Modal } from './Modal';
 

@@ -1,3 +1,6 @@
+/**
+ * A labelled text input with optional hint and error, wired up for screen readers.
+ */
 import { useId, type InputHTMLAttributes } from 'react';
 
 interface Props extends InputHTMLAttributes<HTMLInputElement> {

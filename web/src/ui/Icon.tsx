@@ -1,3 +1,6 @@
+/**
+ * The inline SVG icon set (stroke paths, decorative).
+ */
 const PATHS: Record<string, string> = {
   link: 'M10 14a4 4 0 0 0 5.66 0l3-3a4 4 0 0 0-5.66-5.66l-1 1M14 10a4 4 0 0 0-5.66 0l-3 3a4 4 0 0 0 5.66 5.66l1-1',
   undo: 'M9 14 4 9l5-5M4 9h11a5 5 0 0 1 0 10h-3',

@@ -1,3 +1,6 @@
+/**
+ * An in-app link: client-side navigation, still a real <a href>.
+ */
 import type { AnchorHTMLAttributes, MouseEvent } from 'react';
 import { navigate } from '../lib/router';
 

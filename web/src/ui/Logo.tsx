@@ -1,3 +1,6 @@
+/**
+ * The Quire logo mark.
+ */
 export function Logo() {
   return (
     <svg className="logo" width="28" height="28" viewBox="0 0 32 32" aria-hidden="true" focusable="false">

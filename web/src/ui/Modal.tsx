@@ -1,3 +1,6 @@
+/**
+ * The accessible modal dialog every dialog builds on.
+ */
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import { createPortal } from 'react-dom';
 

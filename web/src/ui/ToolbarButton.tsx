@@ -1,3 +1,6 @@
+/**
+ * A toolbar button with label, shortcut hint and pressed state that keeps the editor selection.
+ */
 import type { ReactNode } from 'react';
 
 interface Props {

@@ -1,3 +1,6 @@
+/**
+ * The "New document" dialog: title, tags, status and optional Markdown content.
+ */
 import { useState, type FormEvent } from 'react';
 import { api } from '../../api/endpoints';
 import { errorMessage } from '../../api/errorMessage';

@@ -1,3 +1,6 @@
+/**
+ * One row of the document list: title link, status badge, role chip, owner, last edit and tags.
+ */
 import type { QuireDocument } from '../../api/types';
 import { LastEdited } from './LastEdited';
 import { Link } from '../../ui/Link';

@@ -1,3 +1,6 @@
+/**
+ * "Last edited by bob · 5 min ago" for a document, kept fresh as time passes.
+ */
 import type { QuireDocument } from '../../api/types';
 import { absoluteTime, relativeTime } from '../../lib/relativeTime';
 import { useNow } from '../../lib/useNow';

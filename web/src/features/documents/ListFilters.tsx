@@ -1,3 +1,6 @@
+/**
+ * The document list's filters: status tabs, tag filter, "only mine" and sort order.
+ */
 import { DOC_STATUSES, type DocStatus, type ListQuery } from '../../api/types';
 import { STATUS_LABELS } from './StatusBadge';
 

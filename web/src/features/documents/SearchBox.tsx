@@ -1,3 +1,6 @@
+/**
+ * The full-text search field above the document list (Escape clears it).
+ */
 interface Props {
   value: string;
   onChange: (v: string) => void;

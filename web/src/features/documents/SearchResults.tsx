@@ -1,3 +1,6 @@
+/**
+ * Full-text search results: count heading, empty state, and each hit with its highlighted snippet.
+ */
 import type { SearchHit } from '../../api/types';
 import { LastEdited } from './LastEdited';
 import { Link } from '../../ui/Link';

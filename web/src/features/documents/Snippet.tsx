@@ -1,3 +1,6 @@
+/**
+ * A search snippet rendered as text with <mark> highlights, never as raw HTML.
+ */
 import { parseSnippet } from '../../lib/sanitize';
 
 /** Renders a search snippet: escaped text with <mark> highlights, never raw HTML. */

@@ -1,3 +1,6 @@
+/**
+ * Document status labels and the coloured status badge.
+ */
 import type { DocStatus } from '../../api/types';
 
 export const STATUS_LABELS: Record<DocStatus, string> = {

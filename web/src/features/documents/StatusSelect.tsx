@@ -1,3 +1,6 @@
+/**
+ * The status picker in the document header (a badge when read-only).
+ */
 import { DOC_STATUSES, type DocStatus } from '../../api/types';
 import { STATUS_LABELS, StatusBadge } from './StatusBadge';
 

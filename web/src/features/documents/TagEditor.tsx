@@ -1,3 +1,6 @@
+/**
+ * The tag editor in the document header: shows tags, adds comma-separated ones, removes them.
+ */
 import { useState } from 'react';
 import { MAX_TAGS, MAX_TAG_LEN, parseTags } from './tags';
 

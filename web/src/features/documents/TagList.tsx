@@ -1,3 +1,6 @@
+/**
+ * A document's tags as chips, optionally as buttons that filter the list by tag.
+ */
 interface Props {
   tags: string[];
   onSelect?: (tag: string) => void;

@@ -1,3 +1,6 @@
+/**
+ * Tag limits and parsing of comma-separated tag input.
+ */
 export const MAX_TAGS = 20;
 export const MAX_TAG_LEN = 50;
 

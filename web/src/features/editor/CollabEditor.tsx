@@ -1,3 +1,7 @@
+/**
+ * The collaborative rich-text editor: TipTap bound to the live session, its toolbar, the link
+ * shortcut, and undo/redo that respects a just-happened version restore.
+ */
 import { EditorContent, useEditor } from '@tiptap/react';
 import { yUndoPluginKey } from '@tiptap/y-tiptap';
 import type { UndoManager } from 'yjs';

@@ -1,3 +1,6 @@
+/**
+ * The dialog for a title/status/tags save that someone else overtook: compare and choose.
+ */
 import type { MetadataPatch, QuireDocument } from '../../api/types';
 import { Modal } from '../../ui/Modal';
 import { STATUS_LABELS } from '../documents/StatusBadge';

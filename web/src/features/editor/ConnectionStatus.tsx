@@ -1,3 +1,6 @@
+/**
+ * The save / connection indicator ("Saving…", "All changes saved", "Offline", …).
+ */
 import type { SaveStatus } from '../../collab/saveState';
 
 const TEXT: Record<SaveStatus, string> = {

@@ -1,3 +1,7 @@
+/**
+ * The document screen once loaded: top bar (status, people, share, versions, delete), banners,
+ * title/status/tags header, the editor, the version sidebar and the share, delete and conflict dialogs.
+ */
 import { useEffect, useMemo, useState } from 'react';
 import type { DocStatus, QuireDocument, User } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';

@@ -1,3 +1,7 @@
+/**
+ * Banners above the editor: view-only access, offline or reconnecting, and why editing stopped (signed out,
+ * access removed, document deleted, too large, outdated editor).
+ */
 import type { SaveStatus } from '../../collab/saveState';
 import type { CloseReason } from '../../collab/session';
 import { Banner } from '../../ui/Banner';

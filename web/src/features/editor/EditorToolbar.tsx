@@ -1,3 +1,6 @@
+/**
+ * The formatting toolbar: marks, headings, lists, quote, code block, link, undo and redo.
+ */
 import { useEditorState, type Editor } from '@tiptap/react';
 import { useState } from 'react';
 import { Icon } from '../../ui/Icon';

@@ -1,3 +1,6 @@
+/**
+ * The add/edit link dialog and the normalising of typed addresses (unsafe schemes refused).
+ */
 import { useState, type FormEvent } from 'react';
 import { FormField } from '../../ui/FormField';
 import { Modal } from '../../ui/Modal';

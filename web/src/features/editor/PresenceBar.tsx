@@ -1,3 +1,6 @@
+/**
+ * Avatars of the people currently in the document, with an accessible summary.
+ */
 import type { AwarenessUser } from '../../collab/session';
 import { Avatar } from '../../ui/Avatar';
 

@@ -1,3 +1,6 @@
+/**
+ * The document title field.
+ */
 import { useEffect, useRef, useState } from 'react';
 
 interface Props {

@@ -1,3 +1,6 @@
+/**
+ * The differences between a version and the current content, block by block and word by word.
+ */
 import type { DiffBlock, DiffResult } from '../../api/types';
 import { spacedWords, tokensCarrySpace } from './diffText';
 

@@ -1,3 +1,6 @@
+/**
+ * One entry of the version history: number, name, author, time and its actions.
+ */
 import type { Version } from '../../api/types';
 import { absoluteTime, relativeTime } from '../../lib/relativeTime';
 

@@ -1,3 +1,6 @@
+/**
+ * Spacing of diff words for display.
+ */
 import type { DiffWord } from '../../api/types';
 
 /**
