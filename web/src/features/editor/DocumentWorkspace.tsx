@@ -1,5 +1,5 @@
 /**
- * The document screen once loaded: top bar (status, people, share, versions, delete), banners,
+ * The document screen once loaded: top bar, banners,
  * title/status/tags header, the editor, the version sidebar and the share, delete and conflict dialogs.
  */
 import { useEffect, useMemo, useState } from 'react';
@@ -15,12 +15,9 @@ import { Alert } from '../../ui/Alert';
 import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { CollabEditor } from './CollabEditor';
 import { ConflictDialog } from './ConflictDialog';
-import { ConnectionStatus } from './ConnectionStatus';
+import { DocBar } from './DocBar';
 import { EditorBanners } from './EditorBanners';
-import { Icon } from '../../ui/Icon';
 import { LastEdited } from '../documents/LastEdited';
-import { Link } from '../../ui/Link';
-import { PresenceBar } from './PresenceBar';
 import { ShareDialog } from '../sharing/ShareDialog';
 import { StatusSelect } from '../documents/StatusSelect';
 import { TagEditor } from '../documents/TagEditor';
@@ -83,48 +80,17 @@ export function DocumentWorkspace({ initial, user }: Props) {
   return (
     <main id="main" className={`workspace${versionsOpen ? ' with-sidebar' : ''}`} data-testid="workspace" data-role={doc.role}>
       <div className="workspace-main">
-        <div className="doc-bar">
-          <Link href="/" className="btn btn-ghost btn-icon back-link" aria-label="Back to documents">
-            <Icon name="back" />
-          </Link>
-          <div className="doc-bar-status">
-            <ConnectionStatus status={save.status} readOnly={readOnly} />
-            {meta.saving && (
-              <span className="muted" role="status">
-                Saving details…
-              </span>
-            )}
-          </div>
-          <div className="doc-bar-actions">
-            <PresenceBar users={users} />
-            <button type="button" className="btn" onClick={() => setShareOpen(true)} data-testid="share-button">
-              <Icon name="share" />
-              <span className="btn-text">Share</span>
-            </button>
-            <button
-              type="button"
-              className={`btn${versionsOpen ? ' is-active' : ''}`}
-              aria-expanded={versionsOpen}
-              aria-controls="version-sidebar"
-              onClick={() => setVersionsOpen((o) => !o)}
-              data-testid="versions-button"
-            >
-              <Icon name="history" />
-              <span className="btn-text">Versions</span>
-            </button>
-            {doc.role === 'owner' && (
-              <button
-                type="button"
-                className="btn btn-icon btn-danger-ghost"
-                aria-label="Delete document"
-                title="Delete document"
-                onClick={() => setConfirmDelete(true)}
-              >
-                <Icon name="trash" />
-              </button>
-            )}
-          </div>
-        </div>
+        <DocBar
+          status={save.status}
+          readOnly={readOnly}
+          savingDetails={meta.saving}
+          users={users}
+          isOwner={doc.role === 'owner'}
+          versionsOpen={versionsOpen}
+          onShare={() => setShareOpen(true)}
+          onToggleVersions={() => setVersionsOpen((o) => !o)}
+          onDelete={() => setConfirmDelete(true)}
+        />
 
         <EditorBanners isViewer={isViewer} status={save.status} closeReason={closeReason} />
 
