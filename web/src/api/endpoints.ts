@@ -49,7 +49,7 @@ export const api = {
     }
   },
 
-  me: () => request<User>('/api/auth/me', { quiet401: true }),
+  me: (signal?: AbortSignal) => request<User>('/api/auth/me', { quiet401: true, signal }),
 
   listDocuments: (q: ListQuery, signal?: AbortSignal) =>
     request<DocumentList>('/api/documents', { query: { ...q }, signal }),
