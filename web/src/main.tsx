@@ -1,6 +1,9 @@
+/**
+ * Entry point: mounts the app and loads the stylesheet.
+ */
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
-import { App } from './App';
+import { App } from './app/App';
 import './styles/app.css';
 
 createRoot(document.getElementById('root')!).render(

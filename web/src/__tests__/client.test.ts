@@ -1,3 +1,6 @@
+/**
+ * REST client: CSRF header on unsafe methods, error mapping to ApiError / ConflictError, the 401 hook, URL building.
+ */
 import { describe, expect, it, vi } from 'vitest';
 import { ApiError, ConflictError, buildUrl, onUnauthorized, setCsrfToken } from '../api/client';
 import { api } from '../api/endpoints';

@@ -1,3 +1,6 @@
+/**
+ * User colours and the remote caret / selection rendering: hostile awareness colours are replaced by a safe one.
+ */
 import { describe, expect, it } from 'vitest';
 import { buildExtensions, renderCaret, renderSelection } from '../collab/extensions';
 import type { CollabSession } from '../collab/session';

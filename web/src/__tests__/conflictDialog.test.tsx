@@ -1,7 +1,10 @@
+/**
+ * ConflictDialog: shows my values next to the server's and offers "Keep mine" / "Use theirs".
+ */
 import { render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it, vi } from 'vitest';
-import { ConflictDialog } from '../components/ConflictDialog';
+import { ConflictDialog } from '../features/editor/ConflictDialog';
 import { makeDoc } from './helpers';
 
 describe('ConflictDialog', () => {

@@ -1,7 +1,10 @@
+/**
+ * DiffView: inserted / deleted words and blocks, with and without whitespace-carrying tokens.
+ */
 import { render, screen } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import type { DiffResult } from '../api/types';
-import { DiffView } from '../components/DiffView';
+import { DiffView } from '../features/versions/DiffView';
 
 const diff: DiffResult = {
   from: 1,

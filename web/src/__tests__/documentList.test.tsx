@@ -1,8 +1,11 @@
+/**
+ * DocumentListPage against a mocked API: rows with badges, tags and last-edited info; filters; search snippets.
+ */
 import { render, screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { describe, expect, it } from 'vitest';
 import { AuthProvider } from '../auth/AuthContext';
-import { DocumentListPage } from '../pages/DocumentListPage';
+import { DocumentListPage } from '../features/documents/DocumentListPage';
 import { makeDoc, mockFetch } from './helpers';
 
 const recent = new Date(Date.now() - 5 * 60_000).toISOString();

@@ -1,3 +1,6 @@
+/**
+ * Test helpers: a scripted `fetch` that records calls, and a sample document.
+ */
 import { vi } from 'vitest';
 import type { QuireDocument } from '../api/types';
 

@@ -1,3 +1,6 @@
+/**
+ * relativeTime: "just now", minutes, hours, days and dates.
+ */
 import { describe, expect, it } from 'vitest';
 import { relativeTime } from '../lib/relativeTime';
 

@@ -1,7 +1,10 @@
+/**
+ * HTML allow-listing for version previews, search snippet parsing, link normalising and tag parsing.
+ */
 import { describe, expect, it } from 'vitest';
-import { normalizeHref } from '../components/LinkDialog';
+import { normalizeHref } from '../features/editor/LinkDialog';
 import { parseSnippet, sanitizeHtml } from '../lib/sanitize';
-import { parseTags } from '../lib/tags';
+import { parseTags } from '../features/documents/tags';
 
 describe('parseSnippet', () => {
   it('keeps only <mark> as markup and unescapes the rest as text', () => {

@@ -1,3 +1,6 @@
+/**
+ * SaveState (the "Saving… / All changes saved" machine), reconnect backoff and close-code mapping.
+ */
 import { describe, expect, it } from 'vitest';
 import { SaveState } from '../collab/saveState';
 import { backoffWithJitter, closeReasonFor } from '../collab/session';

@@ -1,3 +1,6 @@
+/**
+ * Vitest setup: jest-dom matchers; after each test, unmount, restore mocks and clear cookies.
+ */
 import '@testing-library/jest-dom/vitest';
 import { cleanup } from '@testing-library/react';
 import { afterEach, vi } from 'vitest';

@@ -1,3 +1,6 @@
+/**
+ * RestoreUndoGuard: after a version restore the undo history is dropped, for own and remote restores.
+ */
 import { describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { RestoreUndoGuard, versionListRestoreCheck } from '../collab/undoGuard';

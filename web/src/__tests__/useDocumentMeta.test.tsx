@@ -1,3 +1,6 @@
+/**
+ * useDocumentMeta: optimistic-locking saves, 409 conflicts, "Keep mine" and "Use theirs".
+ */
 import { act, renderHook } from '@testing-library/react';
 import { describe, expect, it } from 'vitest';
 import { useDocumentMeta } from '../collab/useDocumentMeta';

@@ -1,3 +1,7 @@
+/**
+ * The REST client core: `request()` adds the CSRF header to unsafe methods, sends cookies, and turns
+ * failures into `ApiError` (status 0 for network failures) or, for a 409 with `current`, `ConflictError`.
+ */
 import { readCookie } from '../lib/cookies';
 import type { QuireDocument } from './types';
 
@@ -50,6 +54,9 @@ export function csrfToken(): string | undefined {
 export function onUnauthorized(handler: (() => void) | undefined): void {
   unauthorizedHandler = handler;
 }
+
+/** The message of the `ApiError` (status 0) thrown when the server cannot be reached. */
+export const NETWORK_MESSAGE = 'Cannot reach the server. Check your connection.';
 
 const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
@@ -114,7 +121,7 @@ export async function request<T>(path: string, opts: RequestOptions = {}): Promi
     });
   } catch (e) {
     if ((e as { name?: string })?.name === 'AbortError') throw e;
-    throw new ApiError(0, 'network', 'Cannot reach the server. Check your connection.');
+    throw new ApiError(0, 'network', NETWORK_MESSAGE);
   }
   const text = await res.text();
   let data: unknown = undefined;

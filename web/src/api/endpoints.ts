@@ -1,3 +1,6 @@
+/**
+ * One typed function per REST endpoint the UI uses (`api.*`).
+ */
 import { request, setCsrfToken } from './client';
 import type {
   CreateDocumentInput,
@@ -46,7 +49,7 @@ export const api = {
     }
   },
 
-  me: () => request<User>('/api/auth/me', { quiet401: true }),
+  me: (signal?: AbortSignal) => request<User>('/api/auth/me', { quiet401: true, signal }),
 
   listDocuments: (q: ListQuery, signal?: AbortSignal) =>
     request<DocumentList>('/api/documents', { query: { ...q }, signal }),
@@ -54,7 +57,7 @@ export const api = {
   createDocument: (input: CreateDocumentInput) =>
     request<QuireDocument>('/api/documents', { method: 'POST', body: input }),
 
-  getDocument: (id: string) => request<QuireDocument>(`/api/documents/${enc(id)}`),
+  getDocument: (id: string, signal?: AbortSignal) => request<QuireDocument>(`/api/documents/${enc(id)}`, { signal }),
 
   /** PATCH with optimistic locking; rejects with ConflictError on 409. */
   updateDocument: (id: string, patch: MetadataPatch, expectedVersion: number) =>
@@ -71,8 +74,8 @@ export const api = {
       query: { format },
     }),
 
-  listMembers: (id: string) =>
-    request<{ members: Member[] }>(`/api/documents/${enc(id)}/members`),
+  listMembers: (id: string, signal?: AbortSignal) =>
+    request<{ members: Member[] }>(`/api/documents/${enc(id)}/members`, { signal }),
 
   setMember: (id: string, username: string, role: Role) =>
     request<unknown>(`/api/documents/${enc(id)}/members/${enc(username)}`, {
@@ -86,17 +89,17 @@ export const api = {
   searchUsers: (q: string, signal?: AbortSignal) =>
     request<{ items: UserSummary[] }>('/api/users', { query: { q }, signal }),
 
-  listVersions: (id: string) =>
-    request<{ items: Version[] }>(`/api/documents/${enc(id)}/versions`),
+  listVersions: (id: string, signal?: AbortSignal) =>
+    request<{ items: Version[] }>(`/api/documents/${enc(id)}/versions`, { signal }),
 
   saveVersion: (id: string, label: string) =>
     request<Version>(`/api/documents/${enc(id)}/versions`, { method: 'POST', body: { label } }),
 
-  getVersion: (id: string, n: number) =>
-    request<VersionContent>(`/api/documents/${enc(id)}/versions/${n}`, { query: { format: 'html' } }),
+  getVersion: (id: string, n: number, signal?: AbortSignal) =>
+    request<VersionContent>(`/api/documents/${enc(id)}/versions/${n}`, { query: { format: 'html' }, signal }),
 
-  diff: (id: string, from: number | 'current', to: number | 'current') =>
-    request<DiffResult>(`/api/documents/${enc(id)}/versions/${from}/diff/${to}`),
+  diff: (id: string, from: number | 'current', to: number | 'current', signal?: AbortSignal) =>
+    request<DiffResult>(`/api/documents/${enc(id)}/versions/${from}/diff/${to}`, { signal }),
 
   restore: (id: string, n: number) =>
     request<RestoreResult>(`/api/documents/${enc(id)}/restore/${n}`, { method: 'POST' }),

@@ -1,3 +1,6 @@
+/**
+ * Types of the REST API's requests and answers (documents, versions, members, search, diff).
+ */
 export type DocStatus = 'draft' | 'review' | 'published' | 'archived';
 export const DOC_STATUSES: DocStatus[] = ['draft', 'review', 'published', 'archived'];
 export type Role = 'owner' | 'editor' | 'viewer';

@@ -1,6 +1,11 @@
+/**
+ * Who is signed in: checks the session on load, signs in / registers / signs out, and forgets the
+ * user when any call answers 401 or the live connection closes as signed out.
+ */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiError, onUnauthorized } from '../api/client';
 import { api } from '../api/endpoints';
+import { useRequest } from '../lib/useRequest';
 import type { User } from '../api/types';
 
 interface AuthState {
@@ -16,22 +21,16 @@ interface AuthState {
 const AuthContext = createContext<AuthState | null>(null);
 
 export function AuthProvider({ children }: { children: ReactNode }) {
-  const [user, setUser] = useState<User | null>(null);
-  const [loading, setLoading] = useState(true);
+  // the session cookie is checked once; after that, sign-in / sign-out / expiry decide
+  const session = useRequest((signal) => api.me(signal), []);
+  const [decided, setUser] = useState<User | null | undefined>(undefined);
+  const user = decided === undefined ? (session.data ?? null) : decided;
+  const loading = decided === undefined && session.loading;
 
   useEffect(() => {
-    let cancelled = false;
-    api
-      .me()
-      .then((u) => !cancelled && setUser(u))
-      .catch((e: unknown) => {
-        if (!(e instanceof ApiError) || e.status !== 401) console.warn('auth check failed', e);
-      })
-      .finally(() => !cancelled && setLoading(false));
-    return () => {
-      cancelled = true;
-    };
-  }, []);
+    const e = session.error;
+    if (e && !(e instanceof ApiError && e.status === 401)) console.warn('auth check failed', e);
+  }, [session.error]);
 
   const expire = useCallback(() => setUser(null), []);
 

@@ -1,3 +1,7 @@
+/**
+ * The TipTap extensions of the collaborative editor (StarterKit, Link, Placeholder, Collaboration,
+ * CollaborationCaret) and how remote carets and selections are drawn with validated colours.
+ */
 import { Extension } from '@tiptap/core';
 import Collaboration from '@tiptap/extension-collaboration';
 import CollaborationCaret from '@tiptap/extension-collaboration-caret';

@@ -1,3 +1,7 @@
+/**
+ * CollabSession: one live editing session of a document — the Y.Doc, its IndexedDB copy and the
+ * WebSocket provider (save acks, live events, reconnect with backoff, permanent close reasons, offline handling).
+ */
 import * as decoding from 'lib0/decoding';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';

@@ -1,3 +1,7 @@
+/**
+ * React binding of CollabSession: opens it for a document, exposes save status, present users and
+ * why the connection closed for good (asking the REST API when the socket alone cannot tell).
+ */
 import { useEffect, useState, useSyncExternalStore } from 'react';
 import { ApiError } from '../api/client';
 import { api } from '../api/endpoints';

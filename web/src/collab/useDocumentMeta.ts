@@ -1,6 +1,10 @@
+/**
+ * A document's title, status and tags, saved with optimistic locking.
+ */
 import { useCallback, useState } from 'react';
-import { ApiError, ConflictError } from '../api/client';
+import { ConflictError } from '../api/client';
 import { api } from '../api/endpoints';
+import { errorMessage } from '../api/errorMessage';
 import type { MetadataPatch, QuireDocument } from '../api/types';
 
 export interface Conflict {
@@ -33,7 +37,7 @@ export function useDocumentMeta(initial: QuireDocument) {
         if (e instanceof ConflictError) {
           setConflict({ mine: patch, current: e.current });
         } else {
-          setError(e instanceof ApiError ? e.message : 'Could not save the changes.');
+          setError(errorMessage(e, { fallback: 'Could not save the changes.' }));
         }
         return false;
       } finally {

@@ -1,3 +1,6 @@
+/**
+ * Human times: relative ("5 min ago") and absolute (for tooltips).
+ */
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;

@@ -1,3 +1,6 @@
+/**
+ * A minimal History-API router: current location as a hook, `navigate`, and route matching.
+ */
 import { useSyncExternalStore } from 'react';
 
 const listeners = new Set<() => void>();

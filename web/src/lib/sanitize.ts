@@ -1,3 +1,6 @@
+/**
+ * Making server HTML safe to show: the allow-list for version previews and search snippet parsing.
+ */
 const ALLOWED_TAGS = new Set([
   'P', 'BR', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'STRONG', 'B', 'EM', 'I', 'S', 'DEL', 'INS', 'U',
   'CODE', 'PRE', 'BLOCKQUOTE', 'UL', 'OL', 'LI', 'A', 'HR', 'MARK', 'SPAN',

@@ -1,3 +1,6 @@
+/**
+ * A value that follows its input only after it stopped changing for a while.
+ */
 import { useEffect, useState } from 'react';
 
 export function useDebounced<T>(value: T, ms: number): T {

@@ -1,3 +1,6 @@
+/**
+ * The current time as a hook, refreshed periodically.
+ */
 import { useEffect, useState } from 'react';
 
 /** Current time, refreshed every `intervalMs` so relative times stay fresh. */

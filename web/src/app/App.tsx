@@ -1,0 +1,71 @@
+/**
+ * The application shell: auth provider, routes (sign in, register, documents, a document, not found),
+ * redirects to and from the sign-in page, and page titles.
+ */
+import { useEffect } from 'react';
+import { AuthProvider, useAuth } from '../auth/AuthContext';
+import { AppHeader } from './AppHeader';
+import { matchRoute, navigate, useLocation } from '../lib/router';
+import { AuthPage } from '../auth/AuthPage';
+import { DocumentListPage } from '../features/documents/DocumentListPage';
+import { EditorPage } from '../features/editor/EditorPage';
+import { NotFoundPage } from './NotFoundPage';
+
+function Routes() {
+  const { user, loading } = useAuth();
+  const { path, search } = useLocation();
+  const route = matchRoute(path);
+  const isAuthRoute = route.name === 'login' || route.name === 'register';
+
+  useEffect(() => {
+    if (loading) return;
+    if (!user && !isAuthRoute) {
+      const next = path + (search.toString() ? `?${search}` : '');
+      navigate(`/login${next !== '/' ? `?next=${encodeURIComponent(next)}` : ''}`, { replace: true });
+    } else if (user && isAuthRoute) {
+      const next = search.get('next');
+      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+    }
+  }, [user, loading, isAuthRoute, path, search]);
+
+  useEffect(() => {
+    const titles: Record<string, string> = {
+      login: 'Sign in · Quire',
+      register: 'Create account · Quire',
+      list: 'Documents · Quire',
+      notFound: 'Not found · Quire',
+    };
+    if (route.name !== 'doc') document.title = titles[route.name] ?? 'Quire';
+  }, [route.name]);
+
+  if (loading) {
+    return (
+      <div className="page-loading" role="status">
+        Loading…
+      </div>
+    );
+  }
+  if (!user || isAuthRoute) {
+    if (!isAuthRoute) return null;
+    return <AuthPage mode={route.name === 'register' ? 'register' : 'login'} />;
+  }
+  return (
+    <>
+      <a className="skip-link" href="#main">
+        Skip to content
+      </a>
+      <AppHeader user={user} />
+      {route.name === 'list' && <DocumentListPage />}
+      {route.name === 'doc' && <EditorPage key={route.id} docId={route.id} user={user} />}
+      {route.name === 'notFound' && <NotFoundPage />}
+    </>
+  );
+}
+
+export function App() {
+  return (
+    <AuthProvider>
+      <Routes />
+    </AuthProvider>
+  );
+}

@@ -1,0 +1,29 @@
+/**
+ * The top bar on signed-in screens: brand link home, the current user, "Sign out".
+ */
+import type { User } from '../api/types';
+import { useAuth } from '../auth/AuthContext';
+import { Avatar } from '../ui/Avatar';
+import { Link } from '../ui/Link';
+import { Logo } from '../ui/Logo';
+
+export function AppHeader({ user }: { user: User }) {
+  const { logout } = useAuth();
+  return (
+    <header className="app-header">
+      <Link href="/" className="brand" aria-label="Quire — all documents">
+        <Logo />
+        <span className="brand-name">Quire</span>
+      </Link>
+      <nav className="header-nav" aria-label="Account">
+        <span className="header-user" data-testid="current-user">
+          <Avatar name={user.username} size="sm" />
+          <span className="header-username">{user.username}</span>
+        </span>
+        <button type="button" className="btn btn-ghost" onClick={() => void logout()}>
+          Sign out
+        </button>
+      </nav>
+    </header>
+  );
+}

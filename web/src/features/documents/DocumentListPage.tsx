@@ -1,0 +1,118 @@
+/**
+ * The documents screen (`/`): search box, filters, the paged list or the search
+ * results, and the "New document" dialog.
+ */
+import { useEffect, useState } from 'react';
+import { api } from '../../api/endpoints';
+import { errorMessage } from '../../api/errorMessage';
+import { useAuth } from '../../auth/AuthContext';
+import { navigate } from '../../lib/router';
+import { useDebounced } from '../../lib/useDebounced';
+import { useRequest } from '../../lib/useRequest';
+import { Alert } from '../../ui/Alert';
+import { Icon } from '../../ui/Icon';
+import { CreateDocumentDialog } from './CreateDocumentDialog';
+import { DocumentList } from './DocumentList';
+import { ListFilters } from './ListFilters';
+import { SearchBox } from './SearchBox';
+import { SearchResults } from './SearchResults';
+import { useListParams } from './useListParams';
+
+const PAGE = 25;
+
+export function DocumentListPage() {
+  const { user } = useAuth();
+  const params = useListParams();
+  const { status, tag, mine, sort, setParam } = params;
+  const [q, setQ] = useState(params.q);
+  const debouncedQ = useDebounced(q.trim(), 250);
+  const [offset, setOffset] = useState(0);
+  const [creating, setCreating] = useState(false);
+
+  // keep ?q= in the URL so a search can be shared/reloaded
+  useEffect(() => {
+    if (params.q !== debouncedQ) setParam('q', debouncedQ);
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [debouncedQ]);
+
+  useEffect(() => setOffset(0), [status, tag, mine, sort]);
+
+  const list = useRequest(
+    (signal) =>
+      api.listDocuments(
+        {
+          status,
+          tag: tag || undefined,
+          owner: mine ? user?.username : undefined,
+          sort,
+          order: sort === 'title' ? 'asc' : 'desc',
+          limit: PAGE,
+          offset,
+        },
+        signal,
+      ),
+    [status, tag, mine, sort, offset, user?.username],
+  );
+
+  const results = useRequest(debouncedQ ? (signal) => api.search(debouncedQ, signal) : null, [debouncedQ]);
+
+  const error = list.error
+    ? errorMessage(list.error, { fallback: 'Could not load documents.' })
+    : results.error
+      ? errorMessage(results.error, { fallback: 'Search failed.' })
+      : null;
+  const showingSearch = q.trim().length > 0;
+  const filtered = Boolean(status || tag || mine);
+
+  return (
+    <main id="main" className="page">
+      <div className="page-head">
+        <h1>Documents</h1>
+        <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+          <Icon name="plus" /> New document
+        </button>
+      </div>
+      <SearchBox value={q} onChange={setQ} />
+      {error && <Alert>{error}</Alert>}
+      {showingSearch ? (
+        <SearchResults
+          query={q.trim()}
+          hits={results.data?.items ?? []}
+          total={results.data?.total ?? 0}
+          loading={results.loading || debouncedQ !== q.trim()}
+        />
+      ) : (
+        <>
+          <ListFilters
+            status={status}
+            tag={tag}
+            mine={mine}
+            sort={sort}
+            onStatus={(s) => setParam('status', s)}
+            onTag={(t) => setParam('tag', t)}
+            onMine={(m) => setParam('mine', m ? '1' : '')}
+            onSort={(s) => setParam('sort', s === 'updated_at' ? '' : s)}
+          />
+          <DocumentList
+            docs={list.data?.items ?? []}
+            total={list.data?.total ?? 0}
+            loading={list.loading}
+            filtered={filtered}
+            activeTag={tag}
+            offset={offset}
+            pageSize={PAGE}
+            onOffset={setOffset}
+            onTag={(t) => setParam('tag', t === tag ? '' : t)}
+            onCreate={() => setCreating(true)}
+          />
+        </>
+      )}
+      {creating && (
+        <CreateDocumentDialog
+          onClose={() => setCreating(false)}
+          onCreated={(doc) => navigate(`/d/${encodeURIComponent(doc.id)}`)}
+        />
+      )}
+    </main>
+  );
+}

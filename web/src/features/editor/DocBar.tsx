@@ -1,0 +1,80 @@
+/**
+ * The bar above a document: back to the list, save/connection status, who is here, and the
+ * Share, Versions and (for the owner) Delete buttons.
+ */
+import type { SaveStatus } from '../../collab/saveState';
+import type { AwarenessUser } from '../../collab/session';
+import { Icon } from '../../ui/Icon';
+import { Link } from '../../ui/Link';
+import { ConnectionStatus } from './ConnectionStatus';
+import { PresenceBar } from './PresenceBar';
+
+interface Props {
+  status: SaveStatus;
+  readOnly: boolean;
+  /** A title/status/tags save is under way. */
+  savingDetails: boolean;
+  users: AwarenessUser[];
+  isOwner: boolean;
+  versionsOpen: boolean;
+  onShare: () => void;
+  onToggleVersions: () => void;
+  onDelete: () => void;
+}
+
+export function DocBar({
+  status,
+  readOnly,
+  savingDetails,
+  users,
+  isOwner,
+  versionsOpen,
+  onShare,
+  onToggleVersions,
+  onDelete,
+}: Props) {
+  return (
+    <div className="doc-bar">
+      <Link href="/" className="btn btn-ghost btn-icon back-link" aria-label="Back to documents">
+        <Icon name="back" />
+      </Link>
+      <div className="doc-bar-status">
+        <ConnectionStatus status={status} readOnly={readOnly} />
+        {savingDetails && (
+          <span className="muted" role="status">
+            Saving details…
+          </span>
+        )}
+      </div>
+      <div className="doc-bar-actions">
+        <PresenceBar users={users} />
+        <button type="button" className="btn" onClick={onShare} data-testid="share-button">
+          <Icon name="share" />
+          <span className="btn-text">Share</span>
+        </button>
+        <button
+          type="button"
+          className={`btn${versionsOpen ? ' is-active' : ''}`}
+          aria-expanded={versionsOpen}
+          aria-controls="version-sidebar"
+          onClick={onToggleVersions}
+          data-testid="versions-button"
+        >
+          <Icon name="history" />
+          <span className="btn-text">Versions</span>
+        </button>
+        {isOwner && (
+          <button
+            type="button"
+            className="btn btn-icon btn-danger-ghost"
+            aria-label="Delete document"
+            title="Delete document"
+            onClick={onDelete}
+          >
+            <Icon name="trash" />
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,63 @@
+/**
+ * Banners above the editor: view-only access, offline or reconnecting, and why editing stopped (signed out,
+ * access removed, document deleted, too large, outdated editor).
+ */
+import type { SaveStatus } from '../../collab/saveState';
+import type { CloseReason } from '../../collab/session';
+import { Banner } from '../../ui/Banner';
+
+interface Props {
+  isViewer: boolean;
+  status: SaveStatus;
+  closeReason: CloseReason | null;
+}
+
+export function EditorBanners({ isViewer, status, closeReason }: Props) {
+  return (
+    <div className="banners">
+      {isViewer && !closeReason && (
+        <Banner kind="info" testId="readonly-banner">
+          You have view-only access. You can read along live, but you cannot edit.
+        </Banner>
+      )}
+      {closeReason === 'outdated' && (
+        <Banner
+          kind="error"
+          testId="outdated-banner"
+          action={
+            <button type="button" className="btn btn-primary" onClick={() => window.location.reload()}>
+              Reload
+            </button>
+          }
+        >
+          A newer version of Quire is available. Reload the page to keep editing — your changes are kept on this
+          device.
+        </Banner>
+      )}
+      {closeReason === 'tooLarge' && (
+        <Banner kind="error" testId="too-large-banner">
+          This document has reached its size limit, so the server stopped accepting changes. Your last edits are kept
+          on this device; remove some content in a copy or ask an administrator.
+        </Banner>
+      )}
+      {(closeReason === 'forbidden' || closeReason === 'notFound') && (
+        <Banner kind="error" testId="forbidden-banner">
+          {closeReason === 'notFound'
+            ? 'This document no longer exists.'
+            : 'Your access to this document was removed or changed. The editor is now read-only.'}
+        </Banner>
+      )}
+      {!closeReason && status === 'offline' && (
+        <Banner kind="warning" testId="offline-banner">
+          You are offline. Keep writing — your changes are saved on this device and will sync when the connection
+          is back.
+        </Banner>
+      )}
+      {!closeReason && status === 'reconnecting' && (
+        <Banner kind="warning" testId="reconnecting-banner">
+          Connection lost. Reconnecting… Your changes are kept on this device.
+        </Banner>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,42 @@
+/**
+ * The inline SVG icon set (stroke paths, decorative).
+ */
+const PATHS: Record<string, string> = {
+  link: 'M10 14a4 4 0 0 0 5.66 0l3-3a4 4 0 0 0-5.66-5.66l-1 1M14 10a4 4 0 0 0-5.66 0l-3 3a4 4 0 0 0 5.66 5.66l1-1',
+  undo: 'M9 14 4 9l5-5M4 9h11a5 5 0 0 1 0 10h-3',
+  redo: 'm15 14 5-5-5-5M20 9H9a5 5 0 0 0 0 10h3',
+  share: 'M16 8a3 3 0 1 0 0-.01M6 15a3 3 0 1 0 0-.01M16 22a3 3 0 1 0 0-.01M8.6 13.5l5-3M8.6 16.5l5 3',
+  history: 'M3 12a9 9 0 1 0 3-6.7L3 8M3 3v5h5M12 7v5l3 3',
+  bulletList: 'M9 6h11M9 12h11M9 18h11M4.5 6h.01M4.5 12h.01M4.5 18h.01',
+  orderedList: 'M10 6h10M10 12h10M10 18h10M4 5l1.5-1V9M3.5 15.5a1.2 1.2 0 1 1 2 1L3.5 19h2.5',
+  quote: 'M7 7h4v5c0 3-1.5 5-4 5M14 7h4v5c0 3-1.5 5-4 5',
+  codeBlock: 'M8 8l-4 4 4 4M16 8l4 4-4 4M13.5 5l-3 14',
+  plus: 'M12 5v14M5 12h14',
+  trash: 'M4 7h16M10 11v6M14 11v6M6 7l1 13h10l1-13M9 7V4h6v3',
+  back: 'M15 18l-6-6 6-6',
+  close: 'M6 6l12 12M18 6 6 18',
+  eye: 'M2 12s4-7 10-7 10 7 10 7-4 7-10 7S2 12 2 12zM12 9a3 3 0 1 0 0 6 3 3 0 0 0 0-6z',
+  cloud: 'M7 18a5 5 0 1 1 .9-9.9A6 6 0 0 1 19 10a4 4 0 0 1 0 8z',
+  check: 'M5 12l5 5L20 7',
+  wifiOff: 'M2 2l20 20M8.5 16.5a5 5 0 0 1 7 0M5 13a10 10 0 0 1 5-2.7M19 13a10 10 0 0 0-2-1.5M12 20h.01',
+};
+
+export function Icon({ name, size = 18 }: { name: keyof typeof PATHS | string; size?: number }) {
+  return (
+    <svg
+      className="icon"
+      width={size}
+      height={size}
+      viewBox="0 0 24 24"
+      fill="none"
+      stroke="currentColor"
+      strokeWidth="2"
+      strokeLinecap="round"
+      strokeLinejoin="round"
+      aria-hidden="true"
+      focusable="false"
+    >
+      <path d={PATHS[name] ?? ''} />
+    </svg>
+  );
+}
