@@ -78,7 +78,7 @@ impl AppState {
             return self.keys.verify(token);
         }
         let hash = crate::auth::token::api_token_hash(token);
-        let (t, user) = self
+        let crate::store::AuthenticatedToken { token: t, user } = self
             .store
             .api_token_user(&hash)
             .await

@@ -128,13 +128,14 @@ async fn register_login_me(s: &TestServer) {
     assert_eq!(resp.status(), StatusCode::UNAUTHORIZED);
 
     // Stored hash is Argon2id.
-    let (_, hash) = s
+    let hash = s
         .state
         .store
         .user_credentials("alice")
         .await
         .unwrap()
-        .expect("user");
+        .expect("user")
+        .password_hash;
     assert!(hash.starts_with("$argon2id$"), "{hash}");
 
     // Logout clears the cookie: me is 401 again for that browser.

@@ -80,12 +80,15 @@ async fn users_and_uniqueness(store: &dyn Store) {
             .await,
         Err(StoreError::Duplicate("email"))
     ));
-    let (u, hash) = store
+    let found = store
         .user_credentials("alice@X.org")
         .await
         .unwrap()
         .unwrap();
-    assert_eq!((u.id.as_str(), hash.as_str()), (a.id.as_str(), "h"));
+    assert_eq!(
+        (found.user.id.as_str(), found.password_hash.as_str()),
+        (a.id.as_str(), "h")
+    );
     assert_eq!(store.find_user("ALICE").await.unwrap().unwrap().id, a.id);
     assert_eq!(
         store.find_user(&a.id).await.unwrap().unwrap().username,
@@ -140,13 +143,13 @@ async fn documents_members_and_locking(store: &dyn Store) {
         tag: Some("y".into()),
         ..Default::default()
     };
-    assert_eq!(store.list_documents(&a.id, &q).await.unwrap().1, 1);
+    assert_eq!(store.list_documents(&a.id, &q).await.unwrap().total, 1);
     let q = ListQuery {
         tag: Some("t1".into()),
         ..Default::default()
     };
     assert_eq!(
-        store.list_documents(&a.id, &q).await.unwrap().1,
+        store.list_documents(&a.id, &q).await.unwrap().total,
         0,
         "tags replaced"
     );
@@ -264,9 +267,9 @@ async fn versions_and_search(store: &dyn Store) {
     }
     let vs = store.versions(&d.id).await.unwrap();
     assert_eq!(vs.iter().map(|v| v.number).collect::<Vec<_>>(), [2, 1]);
-    let (v1, state, text) = store.version(&d.id, 1).await.unwrap().unwrap();
+    let v1 = store.version(&d.id, 1).await.unwrap().unwrap();
     assert_eq!(
-        (v1.label.as_str(), state, text.as_str()),
+        (v1.version.label.as_str(), v1.state, v1.text.as_str()),
         ("one", vec![1], "first text")
     );
     let q = |w: &str, scope| SearchQuery {
@@ -275,7 +278,7 @@ async fn versions_and_search(store: &dyn Store) {
         limit: 10,
         offset: 0,
     };
-    let (hits, total) = store
+    let Page { items: hits, total } = store
         .search(&a.id, &q("tomato", SearchScope::Documents))
         .await
         .unwrap();
@@ -286,21 +289,22 @@ async fn versions_and_search(store: &dyn Store) {
             .search(&b.id, &q("tomato", SearchScope::Documents))
             .await
             .unwrap()
-            .1,
+            .total,
         0
     );
-    let (hits, _) = store
+    let hits = store
         .search(&a.id, &q("tomatoes", SearchScope::Versions))
         .await
-        .unwrap();
+        .unwrap()
+        .items;
     assert_eq!(hits.len(), 1);
-    assert_eq!(hits[0].version.as_ref().map(|v| v.0), Some(2));
+    assert_eq!(hits[0].version.as_ref().map(|v| v.number), Some(2));
     assert_eq!(
         store
             .search(&a.id, &q("garden", SearchScope::Documents))
             .await
             .unwrap()
-            .1,
+            .total,
         1,
         "title, prefix"
     );
@@ -328,8 +332,11 @@ async fn hostile_text(store: &dyn Store) {
         .await
         .unwrap();
     assert_eq!(v.label, "label");
-    let (_, state, text) = store.version(&d.id, v.number).await.unwrap().unwrap();
-    assert_eq!((state, text.as_str()), (vec![0, 0], "xy fake"));
+    let stored = store.version(&d.id, v.number).await.unwrap().unwrap();
+    assert_eq!(
+        (stored.state, stored.text.as_str()),
+        (vec![0, 0], "xy fake")
+    );
     store
         .compact(
             &NewSnapshot {
@@ -350,7 +357,7 @@ async fn hostile_text(store: &dyn Store) {
         limit: 10,
         offset: 0,
     };
-    let (hits, _) = store.search(&a.id, &q).await.unwrap();
+    let hits = store.search(&a.id, &q).await.unwrap().items;
     assert_eq!(hits.len(), 1);
     assert_eq!(
         hits[0].snippet.matches('\u{1}').count(),
@@ -382,7 +389,7 @@ async fn hostile_text(store: &dyn Store) {
         )
         .await
         .unwrap();
-    assert_eq!(listed.1, 0);
+    assert_eq!(listed.total, 0);
     // User search: prefix, case-insensitive, exact match first, limited.
     assert!(store.search_users("al\u{0}", 10).await.unwrap().is_empty());
     for name in ["alice2", "alic", "al01", "al02"] {
@@ -482,7 +489,7 @@ async fn delimiters_cleaned_by_migration(db: Db) {
             limit: 10,
             offset: 0,
         };
-        let (hits, _) = store.search(&a.id, &q).await.unwrap();
+        let hits = store.search(&a.id, &q).await.unwrap().items;
         assert_eq!(hits.len(), 1, "{scope:?}");
         let snippet = &hits[0].snippet;
         assert_eq!(
@@ -502,12 +509,12 @@ async fn delimiters_cleaned_by_migration(db: Db) {
             offset: 0,
         };
         assert_eq!(
-            store.search(&a.id, &q).await.unwrap().0.len(),
+            store.search(&a.id, &q).await.unwrap().items.len(),
             1,
             "{scope:?}"
         );
     }
-    let (_, _, text) = store.version(&d.id, 1).await.unwrap().unwrap();
+    let text = store.version(&d.id, 1).await.unwrap().unwrap().text;
     assert_eq!(text, "fake real needle");
     // Numbering goes on after the migrated version.
     let v = store
@@ -533,5 +540,89 @@ mod delimiters_migration {
     #[tokio::test]
     async fn postgres() {
         super::delimiters_cleaned_by_migration(super::Db::Postgres).await;
+    }
+}
+
+/// Each uniqueness rule the store tells apart is recognised from what the
+/// database reports (PostgreSQL: the constraint name; SQLite: the index
+/// name or the column list).
+async fn unique_violations_are_classified(db: Db) {
+    use quire::store::sql::constraint::{Unique, Violated, unique_violation};
+
+    let tdb = TestDatabase::create(db).await;
+    let store = SqlStore::open(&tdb.url).await.expect("open store");
+    let pool = store.pool();
+    let violated = |r: Result<sqlx::any::AnyQueryResult, sqlx::Error>| {
+        unique_violation(&r.expect_err("the insert must fail"))
+    };
+    let insert_user = |id: &'static str, name: &'static str, email: &'static str| {
+        sqlx::query(
+            "INSERT INTO users (id, username, email, password_hash, created_at) \
+             VALUES ($1, $2, $3, 'h', 0)",
+        )
+        .bind(id)
+        .bind(name)
+        .bind(email)
+        .execute(pool)
+    };
+    insert_user("u1", "alice", "a@x.org").await.unwrap();
+    assert_eq!(
+        violated(insert_user("u2", "ALICE", "b@x.org").await),
+        Some(Violated::Known(Unique::Username))
+    );
+    assert_eq!(
+        violated(insert_user("u3", "bob", "A@X.org").await),
+        Some(Violated::Known(Unique::Email))
+    );
+    assert!(matches!(
+        violated(insert_user("u1", "carol", "c@x.org").await),
+        Some(Violated::Other(_))
+    ));
+
+    sqlx::query(
+        "INSERT INTO documents (id, title, owner_id, created_at, updated_at) \
+         VALUES ('d1', 'T', 'u1', 0, 0)",
+    )
+    .execute(pool)
+    .await
+    .unwrap();
+    let insert_version = || {
+        sqlx::query(
+            "INSERT INTO document_versions (document_id, number, label, state, created_at) \
+             VALUES ('d1', 1, 'v', $1, 0)",
+        )
+        .bind(vec![0u8])
+        .execute(pool)
+    };
+    insert_version().await.unwrap();
+    assert_eq!(
+        violated(insert_version().await),
+        Some(Violated::Known(Unique::VersionNumber))
+    );
+
+    let insert_token = |id: &'static str| {
+        sqlx::query(
+            "INSERT INTO api_tokens (id, user_id, name, token_hash, created_at) \
+             VALUES ($1, 'u1', 'n', 'hash', 0)",
+        )
+        .bind(id)
+        .execute(pool)
+    };
+    insert_token("t1").await.unwrap();
+    assert_eq!(
+        violated(insert_token("t2").await),
+        Some(Violated::Known(Unique::TokenHash))
+    );
+    store.close().await;
+}
+
+mod unique_violations {
+    #[tokio::test]
+    async fn sqlite() {
+        super::unique_violations_are_classified(super::Db::Sqlite).await;
+    }
+    #[tokio::test]
+    async fn postgres() {
+        super::unique_violations_are_classified(super::Db::Postgres).await;
     }
 }

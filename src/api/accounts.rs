@@ -152,7 +152,7 @@ async fn login(
     let limiter = &state.login_limiter;
     let found = state.store.user_credentials(req.username.trim()).await?;
     let key = match &found {
-        Some((u, _)) => LoginKey::account(&u.id),
+        Some(c) => LoginKey::account(&c.user.id),
         None => LoginKey::unknown(&req.username),
     };
     let attempt = limiter.reserve(key).map_err(|secs| {
@@ -166,7 +166,10 @@ async fn login(
     // Verify against a dummy hash when the user does not exist, so timing
     // does not reveal which usernames exist.
     let (user, ok) = match found {
-        Some((u, phc)) => (Some(u), gates.passwords.verify(req.password, phc).await),
+        Some(c) => (
+            Some(c.user),
+            gates.passwords.verify(req.password, c.password_hash).await,
+        ),
         None => (None, gates.passwords.verify_unknown(req.password).await),
     };
     // Busy or failed hashing: the attempt is given back uncounted (dropped).

@@ -219,10 +219,10 @@ async fn list_documents(
         limit: p.limit.unwrap_or(50).clamp(1, 200),
         offset: p.offset.unwrap_or(0).max(0),
     };
-    let (items, total) = state.store.list_documents(&user.id, &query).await?;
+    let page = state.store.list_documents(&user.id, &query).await?;
     Ok(Json(DocumentList {
-        items: items.into_iter().map(DocumentView::from).collect(),
-        total,
+        items: page.items.into_iter().map(DocumentView::from).collect(),
+        total: page.total,
         limit: query.limit,
         offset: query.offset,
     }))

@@ -70,19 +70,24 @@ async fn search(
         limit: p.limit.unwrap_or(20).clamp(1, 100),
         offset: p.offset.unwrap_or(0).max(0),
     };
-    let (hits, total) = state.store.search(&user.id, &query).await?;
-    let items = hits
+    let page = state.store.search(&user.id, &query).await?;
+    let items = page
+        .items
         .into_iter()
         .map(|h| SearchItem {
             snippet: highlight(&h.snippet),
             score: h.score,
-            version: h
-                .version
-                .map(|(number, label)| VersionRef { number, label }),
+            version: h.version.map(|v| VersionRef {
+                number: v.number,
+                label: v.label,
+            }),
             document: h.document.into(),
         })
         .collect();
-    Ok(Json(SearchResults { items, total }))
+    Ok(Json(SearchResults {
+        items,
+        total: page.total,
+    }))
 }
 
 /// Escapes HTML, then turns the store's match markers into `<mark>`.

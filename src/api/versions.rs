@@ -136,12 +136,12 @@ async fn make_room_for_version(state: &AppState, id: &str) -> ApiResult<()> {
 }
 
 async fn load_version(state: &AppState, id: &str, n: i64) -> ApiResult<(Version, Vec<u8>)> {
-    let (v, bytes, _) = state
+    let stored = state
         .store
         .version(id, n)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok((v, bytes))
+    Ok((stored.version, stored.state))
 }
 
 /// One version's content (`format` as for the document content).

@@ -3,17 +3,15 @@
 //!
 //! One [`Store`] trait; [`sql::SqlStore`] implements it for both embedded
 //! SQLite and PostgreSQL over sqlx's `Any` driver (one SQL text for both),
-//! with the few dialect differences isolated in [`dialect`]. The same
-//! behaviour suite (`tests/store.rs`) runs against both backends.
+//! with the few dialect differences isolated in [`dialect`]. The queries
+//! live in [`sql`], one module per aggregate. The same behaviour suite
+//! (`tests/store.rs`) runs against both backends.
 
-pub mod dialect;
 pub mod models;
-pub mod search;
 pub mod sql;
 pub mod text;
-pub mod tokens;
-pub mod updates;
-pub mod versions;
+
+pub use sql::{dialect, search};
 
 use async_trait::async_trait;
 
@@ -61,6 +59,11 @@ impl StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// How many snapshots of a document compaction keeps: the newest, plus the
+/// previous one to fall back on should the newest fail its checksum.
+/// Loading with this many reads every snapshot there is.
+pub const SNAPSHOTS_KEPT: i64 = 2;
+
 /// Outcome of an optimistic-locking metadata update.
 #[derive(Debug)]
 pub enum PatchOutcome {
@@ -81,7 +84,7 @@ pub trait Store: Send + Sync + 'static {
     // --- users -----------------------------------------------------------
     async fn create_user(&self, new: NewUser) -> Result<User>;
     /// By username or e-mail, case-insensitive; includes the password hash.
-    async fn user_credentials(&self, login: &str) -> Result<Option<(User, String)>>;
+    async fn user_credentials(&self, login: &str) -> Result<Option<UserCredentials>>;
     async fn user_by_id(&self, id: &str) -> Result<Option<User>>;
     /// By id or username.
     async fn find_user(&self, id_or_username: &str) -> Result<Option<User>>;
@@ -103,7 +106,7 @@ pub trait Store: Send + Sync + 'static {
     /// True while the token with this id is neither revoked nor expired.
     async fn api_token_is_live(&self, id: &str) -> Result<bool>;
     /// The live token with this SHA-256 hash and its user (records the use).
-    async fn api_token_user(&self, hash: &str) -> Result<Option<(ApiToken, User)>>;
+    async fn api_token_user(&self, hash: &str) -> Result<Option<AuthenticatedToken>>;
 
     // --- documents -------------------------------------------------------
     /// Creates the document, the owner's membership, the audit entry and, when
@@ -115,7 +118,9 @@ pub trait Store: Send + Sync + 'static {
     async fn document_exists(&self, id: &str) -> Result<bool>;
     /// How many documents `user_id` owns (for the per-user quota).
     async fn owned_document_count(&self, user_id: &str) -> Result<i64>;
-    async fn list_documents(&self, user_id: &str, q: &ListQuery) -> Result<(Vec<Document>, i64)>;
+    /// One page of the documents `user_id` is a member of, and how many
+    /// match in all.
+    async fn list_documents(&self, user_id: &str, q: &ListQuery) -> Result<Page<Document>>;
     async fn patch_document(
         &self,
         id: &str,
@@ -146,11 +151,9 @@ pub trait Store: Send + Sync + 'static {
     /// update after the oldest of them.
     async fn load_state(&self, doc_id: &str, max_snapshots: i64) -> Result<StoredState>;
     /// Writes a snapshot and deletes the updates it covers, in one
-    /// transaction; keeps the two newest snapshots. Also refreshes the
-    /// searchable text.
+    /// transaction; keeps the [`SNAPSHOTS_KEPT`] newest snapshots. Also
+    /// refreshes the searchable text.
     async fn compact(&self, snap: &NewSnapshot, text: &str) -> Result<()>;
-    /// Records who edited last and when (server clock).
-    async fn touch_edited(&self, doc_id: &str, user_id: &str, at_ms: i64) -> Result<()>;
     /// Number of logged updates not yet covered by a snapshot.
     async fn pending_update_count(&self, doc_id: &str) -> Result<i64>;
     /// Refreshes the searchable text of the current content.
@@ -167,10 +170,8 @@ pub trait Store: Send + Sync + 'static {
     /// Newest first, without states.
     async fn versions(&self, doc_id: &str) -> Result<Vec<Version>>;
     /// A version with its state and text.
-    async fn version(
-        &self,
-        doc_id: &str,
-        number: i64,
-    ) -> Result<Option<(Version, Vec<u8>, String)>>;
-    async fn search(&self, user_id: &str, q: &SearchQuery) -> Result<(Vec<SearchHit>, i64)>;
+    async fn version(&self, doc_id: &str, number: i64) -> Result<Option<StoredVersion>>;
+    /// One page of hits among the documents `user_id` is a member of, and
+    /// how many match in all.
+    async fn search(&self, user_id: &str, q: &SearchQuery) -> Result<Page<SearchHit>>;
 }

@@ -87,6 +87,13 @@ pub struct User {
     pub created_at: i64,
 }
 
+/// A user with the stored password hash (PHC string), for login.
+#[derive(Clone, Debug)]
+pub struct UserCredentials {
+    pub user: User,
+    pub password_hash: String,
+}
+
 pub struct NewUser {
     pub username: String,
     pub email: String,
@@ -129,6 +136,13 @@ pub struct DocumentPatch {
     pub status: Option<Status>,
     pub tags: Option<Vec<String>>,
     pub expected_version: i64,
+}
+
+/// One page of a longer result, and how many results there are in all.
+#[derive(Clone, Debug)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub total: i64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -249,6 +263,16 @@ pub struct Version {
     pub auto: bool,
 }
 
+/// A version with its content.
+#[derive(Clone, Debug)]
+pub struct StoredVersion {
+    pub version: Version,
+    /// Full CRDT state (v1 update).
+    pub state: Vec<u8>,
+    /// Plain text, as stored for search.
+    pub text: String,
+}
+
 pub struct NewVersion {
     pub document_id: String,
     pub label: String,
@@ -283,8 +307,15 @@ pub struct SearchHit {
     /// Plain text with the matches between `\u{1}` and `\u{2}`.
     pub snippet: String,
     pub score: f64,
-    /// For version hits: the version number and label.
-    pub version: Option<(i64, String)>,
+    /// For version hits: which version matched.
+    pub version: Option<VersionLabel>,
+}
+
+/// A version's number and label.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VersionLabel {
+    pub number: i64,
+    pub label: String,
 }
 
 /// A personal API token (the secret itself is never stored).
@@ -298,4 +329,11 @@ pub struct ApiToken {
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub revoked_at: Option<i64>,
+}
+
+/// A live API token and the user it acts for.
+#[derive(Clone, Debug)]
+pub struct AuthenticatedToken {
+    pub token: ApiToken,
+    pub user: User,
 }

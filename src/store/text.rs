@@ -6,7 +6,8 @@
 //! written at compaction) loses all three, so a document containing them
 //! can still be saved, indexed and compacted, and cannot fake a highlight.
 //! A lookup key containing NUL cannot match any stored value, so lookups
-//! answer "not found" for it without asking the database.
+//! answer "not found" for it without asking the database. Text matched with
+//! `LIKE` has its wildcards escaped, so it matches only itself.
 
 use std::borrow::Cow;
 
@@ -30,6 +31,18 @@ pub fn unmatchable(key: &str) -> bool {
     key.contains('\0')
 }
 
+/// Escapes `%`, `_` and `\` for a `LIKE … ESCAPE '\'` pattern.
+pub fn escape_like(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -43,5 +56,11 @@ mod tests {
         assert!(matches!(searchable("plain text"), Cow::Borrowed(_)));
         assert!(unmatchable("a\u{0}b"));
         assert!(!unmatchable("ab"));
+    }
+
+    #[test]
+    fn escapes_like_wildcards() {
+        assert_eq!(escape_like("50%_a\\b"), "50\\%\\_a\\\\b");
+        assert_eq!(escape_like("plain"), "plain");
     }
 }

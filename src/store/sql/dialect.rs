@@ -1,10 +1,11 @@
 //! The few places where SQLite and PostgreSQL differ: URL scheme, migration
-//! folder, connection setup.
+//! folder, connection setup. (The full-text search queries, which differ
+//! the most, are in the search module.)
 
 use sqlx::any::AnyPoolOptions;
 use sqlx::{AnyPool, Executor};
 
-use super::{Result, StoreError};
+use crate::store::{Result, StoreError};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
@@ -77,7 +78,9 @@ pub async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {
     Ok(())
 }
 
-fn ensure_sqlite_dir(url: &str) {
+/// The database file a SQLite URL names, or None for an in-memory
+/// database, a `file:` URI or no path at all.
+fn sqlite_file(url: &str) -> Option<&str> {
     let path = url
         .trim_start_matches("sqlite://")
         .trim_start_matches("sqlite:")
@@ -85,9 +88,13 @@ fn ensure_sqlite_dir(url: &str) {
         .next()
         .unwrap_or("");
     if path.is_empty() || path.starts_with(":memory:") || path.starts_with("file:") {
-        return;
+        return None;
     }
-    if let Some(parent) = std::path::Path::new(path).parent()
+    Some(path)
+}
+
+fn ensure_sqlite_dir(url: &str) {
+    if let Some(parent) = sqlite_file(url).and_then(|p| std::path::Path::new(p).parent())
         && !parent.as_os_str().is_empty()
     {
         let _ = std::fs::create_dir_all(parent);
@@ -109,6 +116,18 @@ mod tests {
             Some(Backend::Postgres)
         );
         assert!(Backend::from_url("mysql://h/db").is_err());
+    }
+
+    #[test]
+    fn sqlite_file_from_url() {
+        assert_eq!(
+            sqlite_file("sqlite://./data/quire.db?mode=rwc"),
+            Some("./data/quire.db")
+        );
+        assert_eq!(sqlite_file("sqlite:q.db"), Some("q.db"));
+        assert_eq!(sqlite_file("sqlite::memory:"), None);
+        assert_eq!(sqlite_file("sqlite://file:x?mode=memory"), None);
+        assert_eq!(sqlite_file("sqlite://"), None);
     }
 
     #[test]

@@ -2,11 +2,35 @@
 //! INSERT per chunk, edit activity and last editor in the same
 //! transaction), loading, and compaction.
 
-use sqlx::{AnyPool, AssertSqlSafe, Row};
+use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
 
-use super::{NewSnapshot, NewUpdate, Result, Snapshot, StoredState, StoredUpdate};
+use super::rows;
+use crate::store::{NewSnapshot, NewUpdate, Result, SNAPSHOTS_KEPT, StoredState};
 use crate::util::now_ms;
 
+/// Logs one update within the caller's transaction (a new document's
+/// initial body).
+pub(super) async fn insert_one(
+    conn: &mut AnyConnection,
+    doc_id: &str,
+    data: &[u8],
+    user_id: &str,
+    at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO document_updates (document_id, data, user_id, created_at) VALUES ($1, $2, $3, $4)",
+    )
+    .bind(doc_id)
+    .bind(data)
+    .bind(user_id)
+    .bind(at)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Appends the batch in one transaction and records, per document, the
+/// last editor and, per (document, user), the edit activity.
 pub async fn append(pool: &AnyPool, batch: &[NewUpdate]) -> Result<u64> {
     if batch.is_empty() {
         return Ok(0);
@@ -84,6 +108,7 @@ pub async fn append(pool: &AnyPool, batch: &[NewUpdate]) -> Result<u64> {
     Ok(batch.len() as u64)
 }
 
+/// The newest `max_snapshots` snapshots (newest first) and the whole log.
 pub async fn load(pool: &AnyPool, doc_id: &str, max_snapshots: i64) -> Result<StoredState> {
     let rows = sqlx::query(
         "SELECT id, state, state_vector, checksum, last_update_id FROM document_snapshots \
@@ -95,15 +120,7 @@ pub async fn load(pool: &AnyPool, doc_id: &str, max_snapshots: i64) -> Result<St
     .await?;
     let snapshots = rows
         .iter()
-        .map(|r| {
-            Ok(Snapshot {
-                id: r.try_get("id")?,
-                state: r.try_get("state")?,
-                state_vector: r.try_get("state_vector")?,
-                checksum: r.try_get("checksum")?,
-                last_update_id: r.try_get("last_update_id")?,
-            })
-        })
+        .map(rows::snapshot)
         .collect::<Result<Vec<_>>>()?;
     // The whole log: rows older than a snapshot may still be needed (their
     // structs were waiting for dependencies when it was taken), and the
@@ -115,16 +132,13 @@ pub async fn load(pool: &AnyPool, doc_id: &str, max_snapshots: i64) -> Result<St
             .await?;
     let updates = rows
         .iter()
-        .map(|r| {
-            Ok(StoredUpdate {
-                id: r.try_get("id")?,
-                data: r.try_get("data")?,
-            })
-        })
+        .map(rows::stored_update)
         .collect::<Result<Vec<_>>>()?;
     Ok(StoredState { snapshots, updates })
 }
 
+/// Writes the snapshot, prunes older snapshots and the covered log rows,
+/// and stores `text` (already cleaned) as the searchable text.
 pub async fn compact(pool: &AnyPool, snap: &NewSnapshot, text: &str) -> Result<()> {
     let now = now_ms();
     let mut tx = pool.begin().await?;
@@ -140,15 +154,17 @@ pub async fn compact(pool: &AnyPool, snap: &NewSnapshot, text: &str) -> Result<(
     .bind(now)
     .execute(&mut *tx)
     .await?;
-    // Two snapshots are kept. The rows deleted are those the older of the
-    // two (the previous snapshot) already covers, chosen by the caller from
-    // the rows' contents. So if the newest snapshot ever fails its checksum,
-    // loading falls back to the previous one plus the log without losing an
-    // edit. The log stays bounded by about two compaction intervals.
+    // SNAPSHOTS_KEPT (two) snapshots are kept. The rows deleted are those
+    // the older of the two (the previous snapshot) already covers, chosen
+    // by the caller from the rows' contents. So if the newest snapshot ever
+    // fails its checksum, loading falls back to the previous one plus the
+    // log without losing an edit. The log stays bounded by about two
+    // compaction intervals.
     let keep = sqlx::query(
-        "SELECT id FROM document_snapshots WHERE document_id = $1 ORDER BY id DESC LIMIT 2",
+        "SELECT id FROM document_snapshots WHERE document_id = $1 ORDER BY id DESC LIMIT $2",
     )
     .bind(&snap.document_id)
+    .bind(SNAPSHOTS_KEPT)
     .fetch_all(&mut *tx)
     .await?;
     if let Some(oldest_kept) = keep.last() {
@@ -184,16 +200,7 @@ pub async fn compact(pool: &AnyPool, snap: &NewSnapshot, text: &str) -> Result<(
     Ok(())
 }
 
-pub async fn touch_edited(pool: &AnyPool, doc_id: &str, user_id: &str, at_ms: i64) -> Result<()> {
-    sqlx::query("UPDATE documents SET last_edited_by = $1, last_edited_at = $2, updated_at = $2 WHERE id = $3")
-        .bind(user_id)
-        .bind(at_ms)
-        .bind(doc_id)
-        .execute(pool)
-        .await?;
-    Ok(())
-}
-
+/// Logged updates after the newest snapshot's last update id.
 pub async fn pending_count(pool: &AnyPool, doc_id: &str) -> Result<i64> {
     let after: Option<i64> = sqlx::query(
         "SELECT last_update_id FROM document_snapshots WHERE document_id = $1 ORDER BY id DESC LIMIT 1",
@@ -210,5 +217,90 @@ pub async fn pending_count(pool: &AnyPool, doc_id: &str) -> Result<i64> {
     .bind(after.unwrap_or(0))
     .fetch_one(pool)
     .await?;
-    Ok(row.try_get("n")?)
+    rows::count(&row)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::sql::test_pool;
+
+    async fn pool_with_doc() -> AnyPool {
+        let pool = test_pool::migrated().await;
+        sqlx::query(
+            "INSERT INTO users (id, username, email, password_hash, created_at) \
+             VALUES ('u1', 'alice', 'a@x', 'h', 0)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "INSERT INTO documents (id, title, owner_id, created_at, updated_at) \
+             VALUES ('d1', 'T', 'u1', 0, 0)",
+        )
+        .execute(&pool)
+        .await
+        .unwrap();
+        pool
+    }
+
+    fn update(at: i64) -> NewUpdate {
+        NewUpdate {
+            document_id: "d1".into(),
+            data: vec![at as u8],
+            user_id: Some("u1".into()),
+            created_at: at,
+        }
+    }
+
+    fn snapshot(last_update_id: i64, delete_update_ids: Vec<i64>) -> NewSnapshot {
+        NewSnapshot {
+            document_id: "d1".into(),
+            state: vec![1],
+            state_vector: vec![2],
+            checksum: format!("c{last_update_id}"),
+            last_update_id,
+            delete_update_ids,
+        }
+    }
+
+    #[tokio::test]
+    async fn compaction_keeps_the_newest_snapshots_and_drops_covered_rows() {
+        let pool = pool_with_doc().await;
+        assert_eq!(
+            append(&pool, &[update(1), update(2), update(3)])
+                .await
+                .unwrap(),
+            3
+        );
+        let ids: Vec<i64> = load(&pool, "d1", SNAPSHOTS_KEPT)
+            .await
+            .unwrap()
+            .updates
+            .iter()
+            .map(|u| u.id)
+            .collect();
+        assert_eq!(ids.len(), 3);
+        for (i, last) in ids.iter().enumerate() {
+            compact(&pool, &snapshot(*last, ids[..i].to_vec()), "text")
+                .await
+                .unwrap();
+        }
+        let state = load(&pool, "d1", 10).await.unwrap();
+        let kept: Vec<&str> = state
+            .snapshots
+            .iter()
+            .map(|s| s.checksum.as_str())
+            .collect();
+        assert_eq!(kept.len(), SNAPSHOTS_KEPT as usize);
+        assert_eq!(kept[0], format!("c{}", ids[2]));
+        assert_eq!(
+            state.updates.len(),
+            1,
+            "rows the previous snapshot covers are gone"
+        );
+        assert_eq!(pending_count(&pool, "d1").await.unwrap(), 0);
+        append(&pool, &[update(4)]).await.unwrap();
+        assert_eq!(pending_count(&pool, "d1").await.unwrap(), 1);
+    }
 }

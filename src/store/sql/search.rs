@@ -6,8 +6,8 @@
 
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
-use super::sql::{DOC_COLUMNS, DOC_JOINS, document_from_row};
-use super::{Backend, Result, SearchHit, SearchQuery, SearchScope};
+use super::rows::{self, DOC_COLUMNS, DOC_JOINS};
+use crate::store::{Backend, Page, Result, SearchHit, SearchQuery, SearchScope, VersionLabel};
 
 /// Words of a user's query: letters and digits only (no query syntax gets
 /// through), lower-cased, at most 10 words of 64 characters.
@@ -19,6 +19,8 @@ pub fn words(q: &str) -> Vec<String> {
         .collect()
 }
 
+/// The backend's full-text query for `words`: every word required, each
+/// as a prefix. The words are letters and digits only (see [`words`]).
 fn match_expr(backend: Backend, words: &[String]) -> String {
     match backend {
         Backend::Sqlite => words
@@ -34,14 +36,19 @@ fn match_expr(backend: Backend, words: &[String]) -> String {
     }
 }
 
+/// One page of hits among the documents `user_id` is a member of, best
+/// first (then the most recently updated), and how many match in all.
 pub async fn search(
     pool: &AnyPool,
     backend: Backend,
     user_id: &str,
     q: &SearchQuery,
-) -> Result<(Vec<SearchHit>, i64)> {
+) -> Result<Page<SearchHit>> {
     if q.words.is_empty() {
-        return Ok((Vec::new(), 0));
+        return Ok(Page {
+            items: Vec::new(),
+            total: 0,
+        });
     }
     let expr = match_expr(backend, &q.words);
     let member = "JOIN document_members m ON m.document_id = d.id AND m.user_id = $1";
@@ -95,26 +102,29 @@ pub async fn search(
         .bind(q.offset)
         .fetch_all(pool)
         .await?;
-    let mut hits = Vec::with_capacity(rows.len());
+    let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
         let number: Option<i64> = r.try_get("vnumber")?;
         let label: Option<String> = r.try_get("vlabel")?;
-        hits.push(SearchHit {
-            document: document_from_row(r, true)?,
+        items.push(SearchHit {
+            document: rows::document(r, true)?,
             snippet: r
                 .try_get::<Option<String>, _>("snippet")?
                 .unwrap_or_default(),
             score: r.try_get("score")?,
-            version: number.zip(label),
+            version: number
+                .zip(label)
+                .map(|(number, label)| VersionLabel { number, label }),
         });
     }
-    let total: i64 = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}")))
-        .bind(user_id)
-        .bind(&expr)
-        .fetch_one(pool)
-        .await?
-        .try_get("n")?;
-    Ok((hits, total))
+    let total = rows::count(
+        &sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}")))
+            .bind(user_id)
+            .bind(&expr)
+            .fetch_one(pool)
+            .await?,
+    )?;
+    Ok(Page { items, total })
 }
 
 #[cfg(test)]

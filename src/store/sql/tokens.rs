@@ -1,27 +1,13 @@
 //! Personal API tokens: stored as SHA-256 hashes, revocable, expiring.
 
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, AssertSqlSafe, Row};
 
-use super::{ApiToken, Result, User};
+use super::rows::{self, TOKEN_COLUMNS};
+use crate::store::text::unmatchable;
+use crate::store::{ApiToken, AuthenticatedToken, Result, User};
 use crate::util::now_ms;
 
-const COLUMNS: &str = "t.id, t.user_id, t.name, t.read_only, t.created_at, t.expires_at, t.last_used_at, t.revoked_at";
-
-fn token_from_row(r: &AnyRow) -> Result<ApiToken> {
-    let ro: i64 = r.try_get("read_only")?;
-    Ok(ApiToken {
-        id: r.try_get("id")?,
-        user_id: r.try_get("user_id")?,
-        name: r.try_get("name")?,
-        read_only: ro != 0,
-        created_at: r.try_get("created_at")?,
-        expires_at: r.try_get("expires_at")?,
-        last_used_at: r.try_get("last_used_at")?,
-        revoked_at: r.try_get("revoked_at")?,
-    })
-}
-
+/// Stores a new token under its hash (the secret itself is never stored).
 pub async fn create(
     pool: &AnyPool,
     user_id: &str,
@@ -56,18 +42,23 @@ pub async fn create(
     Ok(token)
 }
 
+/// The user's tokens, revoked and expired ones included, newest first.
 pub async fn list(pool: &AnyPool, user_id: &str) -> Result<Vec<ApiToken>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.created_at DESC"
+        "SELECT {TOKEN_COLUMNS} FROM api_tokens t WHERE t.user_id = $1 ORDER BY t.created_at DESC"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(user_id)
         .fetch_all(pool)
         .await?;
-    rows.iter().map(token_from_row).collect()
+    rows.iter().map(rows::token).collect()
 }
 
+/// Revokes the user's token; false when it is not theirs or already revoked.
 pub async fn revoke(pool: &AnyPool, user_id: &str, id: &str) -> Result<bool> {
+    if unmatchable(id) {
+        return Ok(false);
+    }
     let done = sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND user_id = $3 AND revoked_at IS NULL")
         .bind(now_ms())
         .bind(id)
@@ -92,14 +83,14 @@ pub async fn is_live(pool: &AnyPool, id: &str) -> Result<bool> {
 
 /// The live (not revoked, not expired) token with this hash, and its user;
 /// records the use.
-pub async fn authenticate(pool: &AnyPool, hash: &str) -> Result<Option<(ApiToken, User)>> {
+pub async fn authenticate(pool: &AnyPool, hash: &str) -> Result<Option<AuthenticatedToken>> {
     let now = now_ms();
     let sql = format!(
-        "SELECT {COLUMNS}, u.username, u.email, u.created_at AS user_created_at FROM api_tokens t \
+        "SELECT {TOKEN_COLUMNS}, u.username, u.email, u.created_at AS user_created_at FROM api_tokens t \
          JOIN users u ON u.id = t.user_id WHERE t.token_hash = $1 AND t.revoked_at IS NULL \
          AND (t.expires_at IS NULL OR t.expires_at > $2)"
     );
-    let Some(r) = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let Some(r) = sqlx::query(AssertSqlSafe(sql))
         .bind(hash)
         .bind(now)
         .fetch_optional(pool)
@@ -107,7 +98,7 @@ pub async fn authenticate(pool: &AnyPool, hash: &str) -> Result<Option<(ApiToken
     else {
         return Ok(None);
     };
-    let token = token_from_row(&r)?;
+    let token = rows::token(&r)?;
     let user = User {
         id: token.user_id.clone(),
         username: r.try_get("username")?,
@@ -119,5 +110,5 @@ pub async fn authenticate(pool: &AnyPool, hash: &str) -> Result<Option<(ApiToken
         .bind(&token.id)
         .execute(pool)
         .await?;
-    Ok(Some((token, user)))
+    Ok(Some(AuthenticatedToken { token, user }))
 }

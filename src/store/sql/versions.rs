@@ -5,23 +5,16 @@
 //! `documents.version_floor`, and the next number is above both it and
 //! every remaining version.
 
-use sqlx::any::AnyRow;
-use sqlx::{AnyPool, Row};
+use sqlx::{AnyPool, AssertSqlSafe, Row};
 
-use super::{NewVersion, Result, StoreError, Version};
+use super::audit;
+use super::constraint::{Unique, Violated, is_busy, unique_violation};
+use super::rows::{self, VERSION_COLUMNS};
+use crate::store::{NewVersion, Result, StoreError, StoredVersion, Version};
 use crate::util::now_ms;
 
-fn version_from_row(r: &AnyRow) -> Result<Version> {
-    let auto: i64 = r.try_get("auto")?;
-    Ok(Version {
-        number: r.try_get("number")?,
-        label: r.try_get("label")?,
-        created_by: r.try_get("created_by")?,
-        created_by_username: r.try_get("created_by_username")?,
-        created_at: r.try_get("created_at")?,
-        auto: auto != 0,
-    })
-}
+/// Attempts at inserting a version before giving up on a contended number.
+const CREATE_ATTEMPTS: usize = 5;
 
 /// The highest number ever issued for document `$1` before its versions
 /// were last pruned (0 when none were).
@@ -30,15 +23,12 @@ const FLOOR: &str = "SELECT version_floor FROM documents WHERE id = $1";
 /// The highest version number of document `$1`.
 const MAX_NUMBER: &str = "(SELECT MAX(number) FROM document_versions WHERE document_id = $1)";
 
-const COLUMNS: &str =
-    "v.number, v.label, v.created_by, u.username AS created_by_username, v.created_at, v.auto";
-
 /// Inserts with the next number; a concurrent insert of the same number
 /// fails on the primary key and is retried. `text` and `label` are the
 /// values to store (the caller has cleaned them).
 pub async fn create(pool: &AnyPool, new: &NewVersion, text: &str, label: &str) -> Result<Version> {
     let now = now_ms();
-    for _ in 0..5 {
+    for _ in 0..CREATE_ATTEMPTS {
         let mut tx = pool.begin().await?;
         // One statement computes the number and inserts, so SQLite takes the
         // write lock at once (a read-then-write transaction could fail with
@@ -50,7 +40,7 @@ pub async fn create(pool: &AnyPool, new: &NewVersion, text: &str, label: &str) -
              THEN COALESCE(MAX(number), 0) ELSE COALESCE(({FLOOR}), 0) END + 1, $2, $3, $4, $5, $6, $7 \
              FROM document_versions WHERE document_id = $1 RETURNING number"
         );
-        let inserted = sqlx::query(sqlx::AssertSqlSafe(sql))
+        let inserted = sqlx::query(AssertSqlSafe(sql))
             .bind(&new.document_id)
             .bind(label)
             .bind(new.state.as_slice())
@@ -65,32 +55,28 @@ pub async fn create(pool: &AnyPool, new: &NewVersion, text: &str, label: &str) -
             Ok(next) => {
                 let details =
                     serde_json::json!({ "number": next, "label": label, "auto": new.auto });
-                sqlx::query(
-                    "INSERT INTO audit_log (document_id, user_id, action, details, created_at) VALUES ($1, $2, $3, $4, $5)",
+                audit::write(
+                    &mut tx,
+                    &new.document_id,
+                    new.created_by.as_deref(),
+                    "version.create",
+                    details,
+                    now,
                 )
-                .bind(&new.document_id)
-                .bind(new.created_by.as_deref())
-                .bind("version.create")
-                .bind(details.to_string())
-                .bind(now)
-                .execute(&mut *tx)
                 .await?;
                 tx.commit().await?;
                 return get(pool, &new.document_id, next)
                     .await?
-                    .map(|(v, _, _)| v)
+                    .map(|v| v.version)
                     .ok_or_else(|| StoreError::Corrupt("version vanished".into()));
             }
-            Err(sqlx::Error::Database(e))
-                if e.is_unique_violation() || e.message().contains("UNIQUE") =>
-            {
+            // Another writer took this number: compute the next one again.
+            Err(e) if unique_violation(&e) == Some(Violated::Known(Unique::VersionNumber)) => {
                 let _ = tx.rollback().await;
                 continue;
             }
             // SQLite under write contention: wait a little and try again.
-            Err(sqlx::Error::Database(e))
-                if e.message().contains("locked") || e.message().contains("busy") =>
-            {
+            Err(e) if is_busy(&e) => {
                 let _ = tx.rollback().await;
                 tokio::time::sleep(std::time::Duration::from_millis(50)).await;
                 continue;
@@ -101,41 +87,38 @@ pub async fn create(pool: &AnyPool, new: &NewVersion, text: &str, label: &str) -
     Err(StoreError::Duplicate("version number"))
 }
 
+/// Newest first, without states.
 pub async fn list(pool: &AnyPool, doc_id: &str) -> Result<Vec<Version>> {
     let sql = format!(
-        "SELECT {COLUMNS} FROM document_versions v LEFT JOIN users u ON u.id = v.created_by \
+        "SELECT {VERSION_COLUMNS} FROM document_versions v LEFT JOIN users u ON u.id = v.created_by \
          WHERE v.document_id = $1 ORDER BY v.number DESC"
     );
-    let rows = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(doc_id)
         .fetch_all(pool)
         .await?;
-    rows.iter().map(version_from_row).collect()
+    rows.iter().map(rows::version).collect()
 }
 
 /// The version with its state and text.
-pub async fn get(
-    pool: &AnyPool,
-    doc_id: &str,
-    number: i64,
-) -> Result<Option<(Version, Vec<u8>, String)>> {
+pub async fn get(pool: &AnyPool, doc_id: &str, number: i64) -> Result<Option<StoredVersion>> {
     let sql = format!(
-        "SELECT {COLUMNS}, v.state, v.text FROM document_versions v LEFT JOIN users u ON u.id = v.created_by \
+        "SELECT {VERSION_COLUMNS}, v.state, v.text FROM document_versions v LEFT JOIN users u ON u.id = v.created_by \
          WHERE v.document_id = $1 AND v.number = $2"
     );
-    let row = sqlx::query(sqlx::AssertSqlSafe(sql))
+    let row = sqlx::query(AssertSqlSafe(sql))
         .bind(doc_id)
         .bind(number)
         .fetch_optional(pool)
         .await?;
-    match row {
-        Some(r) => Ok(Some((
-            version_from_row(&r)?,
-            r.try_get("state")?,
-            r.try_get("text")?,
-        ))),
-        None => Ok(None),
-    }
+    row.map(|r| {
+        Ok(StoredVersion {
+            version: rows::version(&r)?,
+            state: r.try_get("state")?,
+            text: r.try_get("text")?,
+        })
+    })
+    .transpose()
 }
 
 /// See [`crate::store::Store::make_room_for_version`].
@@ -147,7 +130,7 @@ pub async fn make_room(pool: &AnyPool, doc_id: &str, max: i64) -> Result<()> {
     // Written first so SQLite takes the write lock at once; it also records
     // the highest number issued, so discarding the newest version below
     // cannot make its number come back.
-    sqlx::query(sqlx::AssertSqlSafe(format!(
+    sqlx::query(AssertSqlSafe(format!(
         "UPDATE documents SET version_floor = CASE \
            WHEN version_floor > COALESCE({MAX_NUMBER}, 0) THEN version_floor \
            ELSE COALESCE({MAX_NUMBER}, 0) END WHERE id = $1"
@@ -155,12 +138,12 @@ pub async fn make_room(pool: &AnyPool, doc_id: &str, max: i64) -> Result<()> {
     .bind(doc_id)
     .execute(&mut *tx)
     .await?;
-    let count: i64 =
-        sqlx::query("SELECT COUNT(*) AS n FROM document_versions WHERE document_id = $1")
+    let count = rows::count(
+        &sqlx::query("SELECT COUNT(*) AS n FROM document_versions WHERE document_id = $1")
             .bind(doc_id)
             .fetch_one(&mut *tx)
-            .await?
-            .try_get("n")?;
+            .await?,
+    )?;
     if count < max {
         tx.commit().await?;
         return Ok(());
@@ -192,15 +175,7 @@ pub async fn make_room(pool: &AnyPool, doc_id: &str, max: i64) -> Result<()> {
             .await?;
     }
     let details = serde_json::json!({ "discarded": victims, "reason": "version quota" });
-    sqlx::query(
-        "INSERT INTO audit_log (document_id, user_id, action, details, created_at) VALUES ($1, NULL, $2, $3, $4)",
-    )
-    .bind(doc_id)
-    .bind("version.prune")
-    .bind(details.to_string())
-    .bind(now_ms())
-    .execute(&mut *tx)
-    .await?;
+    audit::write(&mut tx, doc_id, None, "version.prune", details, now_ms()).await?;
     tx.commit().await?;
     Ok(())
 }

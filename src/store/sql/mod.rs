@@ -1,0 +1,280 @@
+//! [`Store`] over sqlx's `Any` driver: the same SQL text runs on SQLite and
+//! PostgreSQL (`$n` placeholders work on both). Column types stay within what
+//! `Any` decodes on both: TEXT, BIGINT, BLOB/BYTEA.
+//!
+//! [`SqlStore`] holds the pools and only delegates; the queries are free
+//! functions over a pool, one module per aggregate (users, documents,
+//! members, audit, updates, versions, tokens, search), with row mapping in
+//! [`rows`] and unique-violation classification in [`constraint`].
+
+pub mod audit;
+pub mod constraint;
+pub mod dialect;
+pub mod documents;
+pub mod members;
+pub mod rows;
+pub mod search;
+pub mod tokens;
+pub mod updates;
+pub mod users;
+pub mod versions;
+
+use async_trait::async_trait;
+use sqlx::AnyPool;
+
+use super::text::searchable;
+use super::*;
+use dialect::Backend;
+
+/// Store for both backends; see module docs.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    /// Lists, search and version history (`DATABASE_READ_URL`, a read
+    /// replica); the primary pool unless one is configured.
+    read_pool: AnyPool,
+    backend: Backend,
+}
+
+impl SqlStore {
+    /// Connects and runs the migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let store = Self::connect(url).await?;
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// Connects without migrating.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let max = if Backend::from_url(url)? == Backend::Sqlite {
+            8
+        } else {
+            16
+        };
+        let (pool, backend) = dialect::connect(url, max).await?;
+        Ok(Self {
+            read_pool: pool.clone(),
+            pool,
+            backend,
+        })
+    }
+
+    /// Sends lists, search and version history to a read replica of the
+    /// same kind of database. Reads there may lag the primary by the
+    /// replication delay; everything else stays on the primary.
+    pub async fn with_read_replica(mut self, url: &str) -> Result<Self> {
+        let backend = Backend::from_url(url)?;
+        if backend != self.backend {
+            return Err(StoreError::UnsupportedUrl(format!(
+                "{} (a read replica must be the same kind of database as DATABASE_URL)",
+                dialect::redact(url)
+            )));
+        }
+        let (pool, _) = dialect::connect(url, 16).await?;
+        self.read_pool = pool;
+        Ok(self)
+    }
+
+    pub async fn migrate(&self) -> Result<()> {
+        dialect::migrate(&self.pool, self.backend).await
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn close(&self) {
+        self.pool.close().await;
+    }
+
+    async fn create_user(&self, new: NewUser) -> Result<User> {
+        users::create(&self.pool, new).await
+    }
+
+    async fn user_credentials(&self, login: &str) -> Result<Option<UserCredentials>> {
+        users::credentials(&self.pool, login).await
+    }
+
+    async fn user_by_id(&self, id: &str) -> Result<Option<User>> {
+        users::by_id(&self.pool, id).await
+    }
+
+    async fn find_user(&self, id_or_username: &str) -> Result<Option<User>> {
+        users::find(&self.pool, id_or_username).await
+    }
+
+    async fn search_users(&self, prefix: &str, limit: i64) -> Result<Vec<User>> {
+        users::search(&self.pool, prefix, limit).await
+    }
+
+    async fn create_api_token(
+        &self,
+        user_id: &str,
+        name: &str,
+        hash: &str,
+        read_only: bool,
+        expires_at: Option<i64>,
+    ) -> Result<ApiToken> {
+        tokens::create(&self.pool, user_id, name, hash, read_only, expires_at).await
+    }
+
+    async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>> {
+        tokens::list(&self.pool, user_id).await
+    }
+
+    async fn revoke_api_token(&self, user_id: &str, id: &str) -> Result<bool> {
+        tokens::revoke(&self.pool, user_id, id).await
+    }
+
+    async fn api_token_is_live(&self, id: &str) -> Result<bool> {
+        tokens::is_live(&self.pool, id).await
+    }
+
+    async fn api_token_user(&self, hash: &str) -> Result<Option<AuthenticatedToken>> {
+        tokens::authenticate(&self.pool, hash).await
+    }
+
+    async fn create_document(&self, new: NewDocument) -> Result<Document> {
+        documents::create(&self.pool, new).await
+    }
+
+    async fn document_for(&self, id: &str, user_id: &str) -> Result<Option<Document>> {
+        documents::get_for(&self.pool, id, user_id).await
+    }
+
+    async fn document_exists(&self, id: &str) -> Result<bool> {
+        documents::exists(&self.pool, id).await
+    }
+
+    async fn owned_document_count(&self, user_id: &str) -> Result<i64> {
+        documents::owned_count(&self.pool, user_id).await
+    }
+
+    async fn list_documents(&self, user_id: &str, q: &ListQuery) -> Result<Page<Document>> {
+        documents::list(&self.read_pool, user_id, q).await
+    }
+
+    async fn patch_document(
+        &self,
+        id: &str,
+        actor: &str,
+        patch: &DocumentPatch,
+    ) -> Result<PatchOutcome> {
+        documents::patch(&self.pool, id, actor, patch).await
+    }
+
+    async fn delete_document(&self, id: &str, actor: &str) -> Result<bool> {
+        documents::delete(&self.pool, id, actor).await
+    }
+
+    async fn role_of(&self, doc_id: &str, user_id: &str) -> Result<Option<Role>> {
+        members::role_of(&self.pool, doc_id, user_id).await
+    }
+
+    async fn members(&self, doc_id: &str) -> Result<Vec<Member>> {
+        members::list(&self.pool, doc_id).await
+    }
+
+    async fn set_member(&self, doc_id: &str, user_id: &str, role: Role, actor: &str) -> Result<()> {
+        members::set(&self.pool, doc_id, user_id, role, actor).await
+    }
+
+    async fn remove_member(&self, doc_id: &str, user_id: &str, actor: &str) -> Result<bool> {
+        members::remove(&self.pool, doc_id, user_id, actor).await
+    }
+
+    async fn audit(
+        &self,
+        doc_id: &str,
+        user_id: &str,
+        action: &str,
+        details: serde_json::Value,
+    ) -> Result<()> {
+        audit::append(&self.pool, doc_id, user_id, action, details).await
+    }
+
+    async fn audit_entries(&self, doc_id: &str, limit: i64) -> Result<Vec<AuditEntry>> {
+        audit::entries(&self.pool, doc_id, limit).await
+    }
+
+    async fn activity(&self, doc_id: &str) -> Result<Vec<EditActivity>> {
+        audit::activity(&self.pool, doc_id).await
+    }
+
+    async fn append_updates(&self, batch: &[NewUpdate]) -> Result<u64> {
+        updates::append(&self.pool, batch).await
+    }
+
+    async fn load_state(&self, doc_id: &str, max_snapshots: i64) -> Result<StoredState> {
+        updates::load(&self.pool, doc_id, max_snapshots).await
+    }
+
+    async fn compact(&self, snap: &NewSnapshot, text: &str) -> Result<()> {
+        updates::compact(&self.pool, snap, &searchable(text)).await
+    }
+
+    async fn pending_update_count(&self, doc_id: &str) -> Result<i64> {
+        updates::pending_count(&self.pool, doc_id).await
+    }
+
+    async fn update_text(&self, doc_id: &str, text: &str) -> Result<()> {
+        documents::set_text(&self.pool, doc_id, &searchable(text)).await
+    }
+
+    async fn create_version(&self, new: &NewVersion) -> Result<Version> {
+        versions::create(
+            &self.pool,
+            new,
+            &searchable(&new.text),
+            &searchable(&new.label),
+        )
+        .await
+    }
+
+    async fn make_room_for_version(&self, doc_id: &str, max: i64) -> Result<()> {
+        versions::make_room(&self.pool, doc_id, max).await
+    }
+
+    async fn versions(&self, doc_id: &str) -> Result<Vec<Version>> {
+        versions::list(&self.read_pool, doc_id).await
+    }
+
+    async fn version(&self, doc_id: &str, number: i64) -> Result<Option<StoredVersion>> {
+        versions::get(&self.pool, doc_id, number).await
+    }
+
+    async fn search(&self, user_id: &str, q: &SearchQuery) -> Result<Page<SearchHit>> {
+        search::search(&self.read_pool, self.backend, user_id, q).await
+    }
+}
+
+/// In-memory SQLite pools for the unit tests of this module's children.
+#[cfg(test)]
+pub(crate) mod test_pool {
+    use super::*;
+
+    /// A pool of one connection to a fresh in-memory database (each
+    /// connection would see its own database).
+    pub async fn empty() -> AnyPool {
+        dialect::connect("sqlite::memory:", 1).await.unwrap().0
+    }
+
+    /// [`empty`] with the schema.
+    pub async fn migrated() -> AnyPool {
+        let pool = empty().await;
+        dialect::migrate(&pool, Backend::Sqlite).await.unwrap();
+        pool
+    }
+}
