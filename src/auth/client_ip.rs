@@ -10,13 +10,10 @@
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
+use axum::extract::ConnectInfo;
 use axum::http::HeaderMap;
 use axum::http::request::Parts;
 use ipnet::IpNet;
-
-use crate::config::Config;
-use crate::state::AppState;
 
 /// IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) compare as IPv4.
 fn canonical(ip: IpAddr) -> IpAddr {
@@ -73,27 +70,14 @@ fn parse_entry(s: &str) -> Option<IpAddr> {
 
 /// The client address of a request (see the module doc), from its
 /// `ConnectInfo` and headers. `None` when the server runs without connect
-/// info (e.g. a router driven directly in a unit test).
-pub fn client_ip(parts: &Parts, config: &Config) -> Option<IpAddr> {
+/// info (e.g. a router driven directly in a unit test). `trusted` is the
+/// configured list of trusted proxies.
+pub fn client_ip(parts: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
     let peer = parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|ci| ci.0.ip());
-    resolve(peer, &parts.headers, &config.trusted_proxies)
-}
-
-/// Extractor form of [`client_ip`].
-pub struct ClientAddr(pub Option<IpAddr>);
-
-impl FromRequestParts<AppState> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(client_ip(parts, &state.config)))
-    }
+    resolve(peer, &parts.headers, trusted)
 }
 
 #[cfg(test)]
