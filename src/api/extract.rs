@@ -9,16 +9,18 @@
 //! `X-CSRF-Token` (double submit: the same value is in the JS-readable
 //! `quire_csrf` cookie and signed into the session token), otherwise 403.
 
-use std::net::IpAddr;
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, header};
 use axum_extra::extract::CookieJar;
+use ipnet::IpNet;
 use serde::de::DeserializeOwned;
 
 use crate::api::error::ApiError;
+use crate::auth::client_ip::{self, Forwarded};
 use crate::auth::{Access, AuthError, CSRF_HEADER, Claims, SESSION_COOKIE, constant_time_eq};
 use crate::state::AppState;
 
@@ -107,7 +109,29 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
-/// The client address of a request (see `auth::client_ip`).
+/// The client address of a request, from its `ConnectInfo` and forwarding
+/// headers (see `auth::client_ip`). `None` when the server runs without
+/// connect info (e.g. a router driven directly in a unit test). `trusted`
+/// is the configured list of trusted proxies.
+pub fn client_ip(parts: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip());
+    let forwarded_for: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let headers = Forwarded {
+        forwarded_for: &forwarded_for,
+        real_ip: parts.headers.get("x-real-ip").and_then(|v| v.to_str().ok()),
+    };
+    client_ip::resolve(peer, headers, trusted)
+}
+
+/// Extractor form of [`client_ip`].
 pub struct ClientAddr(pub Option<IpAddr>);
 
 impl FromRequestParts<AppState> for ClientAddr {
@@ -117,10 +141,7 @@ impl FromRequestParts<AppState> for ClientAddr {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(crate::auth::client_ip(
-            parts,
-            &state.config.trusted_proxies,
-        )))
+        Ok(ClientAddr(client_ip(parts, &state.config.trusted_proxies)))
     }
 }
 

@@ -13,7 +13,6 @@ pub mod ratelimit;
 pub mod token;
 
 pub use authenticator::Authenticator;
-pub use client_ip::client_ip;
 pub use policy::{Access, authorize, role_cap};
 pub use token::{Claims, TokenKeys, constant_time_eq};
 
