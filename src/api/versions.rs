@@ -1,4 +1,4 @@
-//! Named versions: save, list, read in any format, diff, restore (SPEC §5).
+//! Named versions: save, list, read in any format, diff, restore.
 //! A restore is a new CRDT change on the live document (connected clients
 //! see it at once; offline edits merge on top), preceded by an automatic
 //! "before restore to n" version so it can itself be undone.
