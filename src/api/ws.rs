@@ -406,3 +406,65 @@ impl WsUpgrade {
         resp
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_binary_messages_go_out_as_fragments() {
+        let small: Vec<_> =
+            Outgoing::new(Frame::Binary(Bytes::from(vec![7u8; FRAGMENT]))).collect();
+        assert!(matches!(small.as_slice(), [Ok(Message::Binary(b))] if b.len() == FRAGMENT));
+
+        let data = Bytes::from(vec![7u8; 2 * FRAGMENT + 10]);
+        let parts: Vec<WsFrame> = Outgoing::new(Frame::Binary(data))
+            .map(|m| match m {
+                Ok(Message::Frame(f)) => f,
+                other => panic!("a raw fragment expected, got {other:?}"),
+            })
+            .collect();
+        let shape: Vec<(OpCode, bool, usize)> = parts
+            .iter()
+            .map(|f| (f.header().opcode, f.header().is_final, f.payload().len()))
+            .collect();
+        assert_eq!(
+            shape,
+            [
+                (OpCode::Data(Data::Binary), false, FRAGMENT),
+                (OpCode::Data(Data::Continue), false, FRAGMENT),
+                (OpCode::Data(Data::Continue), true, 10),
+            ]
+        );
+    }
+
+    #[test]
+    fn cookie_sockets_only_from_our_own_or_listed_origins() {
+        let h = |origin: Option<&str>, host: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::HOST, host.parse().unwrap());
+            if let Some(o) = origin {
+                h.insert(header::ORIGIN, o.parse().unwrap());
+            }
+            h
+        };
+        let listed = vec!["https://editor.example/".to_string()];
+        assert!(origin_allowed(&h(None, "quire.test"), &[]));
+        assert!(origin_allowed(
+            &h(Some("https://quire.test:8443"), "quire.test:3000"),
+            &[]
+        ));
+        assert!(origin_allowed(
+            &h(Some("http://[::1]:5173"), "[::1]:3000"),
+            &[]
+        ));
+        assert!(!origin_allowed(
+            &h(Some("https://evil.test"), "quire.test"),
+            &[]
+        ));
+        assert!(origin_allowed(
+            &h(Some("https://editor.example"), "quire.test"),
+            &listed
+        ));
+    }
+}
