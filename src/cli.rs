@@ -13,8 +13,14 @@ pub enum CliError {
     Invalid(String),
 }
 
-impl From<crate::error::ApiError> for CliError {
-    fn from(e: crate::error::ApiError) -> Self {
+impl From<crate::api::error::ApiError> for CliError {
+    fn from(e: crate::api::error::ApiError) -> Self {
+        CliError::Invalid(e.to_string())
+    }
+}
+
+impl From<crate::collab::content::ContentError> for CliError {
+    fn from(e: crate::collab::content::ContentError) -> Self {
         CliError::Invalid(e.to_string())
     }
 }

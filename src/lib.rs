@@ -3,9 +3,10 @@
 //! Layout (see README's architecture picture):
 //! - [`config`]: the typed configuration.
 //! - [`store`]: persistence on SQLite or PostgreSQL.
-//! - [`auth`]: passwords, tokens, the caller extractor, rate limits.
-//! - [`api`]: the REST API, OpenAPI, health and metrics.
-//! - [`collab`]: document rooms and the y-websocket endpoint.
+//! - [`auth`]: passwords, tokens and their access policy, rate limits.
+//! - [`api`]: the HTTP edge: REST API, WebSocket admission, OpenAPI,
+//!   metrics, and the mapping of every error to a status.
+//! - [`collab`]: document rooms and the live connection loop.
 //! - [`health`]: database readiness, probed in the background.
 //! - [`web`]: the embedded web UI.
 //! - [`cli`]: `seed`, `user add` and other commands.
@@ -16,7 +17,6 @@ pub mod bus;
 pub mod cli;
 pub mod collab;
 pub mod config;
-pub mod error;
 pub mod health;
 pub mod server;
 pub mod state;

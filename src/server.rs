@@ -251,7 +251,7 @@ impl Server {
                 tracing::warn!("HTTP connections still open after the drain timeout");
             }
         };
-        tokio::join!(drain, crate::collab::shutdown(&self.state));
+        tokio::join!(drain, crate::collab::shutdown(&self.state.hub));
         Ok(())
     }
 }

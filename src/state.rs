@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::auth::ratelimit::LoginLimiter;
-use crate::auth::{AuthError, Claims, TokenKeys};
+use crate::auth::{Authenticator, TokenKeys};
 use crate::bus::Bus;
 use crate::bus::local::LocalBus;
 use crate::collab::hub::Hub;
@@ -19,6 +19,8 @@ pub struct Inner {
     pub config: Config,
     pub store: Arc<dyn Store>,
     pub keys: TokenKeys,
+    /// Turns presented tokens into identities (sessions and API tokens).
+    pub auth: Authenticator,
     pub login_limiter: LoginLimiter,
     pub instance_id: String,
     pub hub: Arc<Hub>,
@@ -60,43 +62,17 @@ impl AppState {
         crate::telemetry::metrics_handle();
         let hub = Hub::start(store.clone(), config.clone(), bus, instance_id.clone());
         let health = crate::health::DbHealth::start(store.clone());
+        let keys = TokenKeys::new(jwt_secret);
         Self(Arc::new(Inner {
             hub,
             health,
-            keys: TokenKeys::new(jwt_secret),
+            keys: keys.clone(),
+            auth: Authenticator::new(keys, store.clone()),
             login_limiter,
             instance_id,
             store,
             config,
         }))
-    }
-
-    /// Verifies a session JWT, a document-scoped token or a personal API
-    /// token (`qpat_…`, looked up by hash; revoked or expired ones fail).
-    pub async fn authenticate(&self, token: &str) -> Result<Claims, AuthError> {
-        if !token.starts_with(crate::auth::token::API_TOKEN_PREFIX) {
-            return self.keys.verify(token);
-        }
-        let hash = crate::auth::token::api_token_hash(token);
-        let crate::store::AuthenticatedToken { token: t, user } = self
-            .store
-            .api_token_user(&hash)
-            .await
-            .map_err(|_| AuthError::InvalidToken)?
-            .ok_or(AuthError::InvalidToken)?;
-        let now = (crate::util::now_ms() / 1000).max(0) as u64;
-        Ok(Claims {
-            sub: user.id,
-            name: user.username,
-            iat: (t.created_at / 1000).max(0) as u64,
-            exp: t
-                .expires_at
-                .map_or(now + 10 * 365 * 24 * 3600, |e| (e / 1000).max(0) as u64),
-            csrf: String::new(),
-            doc: None,
-            ro: t.read_only,
-            tid: Some(t.id),
-        })
     }
 }
 

@@ -13,10 +13,11 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::Gates;
 use super::extract::{ApiJson, ApiQuery};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::{AuthUser, ClientAddr};
 use crate::auth::password::HashError;
 use crate::auth::ratelimit::LoginKey;
-use crate::auth::{AuthError, AuthUser, CSRF_COOKIE, ClientAddr, SESSION_COOKIE};
-use crate::error::{ApiError, ApiResult};
+use crate::auth::{AuthError, CSRF_COOKIE, SESSION_COOKIE};
 use crate::state::AppState;
 use crate::store::{NewUser, User};
 use crate::util::rfc3339;

@@ -12,8 +12,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::{Gates, validate};
-use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::AuthUser;
 use crate::state::AppState;
 use crate::store::{
     Document, DocumentPatch, ListQuery, NewDocument, PatchOutcome, Role, SortField, Status,
@@ -311,7 +311,7 @@ async fn delete_document(
 ) -> ApiResult<StatusCode> {
     document_with_role(&state, &id, &user, Role::Owner).await?;
     state.store.delete_document(&id, &user.id).await?;
-    crate::collab::document_deleted(&state, &id);
+    crate::collab::document_deleted(&state.hub, &id);
     Ok(StatusCode::NO_CONTENT)
 }
 

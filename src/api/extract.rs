@@ -1,12 +1,149 @@
 //! Request extractors whose rejections are JSON [`ApiError`]s: `ApiJson` for
-//! bodies, `ApiQuery` for query strings, `ApiPath` for path segments.
+//! bodies, `ApiQuery` for query strings, `ApiPath` for path segments,
+//! [`AuthUser`] for the caller and [`ClientAddr`] for its address.
+//!
+//! Credentials come from one place, [`credentials`]: `?token=` (the
+//! WebSocket only), `Authorization: Bearer <token>`, or the session cookie,
+//! in that order. A cookie-authenticated request that changes state
+//! (anything but GET/HEAD/OPTIONS) must echo the session's CSRF token in
+//! `X-CSRF-Token` (double submit: the same value is in the JS-readable
+//! `quire_csrf` cookie and signed into the session token), otherwise 403.
+
+use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
-use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
+use axum::http::{HeaderMap, Method, header};
+use axum_extra::extract::CookieJar;
+use ipnet::IpNet;
 use serde::de::DeserializeOwned;
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
+use crate::auth::client_ip::{self, Forwarded};
+use crate::auth::{Access, AuthError, CSRF_HEADER, Claims, SESSION_COOKIE, constant_time_eq};
+use crate::state::AppState;
+
+/// How the caller presented its token.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AuthVia {
+    /// `?token=` on the WebSocket URL.
+    Query,
+    Bearer,
+    Cookie,
+}
+
+/// The authenticated caller of a REST route.
+#[derive(Clone, Debug)]
+pub struct AuthUser {
+    pub id: String,
+    pub username: String,
+    pub via: AuthVia,
+    pub claims: Claims,
+}
+
+/// The bearer token of an `Authorization` header, if any.
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+}
+
+/// The session cookie's token, if any.
+pub fn cookie_token(headers: &HeaderMap) -> Option<String> {
+    CookieJar::from_headers(headers)
+        .get(SESSION_COOKIE)
+        .map(|c| c.value().to_string())
+}
+
+/// The token a request presents and how: `query_token` (the `?token=` of
+/// routes that take one) first, then the bearer token, then the cookie.
+pub fn credentials(headers: &HeaderMap, query_token: Option<String>) -> Option<(String, AuthVia)> {
+    if let Some(t) = query_token {
+        return Some((t, AuthVia::Query));
+    }
+    if let Some(t) = bearer_token(headers) {
+        return Some((t.to_string(), AuthVia::Bearer));
+    }
+    cookie_token(headers).map(|t| (t, AuthVia::Cookie))
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+fn csrf_ok(parts: &Parts, claims: &Claims) -> bool {
+    if is_safe(&parts.method) {
+        return true;
+    }
+    let sent = parts
+        .headers
+        .get(CSRF_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    !claims.csrf.is_empty() && constant_time_eq(sent.as_bytes(), claims.csrf.as_bytes())
+}
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let (token, via) = credentials(&parts.headers, None).ok_or(AuthError::Missing)?;
+        let claims = state.auth.authenticate(&token).await?;
+        let writes = !is_safe(&parts.method);
+        // Scope first (a document-scoped token is for its WebSocket only),
+        // then the CSRF check, then read-only tokens on writes.
+        if claims.doc.is_some() {
+            return Err(AuthError::WrongScope.into());
+        }
+        if via == AuthVia::Cookie && !csrf_ok(parts, &claims) {
+            return Err(AuthError::Csrf.into());
+        }
+        crate::auth::authorize(&claims, Access::Api { writes })?;
+        Ok(AuthUser {
+            id: claims.sub.clone(),
+            username: claims.name.clone(),
+            via,
+            claims,
+        })
+    }
+}
+
+/// The client address of a request, from its `ConnectInfo` and forwarding
+/// headers (see `auth::client_ip`). `None` when the server runs without
+/// connect info (e.g. a router driven directly in a unit test). `trusted`
+/// is the configured list of trusted proxies.
+pub fn client_ip(parts: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ci| ci.0.ip());
+    let forwarded_for: Vec<&str> = parts
+        .headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .collect();
+    let headers = Forwarded {
+        forwarded_for: &forwarded_for,
+        real_ip: parts.headers.get("x-real-ip").and_then(|v| v.to_str().ok()),
+    };
+    client_ip::resolve(peer, headers, trusted)
+}
+
+/// Extractor form of [`client_ip`].
+pub struct ClientAddr(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientAddr {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(ClientAddr(client_ip(parts, &state.config.trusted_proxies)))
+    }
+}
 
 /// JSON body; malformed → 400, wrong shape → 422, too large → 413.
 pub struct ApiJson<T>(pub T);

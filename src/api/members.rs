@@ -11,8 +11,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::documents::{document_with_role, visible_document};
 use super::extract::{ApiJson, ApiPath};
 use super::validate;
-use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::AuthUser;
 use crate::state::AppState;
 use crate::store::Role;
 
@@ -109,7 +109,7 @@ async fn set_member(
         .store
         .set_member(&id, &target.id, req.role, &user.id)
         .await?;
-    crate::collab::role_changed(&state, &id, &target.id, Some(req.role));
+    crate::collab::role_changed(&state.hub, &id, &target.id, Some(req.role));
     Ok(Json(MemberView {
         user_id: target.id,
         username: target.username,
@@ -138,6 +138,6 @@ async fn remove_member(
     if !state.store.remove_member(&id, &target.id, &user.id).await? {
         return Err(ApiError::NotFound);
     }
-    crate::collab::role_changed(&state, &id, &target.id, None);
+    crate::collab::role_changed(&state.hub, &id, &target.id, None);
     Ok(StatusCode::NO_CONTENT)
 }

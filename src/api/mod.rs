@@ -1,8 +1,13 @@
 //! The HTTP surface: REST API under `/api`, operational endpoints, the
-//! OpenAPI document and its UI, the WebSocket endpoint and the web UI.
+//! OpenAPI document and its UI, the WebSocket endpoint and the web UI. Every
+//! error becomes its HTTP status and JSON body in [`error`]; the WebSocket
+//! handshake and admission are in [`ws`], the live-content routes in
+//! [`content`].
 
 pub mod accounts;
+pub mod content;
 pub mod documents;
+pub mod error;
 pub mod extract;
 pub mod members;
 pub mod search;
@@ -10,6 +15,7 @@ pub mod system;
 pub mod tokens;
 pub mod validate;
 pub mod versions;
+pub mod ws;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -27,7 +33,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::error::ApiError;
+use crate::api::error::ApiError;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -49,8 +55,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(members::router())
         .merge(versions::router())
         .merge(search::router())
-        .merge(crate::collab::http::router())
-        .merge(crate::collab::ws::router())
+        .merge(content::router())
+        .merge(ws::router())
         .merge(system::router())
 }
 

@@ -11,8 +11,8 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::documents::DocumentView;
 use super::extract::ApiQuery;
-use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::AuthUser;
 use crate::state::AppState;
 use crate::store::{SearchQuery, SearchScope, search::words};
 

@@ -8,9 +8,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use crate::api::error::ApiError;
 use crate::auth::AuthError;
 use crate::config::{Config, Environment};
-use crate::error::ApiError;
 use crate::state::AppState;
 
 pub fn router() -> OpenApiRouter<AppState> {
@@ -75,8 +75,8 @@ async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response 
 /// listener).
 pub fn metrics_response(config: &Config, headers: &HeaderMap) -> Response {
     if let Some(expected) = &config.metrics_token {
-        let sent = crate::auth::extract::bearer_token(headers).unwrap_or("");
-        if !crate::auth::extract::constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
+        let sent = crate::api::extract::bearer_token(headers).unwrap_or("");
+        if !crate::auth::constant_time_eq(sent.as_bytes(), expected.as_bytes()) {
             return ApiError::Auth(AuthError::Missing).into_response();
         }
     }

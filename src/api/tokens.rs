@@ -12,9 +12,9 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{ApiJson, ApiPath};
 use super::validate;
-use crate::auth::AuthUser;
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::AuthUser;
 use crate::auth::token::{api_token_hash, new_api_token};
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::ApiToken;
 use crate::util::{now_ms, rfc3339};

@@ -14,8 +14,8 @@
 
 use std::collections::HashSet;
 
+use crate::api::error::{ApiError, ApiResult};
 use crate::config::Limits;
-use crate::error::{ApiError, ApiResult};
 
 /// Shortest and longest username (characters).
 pub const USERNAME_CHARS: std::ops::RangeInclusive<usize> = 3..=32;

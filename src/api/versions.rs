@@ -1,4 +1,4 @@
-//! Named versions: save, list, read in any format, diff, restore (SPEC §5).
+//! Named versions: save, list, read in any format, diff, restore.
 //! A restore is a new CRDT change on the live document (connected clients
 //! see it at once; offline edits merge on top), preceded by an automatic
 //! "before restore to n" version so it can itself be undone.
@@ -18,13 +18,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
+use super::content::FormatParam;
 use super::documents::{document_with_role, visible_document};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::validate;
-use crate::auth::AuthUser;
+use crate::api::error::{ApiError, ApiResult};
+use crate::api::extract::AuthUser;
 use crate::collab::content;
-use crate::collab::http::FormatParam;
-use crate::error::{ApiError, ApiResult};
 use crate::state::AppState;
 use crate::store::{Role, Version};
 use crate::util::rfc3339;

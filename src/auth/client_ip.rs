@@ -7,16 +7,13 @@
 //! nobody we trust could have forged. Without the header, `X-Real-IP` is
 //! used. Anyone else's forwarding headers are ignored, so a client cannot
 //! pick a fresh address for every request.
+//!
+//! Free of HTTP types: the caller passes the peer address and the header
+//! values (`api::extract::ClientAddr` does, for every request).
 
 use std::net::{IpAddr, SocketAddr};
 
-use axum::extract::{ConnectInfo, FromRequestParts};
-use axum::http::HeaderMap;
-use axum::http::request::Parts;
 use ipnet::IpNet;
-
-use crate::config::Config;
-use crate::state::AppState;
 
 /// IPv4-mapped IPv6 addresses (`::ffff:1.2.3.4`) compare as IPv4.
 fn canonical(ip: IpAddr) -> IpAddr {
@@ -29,16 +26,25 @@ pub fn is_trusted(trusted: &[IpNet], ip: IpAddr) -> bool {
     trusted.iter().any(|net| net.contains(&ip))
 }
 
-/// The client address given the TCP peer and the request headers.
-pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+/// The forwarding headers of a request, as text.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Forwarded<'a> {
+    /// Every `X-Forwarded-For` header value, in order.
+    pub forwarded_for: &'a [&'a str],
+    /// The `X-Real-IP` header value.
+    pub real_ip: Option<&'a str>,
+}
+
+/// The client address given the TCP peer, the request's forwarding
+/// headers and the trusted proxies.
+pub fn resolve(peer: Option<IpAddr>, headers: Forwarded<'_>, trusted: &[IpNet]) -> Option<IpAddr> {
     let peer = canonical(peer?);
     if !is_trusted(trusted, peer) {
         return Some(peer);
     }
     let forwarded: Vec<IpAddr> = headers
-        .get_all("x-forwarded-for")
+        .forwarded_for
         .iter()
-        .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(','))
         .filter_map(parse_entry)
         .collect();
@@ -54,11 +60,7 @@ pub fn resolve(peer: Option<IpAddr>, headers: &HeaderMap, trusted: &[IpNet]) -> 
                 .unwrap_or(forwarded[0]),
         );
     }
-    headers
-        .get("x-real-ip")
-        .and_then(|v| v.to_str().ok())
-        .and_then(parse_entry)
-        .or(Some(peer))
+    headers.real_ip.and_then(parse_entry).or(Some(peer))
 }
 
 /// One `X-Forwarded-For` entry: an address, possibly with a port
@@ -71,42 +73,16 @@ fn parse_entry(s: &str) -> Option<IpAddr> {
     s.parse::<SocketAddr>().ok().map(|a| canonical(a.ip()))
 }
 
-/// The client address of a request (see the module doc), from its
-/// `ConnectInfo` and headers. `None` when the server runs without connect
-/// info (e.g. a router driven directly in a unit test).
-pub fn client_ip(parts: &Parts, config: &Config) -> Option<IpAddr> {
-    let peer = parts
-        .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ci| ci.0.ip());
-    resolve(peer, &parts.headers, &config.trusted_proxies)
-}
-
-/// Extractor form of [`client_ip`].
-pub struct ClientAddr(pub Option<IpAddr>);
-
-impl FromRequestParts<AppState> for ClientAddr {
-    type Rejection = std::convert::Infallible;
-
-    async fn from_request_parts(
-        parts: &mut Parts,
-        state: &AppState,
-    ) -> Result<Self, Self::Rejection> {
-        Ok(ClientAddr(client_ip(parts, &state.config)))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::config::parse_net;
 
-    fn headers(xff: &[&str]) -> HeaderMap {
-        let mut h = HeaderMap::new();
-        for v in xff {
-            h.append("x-forwarded-for", v.parse().unwrap());
+    fn headers<'a>(xff: &'a [&'a str]) -> Forwarded<'a> {
+        Forwarded {
+            forwarded_for: xff,
+            real_ip: None,
         }
-        h
     }
 
     #[test]
@@ -114,37 +90,39 @@ mod tests {
         let trusted = vec![parse_net("10.0.0.0/8").unwrap(), parse_net("::1").unwrap()];
         let peer: IpAddr = "203.0.113.9".parse().unwrap();
         let h = headers(&["1.1.1.1"]);
-        assert_eq!(resolve(Some(peer), &h, &trusted), Some(peer));
+        assert_eq!(resolve(Some(peer), h, &trusted), Some(peer));
 
         let proxy: IpAddr = "10.1.2.3".parse().unwrap();
         // Client-supplied left part is spoofable; the right-most untrusted wins.
         let h = headers(&["6.6.6.6, 198.51.100.7", "10.9.9.9"]);
         assert_eq!(
-            resolve(Some(proxy), &h, &trusted),
+            resolve(Some(proxy), h, &trusted),
             Some("198.51.100.7".parse().unwrap())
         );
         // All hops trusted: the left-most.
         let h = headers(&["10.0.0.5, 10.0.0.6"]);
         assert_eq!(
-            resolve(Some(proxy), &h, &trusted),
+            resolve(Some(proxy), h, &trusted),
             Some("10.0.0.5".parse().unwrap())
         );
         // Garbage entries are skipped; ports and mapped addresses are understood.
         let h = headers(&["nonsense, [2001:db8::1]:443"]);
         assert_eq!(
-            resolve(Some("::ffff:10.0.0.1".parse().unwrap()), &h, &trusted),
+            resolve(Some("::ffff:10.0.0.1".parse().unwrap()), h, &trusted),
             Some("2001:db8::1".parse().unwrap())
         );
-        let mut h = HeaderMap::new();
-        h.insert("x-real-ip", "192.0.2.1".parse().unwrap());
+        let h = Forwarded {
+            forwarded_for: &[],
+            real_ip: Some("192.0.2.1"),
+        };
         assert_eq!(
-            resolve(Some("::1".parse().unwrap()), &h, &trusted),
+            resolve(Some("::1".parse().unwrap()), h, &trusted),
             Some("192.0.2.1".parse().unwrap())
         );
         assert_eq!(
-            resolve(Some(proxy), &HeaderMap::new(), &trusted),
+            resolve(Some(proxy), Forwarded::default(), &trusted),
             Some(proxy)
         );
-        assert_eq!(resolve(None, &h, &trusted), None);
+        assert_eq!(resolve(None, h, &trusted), None);
     }
 }

@@ -1,18 +1,20 @@
-//! Authentication and authorisation primitives: password hashing (Argon2id),
-//! session tokens (JWT, HS256), the request extractor that accepts a bearer
-//! token or the session cookie (with CSRF double-submit for cookie-authenticated
-//! state changes), the login rate limiter and the client address behind a
-//! request (trusted proxies).
+//! Authentication and authorisation primitives, free of server types:
+//! password hashing (Argon2id), session tokens (JWT, HS256), the
+//! [`Authenticator`] that turns a token into [`Claims`], the access
+//! [`policy`] for document-scoped and read-only tokens, the login rate
+//! limiter and the client address behind a request (trusted proxies). The
+//! HTTP extractors built on them live in `api::extract`.
 
+pub mod authenticator;
 pub mod client_ip;
-pub mod extract;
 pub mod password;
+pub mod policy;
 pub mod ratelimit;
 pub mod token;
 
-pub use client_ip::{ClientAddr, client_ip};
-pub use extract::AuthUser;
-pub use token::{Claims, TokenKeys};
+pub use authenticator::Authenticator;
+pub use policy::{Access, authorize, role_cap};
+pub use token::{Claims, TokenKeys, constant_time_eq};
 
 /// Name of the HttpOnly session cookie holding the JWT.
 pub const SESSION_COOKIE: &str = "quire_session";
@@ -33,6 +35,12 @@ pub enum AuthError {
     Csrf,
     #[error("token not valid for this resource")]
     WrongScope,
+    /// A read-only API token on a request that changes something.
+    #[error("this API token is read-only")]
+    ReadOnly,
+    /// A document-scoped token used for another document.
+    #[error("token is for another document")]
+    OtherDocument,
     #[error("too many login attempts; retry in {0} s")]
     RateLimited(u64),
     #[error("password hashing failed")]

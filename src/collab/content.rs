@@ -6,7 +6,7 @@
 //! HTTP handlers run them through a [`ConversionGate`]: on the blocking
 //! pool, at most `CONVERSION_CONCURRENCY` at a time, within a time budget
 //! (`CONVERSION_TIMEOUT_MS`, waiting for a slot included). A request over
-//! budget gets 503; its conversion may finish in the background, still
+//! budget is refused ([`ContentError::Busy`], 503 over HTTP); its conversion may finish in the background, still
 //! holding its slot, so the work outstanding never exceeds the bound.
 
 use std::sync::Arc;
@@ -17,14 +17,33 @@ use serde_json::{Value, json};
 use tokio::sync::Semaphore;
 use yrs::Doc;
 
-use crate::error::{ApiError, ApiResult};
+/// Why a content view or import could not be produced.
+#[derive(Debug, thiserror::Error)]
+pub enum ContentError {
+    /// The requested format is not one of ours.
+    #[error("format must be text, markdown, html or json")]
+    UnknownFormat,
+    /// The content itself is unacceptable (wrong `body_format`, too deep,
+    /// too many nodes).
+    #[error("{0}")]
+    Invalid(String),
+    /// No conversion slot within the budget, or the conversion ran over it.
+    #[error("{0}")]
+    Busy(String),
+    /// A stored state that does not load, a conversion that panicked.
+    #[error("{0}")]
+    Internal(String),
+}
+
+pub type ContentResult<T> = Result<T, ContentError>;
 
 /// Searchable plain text of the document.
 pub fn plain_text(doc: &Doc) -> String {
     content::pm_to_text(&content::doc_to_pm(doc))
 }
 
-/// `{ "format", "content" }` of SPEC §4.
+/// `{ "format", "content" }`: the name of the format and the rendering
+/// (a string, or the ProseMirror JSON object for `json`).
 pub fn render(doc: &Doc, format: Format) -> Value {
     render_pm(&content::doc_to_pm(doc), format)
 }
@@ -39,35 +58,36 @@ pub fn render_pm(pm: &Value, format: Format) -> Value {
     json!({ "format": name, "content": content })
 }
 
-pub fn parse_format(s: Option<&str>) -> ApiResult<Format> {
+/// The `format` a caller asked for, Markdown when none.
+pub fn parse_format(s: Option<&str>) -> ContentResult<Format> {
     s.unwrap_or("markdown")
         .parse::<Format>()
-        .map_err(|_| ApiError::BadRequest("format must be text, markdown, html or json".into()))
+        .map_err(|_| ContentError::UnknownFormat)
 }
 
 /// The first CRDT state (v1 update) and plain text of a new document whose
 /// body is Markdown or HTML (sanitised on the way in).
-pub fn initial_state(body: &str, format: &str) -> ApiResult<(Vec<u8>, String)> {
+pub fn initial_state(body: &str, format: &str) -> ContentResult<(Vec<u8>, String)> {
     let pm = match format {
         // Too deep or too many nodes: a clear refusal, not a degraded import.
         "markdown" | "md" => content::try_markdown_to_pm(body),
         "html" => content::try_html_to_pm(body),
         other => {
-            return Err(ApiError::Validation(format!(
+            return Err(ContentError::Invalid(format!(
                 "body_format must be markdown or html, not {other:?}"
             )));
         }
     }
-    .map_err(|e| ApiError::Validation(e.to_string()))?;
-    let update = content::pm_to_update(&pm).map_err(|e| ApiError::Validation(e.to_string()))?;
+    .map_err(|e| ContentError::Invalid(e.to_string()))?;
+    let update = content::pm_to_update(&pm).map_err(|e| ContentError::Invalid(e.to_string()))?;
     Ok((update, content::pm_to_text(&pm)))
 }
 
 /// ProseMirror JSON of a stored full state (a version).
-pub fn pm_of_state(state: &[u8]) -> ApiResult<Value> {
+pub fn pm_of_state(state: &[u8]) -> ContentResult<Value> {
     let doc = quire_doc::guard::new_doc();
     quire_doc::guard::apply_update_bytes(&doc, state)
-        .map_err(|e| ApiError::Internal(format!("stored version does not load: {e}")))?;
+        .map_err(|e| ContentError::Internal(format!("stored version does not load: {e}")))?;
     Ok(content::doc_to_pm(&doc))
 }
 
@@ -95,19 +115,17 @@ impl ConversionGate {
     /// runs out first.
     pub async fn run<T: Send + 'static>(
         &self,
-        f: impl FnOnce() -> ApiResult<T> + Send + 'static,
-    ) -> ApiResult<T> {
+        f: impl FnOnce() -> ContentResult<T> + Send + 'static,
+    ) -> ContentResult<T> {
         let deadline = tokio::time::Instant::now() + self.budget;
         let slot = tokio::time::timeout_at(deadline, self.running.clone().acquire_owned())
             .await
             .map_err(|_| {
                 metrics::counter!("content_conversions_refused_total", "reason" => "busy")
                     .increment(1);
-                ApiError::Unavailable(
-                    "too many content conversions are running; retry shortly".into(),
-                )
+                ContentError::Busy("too many content conversions are running; retry shortly".into())
             })?
-            .map_err(|_| ApiError::Internal("conversion gate closed".into()))?;
+            .map_err(|_| ContentError::Internal("conversion gate closed".into()))?;
         let task = tokio::task::spawn_blocking(move || {
             let out = f();
             drop(slot);
@@ -115,11 +133,11 @@ impl ConversionGate {
         });
         match tokio::time::timeout_at(deadline, task).await {
             Ok(Ok(out)) => out,
-            Ok(Err(e)) => Err(ApiError::Internal(format!("conversion failed: {e}"))),
+            Ok(Err(e)) => Err(ContentError::Internal(format!("conversion failed: {e}"))),
             Err(_) => {
                 metrics::counter!("content_conversions_refused_total", "reason" => "timeout")
                     .increment(1);
-                Err(ApiError::Unavailable(format!(
+                Err(ContentError::Busy(format!(
                     "converting this content took longer than {} ms; retry later or send less",
                     self.budget.as_millis()
                 )))
@@ -132,12 +150,12 @@ impl ConversionGate {
         &self,
         body: String,
         format: String,
-    ) -> ApiResult<(Vec<u8>, String)> {
+    ) -> ContentResult<(Vec<u8>, String)> {
         self.run(move || initial_state(&body, &format)).await
     }
 
     /// A full state (v1 update) rendered as `format`, through the gate.
-    pub async fn render_state(&self, state: Vec<u8>, format: Format) -> ApiResult<Value> {
+    pub async fn render_state(&self, state: Vec<u8>, format: Format) -> ContentResult<Value> {
         self.run(move || pm_of_state(&state).map(|pm| render_pm(&pm, format)))
             .await
     }

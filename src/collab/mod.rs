@@ -6,41 +6,39 @@
 //! - [`writer`]: the group-commit writer of the update log.
 //! - [`maintenance`]: idle compaction, eviction, anti-entropy, permission re-checks.
 //! - [`room`]: one live document and its connections; [`fanout`]: its bus side.
-//! - [`ws`]: the WebSocket endpoint (auth at upgrade, reader/writer tasks).
+//! - [`connection`]: one live connection's loop over any frame transport
+//!   (the WebSocket itself is accepted in `api::ws`).
 //! - [`awareness`], [`ratelimit`]: presence stamping, per-connection budgets.
 //! - [`content`]: text/Markdown/HTML/JSON views of a document.
-//! - [`http`]: REST endpoints backed by the live document.
 
 pub mod awareness;
+pub mod connection;
 pub mod content;
 pub mod fanout;
-pub mod http;
 pub mod hub;
 pub mod maintenance;
 pub mod outbox;
 pub mod ratelimit;
 pub mod room;
 pub mod snapshot;
-pub mod upgrade;
 pub mod writer;
-pub mod ws;
 
 pub use content::initial_state;
 
-use crate::state::AppState;
 use crate::store::Role;
+use hub::Hub;
 
 /// Closes live connections of a deleted document.
-pub fn document_deleted(state: &AppState, doc_id: &str) {
-    state.hub.document_deleted(doc_id);
+pub fn document_deleted(hub: &Hub, doc_id: &str) {
+    hub.document_deleted(doc_id);
 }
 
 /// Applies a membership change to live connections at once.
-pub fn role_changed(state: &AppState, doc_id: &str, user_id: &str, role: Option<Role>) {
-    state.hub.set_role(doc_id, user_id, role);
+pub fn role_changed(hub: &Hub, doc_id: &str, user_id: &str, role: Option<Role>) {
+    hub.set_role(doc_id, user_id, role);
 }
 
 /// Closes connections and flushes pending updates before the process exits.
-pub async fn shutdown(state: &AppState) {
-    state.hub.shutdown().await;
+pub async fn shutdown(hub: &Hub) {
+    hub.shutdown().await;
 }

@@ -1,4 +1,4 @@
-//! Per-connection token bucket (SPEC §7): `rate` messages per second with a
+//! Per-connection token bucket: `rate` messages per second with a
 //! `burst`. Also tracks how long a client has been continuously over budget,
 //! so a sustained flood can be closed while a short burst is only throttled.
 

@@ -1,4 +1,4 @@
-//! REST endpoints backed by the live document: content in several formats,
+//! REST routes backed by the live document: content in several formats,
 //! presence, and the HTTP sync fallback (state by state vector, updates).
 
 use axum::body::Bytes;
@@ -12,13 +12,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::content;
-use super::room::Accepted;
-use crate::api::Gates;
-use crate::api::documents::{document_with_role, visible_document};
-use crate::api::extract::{ApiPath, ApiQuery};
-use crate::auth::AuthUser;
-use crate::error::{ApiError, ApiResult};
+use super::Gates;
+use super::documents::{document_with_role, visible_document};
+use super::extract::{ApiPath, ApiQuery, AuthUser};
+use crate::api::error::{ApiError, ApiResult};
+use crate::collab::content;
+use crate::collab::room::{Accepted, codes};
 use crate::state::AppState;
 use crate::store::Role;
 use crate::util::rfc3339;
@@ -192,13 +191,9 @@ async fn post_update(
     match room.server_update(&body, Some(user.id.clone())) {
         Ok(Accepted::Applied) => Ok(Json(UpdateResult { applied: true })),
         Ok(_) => Ok(Json(UpdateResult { applied: false })),
-        Err(close) if close.code == super::room::codes::DOC_TOO_LARGE => {
-            Err(ApiError::PayloadTooLarge)
-        }
+        Err(close) if close.code == codes::DOC_TOO_LARGE => Err(ApiError::PayloadTooLarge),
         // Too many unsaved updates (the database is unreachable): retry later.
-        Err(close) if close.code == super::room::codes::TRY_AGAIN => {
-            Err(ApiError::Unavailable(close.reason))
-        }
+        Err(close) if close.code == codes::TRY_AGAIN => Err(ApiError::Unavailable(close.reason)),
         Err(close) => Err(ApiError::BadRequest(close.reason)),
     }
 }

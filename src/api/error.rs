@@ -1,8 +1,9 @@
 //! The one place where errors become HTTP responses.
 //!
-//! Every module has its own `thiserror` type; they convert into [`ApiError`],
-//! whose `IntoResponse` picks the status and writes `{ "error", "message" }`.
-//! Internal details are logged, never sent.
+//! Every module has its own `thiserror` type (`AuthError`, `StoreError`,
+//! `CollabError`, `ContentError`); they convert into [`ApiError`] here and
+//! nowhere else, and its `IntoResponse` picks the status and writes
+//! `{ "error", "message" }`. Internal details are logged, never sent.
 
 use axum::Json;
 use axum::http::{HeaderValue, StatusCode, header};
@@ -51,7 +52,12 @@ pub enum ApiError {
 impl ApiError {
     pub fn status(&self) -> StatusCode {
         match self {
-            ApiError::Auth(AuthError::Csrf | AuthError::WrongScope) => StatusCode::FORBIDDEN,
+            ApiError::Auth(
+                AuthError::Csrf
+                | AuthError::WrongScope
+                | AuthError::ReadOnly
+                | AuthError::OtherDocument,
+            ) => StatusCode::FORBIDDEN,
             ApiError::Auth(AuthError::RateLimited(_)) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Auth(AuthError::Hash) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
@@ -76,7 +82,9 @@ impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
             ApiError::Auth(AuthError::Csrf) => "csrf",
-            ApiError::Auth(AuthError::WrongScope) => "forbidden",
+            ApiError::Auth(
+                AuthError::WrongScope | AuthError::ReadOnly | AuthError::OtherDocument,
+            ) => "forbidden",
             ApiError::Auth(AuthError::RateLimited(_)) => "rate_limited",
             ApiError::Auth(AuthError::BadCredentials) => "invalid_credentials",
             ApiError::Auth(AuthError::Hash) => "internal",
@@ -141,6 +149,18 @@ impl From<crate::collab::hub::CollabError> for ApiError {
             CollabError::Store(s) => ApiError::Store(s),
             CollabError::Rejected(reason) => ApiError::Validation(reason),
             other => ApiError::Internal(other.to_string()),
+        }
+    }
+}
+
+impl From<crate::collab::content::ContentError> for ApiError {
+    fn from(e: crate::collab::content::ContentError) -> Self {
+        use crate::collab::content::ContentError;
+        match e {
+            ContentError::UnknownFormat => ApiError::BadRequest(e.to_string()),
+            ContentError::Invalid(why) => ApiError::Validation(why),
+            ContentError::Busy(why) => ApiError::Unavailable(why),
+            ContentError::Internal(why) => ApiError::Internal(why),
         }
     }
 }
