@@ -16,6 +16,7 @@
 
 pub mod local;
 pub mod redis;
+pub mod seq;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;

@@ -7,6 +7,9 @@
 //! behaviour suite (`tests/store.rs`) runs against both backends.
 
 pub mod dialect;
+pub mod doclog;
+#[cfg(test)]
+pub mod memory;
 pub mod models;
 pub mod search;
 pub mod sql;
