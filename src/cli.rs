@@ -124,7 +124,9 @@ pub async fn export(store: &dyn Store, doc_id: &str, format: &str) -> Result<Str
     if !store.document_exists(doc_id).await? {
         return Err(CliError::Invalid(format!("no document {doc_id}")));
     }
-    let stored = store.load_state(doc_id, 2).await?;
+    let stored = store
+        .load_state(doc_id, crate::store::SNAPSHOTS_KEPT)
+        .await?;
     let built = crate::collab::hub::build_doc(&stored);
     let out = crate::collab::content::render(&built.doc, format);
     Ok(match &out["content"] {

@@ -1,7 +1,9 @@
-//! Cross-instance fan-out (SPEC §3). A room publishes every accepted update
+//! Cross-instance fan-out: several instances serving one document stay in
+//! step through a bus. A room publishes every accepted update
 //! and awareness change on its document's channel and applies what other
 //! instances publish. [`local::LocalBus`] is the in-process implementation
-//! (single instance, and several "instances" in one test process).
+//! (single instance, and several "instances" in one test process); [`seq`]
+//! numbers what a room publishes and detects gaps in what it receives.
 //!
 //! Messages carry the sender instance and a per-sender sequence so a receiver
 //! can detect gaps; after a gap it asks for a state-vector exchange
@@ -16,6 +18,7 @@
 
 pub mod local;
 pub mod redis;
+pub mod seq;
 
 use bytes::Bytes;
 use tokio::sync::mpsc;

@@ -2,26 +2,25 @@
 //! the y-websocket endpoint, the durable update log with group commit,
 //! compaction and presence. Built on the sans-IO `quire_doc` crate.
 //!
-//! - [`hub`]: room registry, loading, versions/restore, compaction.
-//! - [`writer`]: the group-commit writer of the update log.
+//! - [`hub`]: room registry, loading, versions/restore, connection slots.
+//! - [`persist`]: the group-commit writer, the compactor and snapshots.
 //! - [`maintenance`]: idle compaction, eviction, anti-entropy, permission re-checks.
-//! - [`room`]: one live document and its connections; [`fanout`]: its bus side.
+//! - [`room`]: one live document and its connections (peers, awareness,
+//!   bus fan-out, log bookkeeping); [`outbox`]: a connection's queue.
 //! - [`connection`]: one live connection's loop over any frame transport
 //!   (the WebSocket itself is accepted in `api::ws`).
-//! - [`awareness`], [`ratelimit`]: presence stamping, per-connection budgets.
+//! - [`awareness`], [`ratelimit`]: presence state and stamping, per-connection budgets.
 //! - [`content`]: text/Markdown/HTML/JSON views of a document.
 
 pub mod awareness;
 pub mod connection;
 pub mod content;
-pub mod fanout;
 pub mod hub;
 pub mod maintenance;
 pub mod outbox;
+pub mod persist;
 pub mod ratelimit;
 pub mod room;
-pub mod snapshot;
-pub mod writer;
 
 pub use content::initial_state;
 

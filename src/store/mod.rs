@@ -7,6 +7,9 @@
 //! live in [`sql`], one module per aggregate. The same behaviour suite
 //! (`tests/store.rs`) runs against both backends.
 
+pub mod doclog;
+#[cfg(test)]
+pub mod memory;
 pub mod models;
 pub mod sql;
 pub mod text;

@@ -8,24 +8,25 @@ use bytes::Bytes;
 use quire_doc::{guard, protocol};
 use yrs::{ReadTxn, Transact};
 
-use super::awareness::{AwarenessState, stamped_user};
-use super::room::{EncodeSv, Room, RoomInner, Source, broadcast};
+use super::{EncodeSv, Room, RoomInner, Source};
+use crate::bus::seq::Received;
 use crate::bus::{BusMessage, BusPayload};
 
 impl Room {
     pub(super) fn publish(&self, inner: &mut RoomInner, payload: BusPayload) {
-        inner.bus_seq += 1;
-        self.shared.bus.publish(BusMessage {
+        let seq = inner.seq.next_seq();
+        self.ctx.bus.publish(BusMessage {
             doc_id: self.id.clone(),
-            sender: self.shared.instance_id.clone(),
-            seq: inner.bus_seq,
+            sender: self.ctx.instance_id.clone(),
+            seq,
             payload,
         });
     }
 
     /// A message from another instance. Before the room is loaded it is
-    /// buffered (subscribe → load → apply buffer, SPEC §3).
-    pub(super) fn on_bus(self: &Arc<Self>, msg: BusMessage) {
+    /// buffered: the room subscribes before it loads, and applies the buffer
+    /// once loaded, so nothing published meanwhile is missed.
+    pub(crate) fn on_bus(self: &Arc<Self>, msg: BusMessage) {
         let mut inner = self.inner.lock();
         if !inner.loaded {
             inner.bus_buffer.push(msg);
@@ -50,11 +51,7 @@ impl Room {
             });
             return;
         }
-        let last = inner
-            .bus_seen
-            .insert(msg.sender.clone(), msg.seq)
-            .unwrap_or(0);
-        if last != 0 && msg.seq != last + 1 {
+        if inner.seq.receive(&msg.sender, msg.seq) == Received::Gap {
             // A gap: ask everyone for what we miss.
             metrics::counter!("quire_bus_gaps_total").increment(1);
             let sv = inner.doc.transact().state_vector().encode_v1_bytes();
@@ -77,47 +74,14 @@ impl Room {
                 let Ok(entries) = guard::decode_awareness(&payload) else {
                     return;
                 };
-                let mut accepted = Vec::with_capacity(entries.len());
-                for e in entries {
-                    // A client id owned by a socket here is never replaced
-                    // from outside, and an id bound to one user is never
-                    // taken over by another (whoever the remote claims).
-                    if inner
-                        .awareness
-                        .get(&e.client_id)
-                        .is_some_and(|s| s.conn != 0)
-                    {
-                        metrics::counter!("quire_rejected_messages_total", "reason" => "awareness_foreign_client")
-                            .increment(1);
-                        continue;
-                    }
-                    if e.is_removal() {
-                        inner.awareness.remove(&e.client_id);
-                    } else {
-                        let owner = stamped_user(&e.state).unwrap_or_default();
-                        if !inner.bind_client_id(e.client_id, &owner) {
-                            metrics::counter!("quire_rejected_messages_total", "reason" => "awareness_foreign_client")
-                                .increment(1);
-                            continue;
-                        }
-                        // Remote states are tracked so joiners see them too.
-                        inner.awareness.insert(
-                            e.client_id,
-                            AwarenessState {
-                                clock: e.clock,
-                                state: e.state.clone(),
-                                conn: 0,
-                            },
-                        );
-                    }
-                    accepted.push(e);
-                }
+                let accepted = inner.awareness.apply_remote(entries);
                 if accepted.is_empty() {
                     return;
                 }
-                inner.aw_query_frame = None;
                 let payload = guard::encode_awareness_update(&accepted);
-                broadcast(inner, &Bytes::from(protocol::encode_awareness(&payload)));
+                inner
+                    .peers
+                    .broadcast(&Bytes::from(protocol::encode_awareness(&payload)));
             }
             BusPayload::Reconnected => {}
             BusPayload::SyncRequest(sv) => {
@@ -132,7 +96,7 @@ impl Room {
     }
 
     /// Anti-entropy: periodically ask other instances for what we miss.
-    pub(super) fn request_sync(&self) {
+    pub(crate) fn request_sync(&self) {
         let mut inner = self.inner.lock();
         let sv = inner.doc.transact().state_vector().encode_v1_bytes();
         self.publish(&mut inner, BusPayload::SyncRequest(Bytes::from(sv)));

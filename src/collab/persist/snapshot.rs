@@ -1,7 +1,7 @@
 //! Snapshots of a document's CRDT state: building a document from storage
-//! (newest valid snapshot + the log), verifying a new snapshot before the
-//! log it covers can be deleted, and deciding which log rows a snapshot
-//! covers.
+//! (newest valid snapshot + the log), encoding and verifying a new snapshot
+//! before the log it covers can be deleted, and deciding which log rows a
+//! snapshot covers.
 //!
 //! State vectors are always compared as decoded values: yrs encodes a state
 //! vector by iterating a hash map, so two equal vectors can encode to
@@ -11,8 +11,9 @@ use quire_doc::guard;
 use sha2::{Digest, Sha256};
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
-use super::hub::CollabError;
-use crate::store::StoredState;
+use crate::collab::hub::CollabError;
+use crate::collab::room::Compacted;
+use crate::store::{NewSnapshot, Snapshot, StoredState, StoredUpdate};
 
 pub fn checksum(state: &[u8]) -> String {
     hex::encode(Sha256::digest(state))
@@ -30,7 +31,7 @@ pub fn verify(state: &[u8], live_sv: &StateVector, live_text: &str) -> Result<()
             "snapshot does not load back to the live state vector".into(),
         ));
     }
-    if super::content::plain_text(&check) != live_text {
+    if crate::collab::content::plain_text(&check) != live_text {
         return Err(CollabError::Encode(
             "snapshot does not load back to the live text".into(),
         ));
@@ -64,6 +65,69 @@ pub fn structs_within(update: &yrs::Update, sv: &StateVector) -> bool {
         let have = sv.get(client);
         ranges.iter().all(|r| r.end <= have)
     })
+}
+
+/// A verified snapshot ready to be written, and what writing it achieves.
+pub struct Planned {
+    pub snapshot: NewSnapshot,
+    pub done: Compacted,
+    /// Encoded size and item count of the new state.
+    pub size: usize,
+    pub items: u64,
+}
+
+/// Plans the snapshot of a live document at `state`/`sv`/`text` over the
+/// log `updates` read with the newest stored snapshot `previous`: verifies
+/// that `state` loads back to the live document, and deletes only the log
+/// rows the *previous* snapshot covers (the rows the new one covers are
+/// kept for the fallback to the previous snapshot; the next compaction
+/// takes them). CPU-bound: run it off the async workers.
+pub fn plan(
+    doc_id: &str,
+    state: Vec<u8>,
+    sv: &StateVector,
+    text: &str,
+    previous: Option<&Snapshot>,
+    updates: &[StoredUpdate],
+) -> Result<Option<Planned>, CollabError> {
+    use yrs::updates::encoder::Encode;
+    let Some(last_id) = updates.iter().map(|u| u.id).max() else {
+        return Ok(None);
+    };
+    verify(&state, sv, text)?;
+    let prev_sv = previous.and_then(|p| guard::decode_state_vector(&p.state_vector).ok());
+    let prev_last = previous.map_or(0, |p| p.last_update_id);
+    let delete_ids: Vec<i64> = match &prev_sv {
+        Some(prev) => updates
+            .iter()
+            .filter(|u| covers(prev, &u.data))
+            .map(|u| u.id)
+            .collect(),
+        None => Vec::new(),
+    };
+    let covered = updates.iter().filter(|u| u.id > prev_last).count() as u64;
+    let reclaimable = updates
+        .iter()
+        .filter(|u| !delete_ids.contains(&u.id) && covers(sv, &u.data))
+        .count() as u64;
+    let size = state.len();
+    let items = guard::walk::scan_update(&state).map_or(0, |s| s.structs);
+    Ok(Some(Planned {
+        snapshot: NewSnapshot {
+            document_id: doc_id.to_string(),
+            checksum: checksum(&state),
+            state,
+            state_vector: sv.encode_v1(),
+            last_update_id: last_id,
+            delete_update_ids: delete_ids,
+        },
+        done: Compacted {
+            covered,
+            reclaimable,
+        },
+        size,
+        items,
+    }))
 }
 
 pub struct BuiltDoc {
@@ -217,7 +281,6 @@ mod tests {
 
     mod interleavings {
         use super::super::*;
-        use crate::store::{Snapshot, StoredUpdate};
         use proptest::prelude::*;
         use yrs::types::xml::XmlOut;
         use yrs::{Text, XmlFragment, XmlTextRef};
@@ -248,7 +311,7 @@ mod tests {
                 });
             }
 
-            /// What the hub's compaction does: verify, keep two snapshots,
+            /// What compaction does: verify, keep two snapshots,
             /// delete the rows the previous snapshot covers.
             fn compact(&mut self, live: &Doc) {
                 let state = guard::encode_full_state(live).unwrap();

@@ -7,23 +7,38 @@
 //! group-commit writer and the bus. Relay never waits on the database.
 //! A peer whose queue is full is closed (it reconnects and resyncs) rather
 //! than silently skipped.
+//!
+//! A room needs no hub: [`RoomCtx`] holds what it uses (its limits, the
+//! persistence handle, the bus, the instance id). Its state is private and
+//! grouped by concern: [`peers`] (sockets, roles, queues), the awareness
+//! table, bus sequences, and [`upkeep`] (log bookkeeping and the decisions
+//! compaction, eviction and the ticker take from it).
+
+mod aware;
+mod fanout;
+pub mod peers;
+pub mod upkeep;
 
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Instant;
 
 use bytes::Bytes;
-use parking_lot::Mutex;
-use quire_doc::guard::{self, ApplyOutcome, AwarenessEntry, GuardError};
+use quire_doc::guard::{self, ApplyOutcome, GuardError};
 use quire_doc::protocol;
 use tokio_util::sync::CancellationToken;
 use yrs::{Doc, ReadTxn, StateVector, Transact};
 
-use super::awareness::AwarenessState;
-use super::hub::{Hub, PendingUpdate};
-use super::outbox::Outbox;
-use crate::bus::{BusMessage, BusPayload};
+use super::awareness::AwarenessTable;
+use super::persist::snapshot::BuiltDoc;
+use super::persist::{PendingUpdate, Persist};
+use crate::bus::seq::Sequences;
+use crate::bus::{Bus, BusMessage, BusPayload};
 use crate::store::Role;
+pub use peers::Peer;
+use peers::PeerTable;
+use upkeep::LogState;
+pub use upkeep::{Compacted, CompactionEnd, PENDING_REPORT_AFTER, Upkeep, UpkeepRules};
 
 pub type ConnId = u64;
 
@@ -61,29 +76,6 @@ pub mod codes {
 #[derive(Debug)]
 pub struct RoomClosed;
 
-pub struct Peer {
-    /// Frames to this socket; closing the peer goes through it too.
-    pub outbox: Arc<Outbox>,
-    pub user_id: String,
-    pub username: String,
-    /// The effective role: the document role capped by [`Peer::cap`].
-    pub role: Role,
-    /// The highest role the credential allows (a read-only API token caps
-    /// at viewer). Every later role change is capped by it too.
-    pub cap: Role,
-    /// Which credential opened the socket (API token id or session id),
-    /// so revoking it can close the socket.
-    pub credential: Option<String>,
-    /// Wants `MSG_QUIRE_ACK` after its updates are durable.
-    pub acks: bool,
-    /// Updates from this peer handed to persistence, not yet acknowledged.
-    pub unacked: u64,
-    /// Updates from this peer made durable so far (the ack's payload).
-    pub acked_total: u64,
-    /// Awareness client ids this socket owns.
-    pub client_ids: Vec<u64>,
-}
-
 /// Where an update comes from: local sources are logged and published on
 /// the bus; the others were logged by whoever accepted them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,96 +101,116 @@ pub enum Accepted {
     ReadOnly,
 }
 
-pub(super) struct RoomInner {
-    pub doc: Doc,
-    pub loaded: bool,
-    pub bus_buffer: Vec<BusMessage>,
-    pub peers: HashMap<ConnId, Peer>,
-    pub awareness: HashMap<u64, AwarenessState>,
-    /// Which user first used each awareness client id, for the life of the
-    /// room: nobody else may take it over, even after its owner left.
-    pub aw_owner: HashMap<u64, String>,
-    pub aw_dirty: Vec<u64>,
-    pub aw_last_flush: Option<Instant>,
-    pub aw_flush_scheduled: bool,
-    /// Encoded answer to query-awareness, until awareness changes.
-    pub aw_query_frame: Option<Bytes>,
+/// The limits a room enforces on its document.
+#[derive(Clone, Debug)]
+pub struct RoomLimits {
+    /// Largest encoded size of the document.
+    pub max_doc_bytes: usize,
+    /// Most CRDT items the document may hold.
+    pub max_doc_items: u64,
+}
+
+/// Everything a room needs from outside.
+#[derive(Clone)]
+pub struct RoomCtx {
+    pub limits: RoomLimits,
+    pub upkeep: UpkeepRules,
+    /// Where accepted updates go to become durable.
+    pub persist: Persist,
+    pub bus: Arc<dyn Bus>,
+    pub instance_id: String,
+    /// Called (outside the room lock) after the room closed itself because
+    /// its document may be corrupt, so its registry can drop it.
+    pub on_poisoned: Arc<dyn Fn(&str) + Send + Sync>,
+}
+
+struct RoomInner {
+    doc: Doc,
+    loaded: bool,
+    bus_buffer: Vec<BusMessage>,
+    peers: PeerTable,
+    awareness: AwarenessTable,
+    seq: Sequences,
     /// Cached sync-step-2 frame for an empty state vector (joiners).
-    pub full_state_frame: Option<Bytes>,
-    /// Approximate encoded size of the document.
-    pub size: usize,
-    /// Updates handed to persistence and not yet durable.
-    pub in_flight: u64,
-    /// Durable updates not yet covered by a snapshot.
-    pub since_snapshot: u64,
-    pub last_edit: Option<Instant>,
-    pub compacting: bool,
-    /// Edited since the searchable text was last written.
-    pub text_dirty: bool,
-    /// Edited since the last version (for automatic versions).
-    pub auto_version_due: bool,
-    /// Yrs holds updates with missing dependencies. Compaction still runs
-    /// (the log rows they came in are kept until they integrate).
-    pub pending: bool,
-    /// When `pending` was first seen (reported after a bound).
-    pub pending_since: Option<Instant>,
-    /// Consecutive failed compactions, and when the next may run.
-    pub compact_failures: u32,
-    pub compact_retry_at: Option<Instant>,
-    /// Approximate number of blocks (CRDT items) in the document.
-    pub items: u64,
-    /// Log rows the newest snapshot covers but that are kept for the
-    /// fallback to the previous one; the next compaction deletes them.
-    pub reclaimable_rows: u64,
-    pub closed: bool,
-    pub bus_seq: u64,
-    pub bus_seen: HashMap<String, u64>,
+    full_state_frame: Option<Bytes>,
+    log: LogState,
+    closed: bool,
 }
 
 pub struct Room {
     pub id: String,
-    pub(super) inner: Mutex<RoomInner>,
-    pub(super) ready: tokio::sync::OnceCell<Result<(), String>>,
-    pub(super) shared: Arc<Hub>,
-    pub(super) stop: CancellationToken,
+    inner: parking_lot::Mutex<RoomInner>,
+    ready: tokio::sync::OnceCell<Result<(), String>>,
+    ctx: RoomCtx,
+    stop: CancellationToken,
 }
 
 impl Room {
-    pub(super) fn new(id: &str, shared: Arc<Hub>) -> Self {
+    pub fn new(id: &str, ctx: RoomCtx) -> Self {
         Self {
             id: id.to_string(),
-            inner: Mutex::new(RoomInner {
+            inner: parking_lot::Mutex::new(RoomInner {
                 doc: new_doc(),
                 loaded: false,
                 bus_buffer: Vec::new(),
-                peers: HashMap::new(),
-                awareness: HashMap::new(),
-                aw_owner: HashMap::new(),
-                aw_dirty: Vec::new(),
-                aw_last_flush: None,
-                aw_flush_scheduled: false,
-                aw_query_frame: None,
+                peers: PeerTable::default(),
+                awareness: AwarenessTable::default(),
+                seq: Sequences::default(),
                 full_state_frame: None,
-                size: 0,
-                in_flight: 0,
-                since_snapshot: 0,
-                last_edit: None,
-                compacting: false,
-                text_dirty: false,
-                auto_version_due: false,
-                pending: false,
-                pending_since: None,
-                compact_failures: 0,
-                compact_retry_at: None,
-                items: 0,
-                reclaimable_rows: 0,
+                log: LogState::default(),
                 closed: false,
-                bus_seq: 0,
-                bus_seen: HashMap::new(),
             }),
             ready: tokio::sync::OnceCell::new(),
             stop: CancellationToken::new(),
-            shared,
+            ctx,
+        }
+    }
+
+    /// Loads the room once (`load` runs for the first caller only; the
+    /// others wait for its result).
+    pub(crate) async fn ensure_loaded<F>(&self, load: F) -> &Result<(), String>
+    where
+        F: std::future::Future<Output = Result<(), String>>,
+    {
+        self.ready.get_or_init(|| load).await
+    }
+
+    /// Loaded successfully.
+    pub fn is_ready(&self) -> bool {
+        self.ready.get().is_some_and(|r| r.is_ok())
+    }
+
+    /// Cancelled when the room leaves its registry (ends its bus task).
+    pub fn stop_token(&self) -> &CancellationToken {
+        &self.stop
+    }
+
+    /// Closed: reloading, evicted or deleted. Callers join a fresh room.
+    pub fn is_closed(&self) -> bool {
+        self.inner.lock().closed
+    }
+
+    /// Installs the document built from storage, then applies what the bus
+    /// delivered while it was loading.
+    pub(crate) fn install(self: &Arc<Self>, built: BuiltDoc) {
+        let mut inner = self.inner.lock();
+        inner.doc = built.doc;
+        inner.log.size = built.size;
+        inner.log.since_snapshot = built.since_snapshot;
+        inner.log.items = built.items;
+        inner.log.pending = built.missing_updates;
+        if built.missing_updates {
+            // Reported at once (not after the usual wait): nothing in
+            // storage will complete these structs.
+            inner.log.pending_since = Some(
+                Instant::now()
+                    .checked_sub(PENDING_REPORT_AFTER)
+                    .unwrap_or_else(Instant::now),
+            );
+        }
+        inner.loaded = true;
+        for msg in std::mem::take(&mut inner.bus_buffer) {
+            self.apply_bus_locked(&mut inner, msg);
         }
     }
 
@@ -214,15 +226,7 @@ impl Room {
         let step1 = Bytes::from(protocol::encode_sync_step1(&sv));
         let _ = peer.outbox.push(step1);
         if !inner.awareness.is_empty() {
-            let entries: Vec<AwarenessEntry> = inner
-                .awareness
-                .iter()
-                .map(|(id, s)| AwarenessEntry {
-                    client_id: *id,
-                    clock: s.clock,
-                    state: s.state.clone(),
-                })
-                .collect();
+            let entries = inner.awareness.entries();
             let frame = protocol::encode_awareness(&guard::encode_awareness_update(&entries));
             let _ = peer.outbox.push(Bytes::from(frame));
         }
@@ -234,25 +238,16 @@ impl Room {
     /// Removes a peer and its awareness states (announced as removed).
     /// Returns true when the room has no peers left.
     pub fn leave(self: &Arc<Self>, conn: ConnId) -> bool {
-        let mut inner = self.inner.lock();
-        if let Some(peer) = inner.peers.remove(&conn) {
+        let mut locked = self.inner.lock();
+        let inner = &mut *locked;
+        if let Some(peer) = inner.peers.remove(conn) {
             metrics::gauge!("quire_ws_connections").decrement(1.0);
-            let mut removed = Vec::new();
-            for id in peer.client_ids {
-                if let Some(state) = inner.awareness.remove(&id) {
-                    removed.push(AwarenessEntry {
-                        client_id: id,
-                        clock: state.clock + 1,
-                        state: "null".into(),
-                    });
-                }
-            }
+            let removed = inner.awareness.remove_conn(&peer.client_ids);
             if !removed.is_empty() {
-                inner.aw_query_frame = None;
                 let payload = Bytes::from(guard::encode_awareness_update(&removed));
                 let frame = Bytes::from(protocol::encode_awareness(&payload));
-                broadcast(&mut inner, &frame);
-                self.publish(&mut inner, BusPayload::Awareness(payload));
+                inner.peers.broadcast(&frame);
+                self.publish(inner, BusPayload::Awareness(payload));
             }
         }
         inner.peers.is_empty()
@@ -276,9 +271,7 @@ impl Room {
             let update = guard::encode_diff(&inner.doc, &sv).map_err(|e| internal(&e))?;
             Bytes::from(protocol::encode_sync_step2(&update))
         };
-        if let Some(peer) = inner.peers.get(&conn) {
-            send_or_close(peer, frame);
-        }
+        inner.peers.send(conn, frame);
         Ok(())
     }
 
@@ -286,7 +279,7 @@ impl Room {
     /// peer (the sender too), the bus and the durable log.
     pub fn client_update(self: &Arc<Self>, conn: ConnId, update: &[u8]) -> Result<Accepted, Close> {
         let mut inner = self.inner.lock();
-        let Some(peer) = inner.peers.get(&conn) else {
+        let Some(peer) = inner.peers.get(conn) else {
             return Ok(Accepted::Duplicate);
         };
         if !peer.role.can_edit() {
@@ -308,15 +301,15 @@ impl Room {
         self.apply_locked(&mut inner, update, Source::Server, user_id)
     }
 
-    pub(super) fn apply_locked(
+    fn apply_locked(
         self: &Arc<Self>,
         inner: &mut RoomInner,
         update: &[u8],
         source: Source,
         user_id: Option<String>,
     ) -> Result<Accepted, Close> {
-        let max = self.shared.config.limits.max_doc_bytes;
-        if inner.size.saturating_add(update.len()) > max {
+        let max = self.ctx.limits.max_doc_bytes;
+        if inner.log.size.saturating_add(update.len()) > max {
             metrics::counter!("quire_rejected_messages_total", "reason" => "doc_too_large")
                 .increment(1);
             return Err(Close::new(
@@ -328,10 +321,10 @@ impl Room {
         // with the encoded size: bound items too. Every struct takes at
         // least two bytes, so only an update that could cross the bound is
         // counted exactly.
-        let max_items = self.shared.config.persistence.max_doc_items;
-        if inner.items.saturating_add(update.len() as u64 / 2) > max_items {
+        let max_items = self.ctx.limits.max_doc_items;
+        if inner.log.items.saturating_add(update.len() as u64 / 2) > max_items {
             let structs = guard::walk::scan_update(update).map_or(0, |s| s.structs);
-            if inner.items.saturating_add(structs) > max_items {
+            if inner.log.items.saturating_add(structs) > max_items {
                 metrics::counter!("quire_rejected_messages_total", "reason" => "doc_too_many_items")
                     .increment(1);
                 return Err(Close::new(
@@ -343,7 +336,7 @@ impl Room {
         // Logged here: accepted from a client or REST on this instance, or a
         // repair from another instance that may not be durable anywhere.
         let logged = matches!(source, Source::Client(_) | Source::Server | Source::Repair);
-        if logged && self.shared.unsaved_backlog_full() {
+        if logged && self.ctx.persist.backlog().admit().is_err() {
             // A database outage has lasted too long: refuse new edits rather
             // than grow memory without bound. What the document already has
             // is still accepted (a reconnecting client resends it).
@@ -362,7 +355,7 @@ impl Room {
         // holding pending structs), peers get the diff of everything newly
         // integrated, not just these bytes.
         let relay_diff =
-            matches!(source, Source::Bus | Source::Log | Source::Repair) || inner.pending;
+            matches!(source, Source::Bus | Source::Log | Source::Repair) || inner.log.pending;
         let sv_before = relay_diff.then(|| inner.doc.transact().state_vector());
         let outcome: ApplyOutcome = match guard::apply_update_bytes(&inner.doc, update) {
             Ok(o) => o,
@@ -381,23 +374,25 @@ impl Room {
             metrics::counter!("quire_dropped_parked_items_total").increment(1);
             tracing::warn!(doc = %self.id, "dropped parked items that would nest too deep");
         }
-        self.note_pending(inner, outcome.pending);
+        if let Some(waited) = inner.log.note_pending(outcome.pending, Instant::now())
+            && waited >= PENDING_REPORT_AFTER
+        {
+            tracing::info!(doc = %self.id, "missing updates arrived; document complete again");
+        }
         if outcome.changed {
             metrics::counter!("quire_updates_in_total").increment(1);
             metrics::counter!("quire_update_bytes_in_total").increment(update.len() as u64);
-            inner.size += update.len();
-            // An over-estimate (duplicated structs count too); compaction
-            // recounts exactly.
-            inner.items += outcome.structs;
+            inner
+                .log
+                .edited(Instant::now(), update.len(), outcome.structs);
             inner.full_state_frame = None;
-            inner.last_edit = Some(Instant::now());
-            inner.text_dirty = true;
-            inner.auto_version_due = true;
             let relayed = match &sv_before {
                 Some(sv) => guard::encode_diff(&inner.doc, sv).unwrap_or_else(|_| update.to_vec()),
                 None => update.to_vec(),
             };
-            broadcast(inner, &Bytes::from(protocol::encode_update(&relayed)));
+            inner
+                .peers
+                .broadcast(&Bytes::from(protocol::encode_update(&relayed)));
         }
         let local = matches!(source, Source::Client(_) | Source::Server);
         if !(outcome.changed || (local && outcome.pending)) {
@@ -407,17 +402,15 @@ impl Room {
             // A pending update is logged too: its dependencies may reach
             // this or another instance later. Other instances get it once
             // it is durable (see `on_durable`).
-            inner.in_flight += 1;
+            inner.log.in_flight += 1;
             let conn = match source {
                 Source::Client(c) => Some(c),
                 _ => None,
             };
-            if let Some(c) = conn
-                && let Some(p) = inner.peers.get_mut(&c)
-            {
-                p.unacked += 1;
+            if let Some(c) = conn {
+                inner.peers.note_unacked(c);
             }
-            self.shared.persist(PendingUpdate {
+            self.ctx.persist.send(PendingUpdate {
                 room: Arc::downgrade(self),
                 doc_id: self.id.clone(),
                 data: Bytes::copy_from_slice(update),
@@ -434,114 +427,154 @@ impl Room {
         })
     }
 
-    /// Tracks whether yrs holds structs with missing dependencies; they are
-    /// reported (log, metric, readiness detail) once they have waited
-    /// longer than [`PENDING_REPORT_AFTER`].
-    fn note_pending(&self, inner: &mut RoomInner, pending: bool) {
-        match (pending, inner.pending_since) {
-            (true, None) => inner.pending_since = Some(Instant::now()),
-            (false, Some(since)) => {
-                inner.pending_since = None;
-                if since.elapsed() >= PENDING_REPORT_AFTER {
-                    tracing::info!(doc = %self.id, "missing updates arrived; document complete again");
-                }
-            }
-            _ => {}
-        }
-        inner.pending = pending;
-    }
-
     /// Structs have waited for their dependencies longer than the bound.
     pub fn missing_updates_overdue(&self) -> bool {
-        self.inner
-            .lock()
-            .pending_since
-            .is_some_and(|t| t.elapsed() >= PENDING_REPORT_AFTER)
+        self.inner.lock().log.pending_overdue(Instant::now())
     }
 
     /// Marks the room unusable: every peer is closed (they reconnect and
     /// resync into a freshly loaded room).
     fn poison(&self, inner: &mut RoomInner) {
         inner.closed = true;
-        for peer in inner.peers.values() {
-            peer.outbox
-                .close(Close::new(codes::RESTART, "document reloading"));
-        }
+        inner
+            .peers
+            .close_all(&Close::new(codes::RESTART, "document reloading"));
         // Not here: the registry lock is taken before room locks, never after.
-        let hub = self.shared.clone();
+        let on_poisoned = self.ctx.on_poisoned.clone();
         let id = self.id.clone();
-        tokio::spawn(async move { hub.forget_closed_room(&id) });
+        tokio::spawn(async move { on_poisoned(&id) });
     }
 
     /// Called by the writer once `updates` (this room's, in acceptance
     /// order) are durable: acknowledges their senders and only now
     /// publishes them to other instances, so no other instance's client can
-    /// see an update that dies with this instance.
-    pub(super) fn on_durable(&self, updates: &[PendingUpdate]) -> DurableOutcome {
-        let mut inner = self.inner.lock();
-        let n = updates.len() as u64;
-        inner.in_flight = inner.in_flight.saturating_sub(n);
-        inner.since_snapshot += n;
+    /// see an update that dies with this instance. True when the room
+    /// should be compacted.
+    pub fn on_durable(&self, updates: &[PendingUpdate]) -> bool {
+        let mut locked = self.inner.lock();
+        let inner = &mut *locked;
+        let compact = inner.log.durable(updates.len() as u64, &self.ctx.upkeep);
         let mut acked: HashMap<ConnId, u64> = HashMap::new();
         for c in updates.iter().filter_map(|u| u.conn) {
             *acked.entry(c).or_default() += 1;
         }
         for (conn, count) in acked {
-            if let Some(peer) = inner.peers.get_mut(&conn) {
-                peer.unacked = peer.unacked.saturating_sub(count);
-                peer.acked_total += count;
-                if peer.acks && peer.unacked == 0 {
-                    send_or_close(peer, Bytes::from(protocol::encode_ack(peer.acked_total)));
-                }
-            }
+            inner.peers.acknowledge(conn, count);
         }
         for u in updates.iter().filter(|u| u.publish) {
-            self.publish(&mut inner, BusPayload::Update(u.data.clone()));
+            self.publish(inner, BusPayload::Update(u.data.clone()));
         }
-        let every = self.shared.config.persistence.compact_every_updates;
-        DurableOutcome {
-            compact: (inner.since_snapshot >= every || inner.reclaimable_rows >= every)
-                && !inner.compacting,
+        compact
+    }
+
+    /// What the periodic upkeep should do now (nothing before loading).
+    pub fn upkeep(&self, now: Instant) -> Upkeep {
+        let inner = self.inner.lock();
+        if !inner.loaded {
+            return Upkeep::default();
         }
+        inner.log.upkeep(now, inner.peers.len(), &self.ctx.upkeep)
+    }
+
+    /// Closes the room when nothing is left to do for it (no peers,
+    /// nothing unsaved or uncompacted). True when it was closed.
+    pub(crate) fn close_if_idle(&self) -> bool {
+        let mut inner = self.inner.lock();
+        if inner.log.idle(inner.peers.len(), &self.ctx.upkeep) {
+            inner.closed = true;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Starts a compaction: false when the room is not loaded, closed,
+    /// already compacting or backing off after a failure.
+    pub(crate) fn begin_compaction(&self, now: Instant) -> bool {
+        let mut inner = self.inner.lock();
+        if !inner.loaded || inner.closed {
+            return false;
+        }
+        inner.log.begin_compaction(now)
+    }
+
+    /// Applies the logged `updates` (idempotent; fills gaps and relays them
+    /// when something was missed), then returns the full state, its state
+    /// vector and its text; the search text counts as written.
+    pub(crate) fn absorb_log(
+        self: &Arc<Self>,
+        updates: &[crate::store::StoredUpdate],
+    ) -> Result<(Vec<u8>, StateVector, String), GuardError> {
+        let mut inner = self.inner.lock();
+        for u in updates {
+            let _ = self.apply_locked(&mut inner, &u.data, Source::Log, None);
+        }
+        let state = guard::encode_full_state(&inner.doc)?;
+        let sv = inner.doc.transact().state_vector();
+        let text = super::content::plain_text(&inner.doc);
+        inner.log.text_dirty = false;
+        Ok((state, sv, text))
+    }
+
+    /// A snapshot was written: the exact size and item count of the state.
+    pub(crate) fn compacted_to(&self, size: usize, items: u64) {
+        let mut inner = self.inner.lock();
+        inner.log.size = size;
+        inner.log.items = items;
+    }
+
+    /// Ends the running compaction (`None`: it failed).
+    pub(crate) fn end_compaction(&self, result: Option<Compacted>) -> CompactionEnd {
+        self.inner.lock().log.end_compaction(result, Instant::now())
+    }
+
+    /// The searchable text, when it changed since last written (it then
+    /// counts as written; see [`text_write_failed`](Self::text_write_failed)).
+    pub(crate) fn take_dirty_text(&self) -> Option<String> {
+        let mut inner = self.inner.lock();
+        if !inner.log.text_dirty {
+            return None;
+        }
+        inner.log.text_dirty = false;
+        Some(super::content::plain_text(&inner.doc))
+    }
+
+    pub(crate) fn text_write_failed(&self) {
+        self.inner.lock().log.text_dirty = true;
+    }
+
+    /// A version of the current state was saved (or cannot be: quota).
+    pub(crate) fn version_saved(&self) {
+        self.inner.lock().log.auto_version_due = false;
+    }
+
+    /// Updates of this room handed to persistence and not yet durable.
+    pub fn unsaved(&self) -> u64 {
+        self.inner.lock().log.in_flight
+    }
+
+    /// The distinct users and credentials connected here.
+    pub(crate) fn users_and_credentials(&self) -> (Vec<String>, Vec<String>) {
+        self.inner.lock().peers.users_and_credentials()
     }
 
     /// Changes a user's role on live connections: removal closes (4403),
     /// a demotion to viewer makes the sockets read-only.
     pub fn set_role(&self, user_id: &str, role: Option<Role>) {
-        let mut inner = self.inner.lock();
-        for peer in inner.peers.values_mut().filter(|p| p.user_id == user_id) {
-            match role {
-                None => peer
-                    .outbox
-                    .close(Close::new(codes::FORBIDDEN, "access revoked")),
-                // The credential's cap always applies (a read-only token
-                // stays read-only whatever the user's role becomes).
-                Some(r) => peer.role = r.min(peer.cap),
-            }
-        }
+        self.inner.lock().peers.set_role(user_id, role);
     }
 
     /// Closes every socket opened with `credential` (a revoked API token or
     /// session): 4401, permanent.
     pub fn revoke_credential(&self, credential: &str) {
-        let inner = self.inner.lock();
-        for peer in inner
-            .peers
-            .values()
-            .filter(|p| p.credential.as_deref() == Some(credential))
-        {
-            peer.outbox
-                .close(Close::new(codes::UNAUTHENTICATED, "credential revoked"));
-        }
+        self.inner.lock().peers.revoke_credential(credential);
     }
 
     /// Closes every connection (document deleted, shutdown).
     pub fn close_all(&self, close: Close) {
         let mut inner = self.inner.lock();
         inner.closed = true;
-        for peer in inner.peers.values() {
-            peer.outbox.close(close.clone());
-        }
+        inner.peers.close_all(&close);
     }
 
     /// Runs `f` on the live document.
@@ -553,16 +586,12 @@ impl Room {
     /// in memory than on the wire (about [`ITEM_RESIDENT_BYTES`] each).
     pub fn resident_estimate(&self) -> u64 {
         let inner = self.inner.lock();
-        (inner.size as u64).max(inner.items.saturating_mul(ITEM_RESIDENT_BYTES))
+        (inner.log.size as u64).max(inner.log.items.saturating_mul(ITEM_RESIDENT_BYTES))
     }
 
     /// True when `user_id` has a socket in this room.
     pub fn has_user(&self, user_id: &str) -> bool {
-        self.inner
-            .lock()
-            .peers
-            .values()
-            .any(|p| p.user_id == user_id)
+        self.inner.lock().peers.has_user(user_id)
     }
 
     pub fn peer_count(&self) -> usize {
@@ -571,18 +600,7 @@ impl Room {
 
     /// (user id, username, connections) of everyone connected here.
     pub fn presence(&self) -> Vec<(String, String, usize)> {
-        let inner = self.inner.lock();
-        let mut by_user: HashMap<&str, (String, usize)> = HashMap::new();
-        for p in inner.peers.values() {
-            by_user
-                .entry(&p.user_id)
-                .or_insert_with(|| (p.username.clone(), 0))
-                .1 += 1;
-        }
-        by_user
-            .into_iter()
-            .map(|(id, (name, n))| (id.to_string(), name, n))
-            .collect()
+        self.inner.lock().peers.presence()
     }
 
     /// This instance's presence report for the bus.
@@ -606,10 +624,6 @@ impl Room {
 /// single-character items: 2.4 MB of updates took ~150 MB).
 pub const ITEM_RESIDENT_BYTES: u64 = 250;
 
-/// How long structs may wait for missing dependencies before the room is
-/// reported (a client or instance that never sent them).
-pub const PENDING_REPORT_AFTER: std::time::Duration = std::time::Duration::from_secs(60);
-
 /// True when applying `update` would add structs or deletions the document
 /// does not have (used only when edits are being refused).
 fn adds_anything(doc: &Doc, update: &[u8]) -> bool {
@@ -617,12 +631,7 @@ fn adds_anything(doc: &Doc, update: &[u8]) -> bool {
         return true;
     };
     let have = doc.transact().state_vector();
-    !super::snapshot::structs_within(&decoded, &have) || !decoded.delete_set().is_empty()
-}
-
-pub(super) struct DurableOutcome {
-    /// Enough durable updates since the last snapshot: compact now.
-    pub compact: bool,
+    !super::persist::snapshot::structs_within(&decoded, &have) || !decoded.delete_set().is_empty()
 }
 
 /// A fresh document with the options every room uses (UTF-16 offsets, as JS).
@@ -630,7 +639,7 @@ pub fn new_doc() -> Doc {
     guard::new_doc()
 }
 
-pub(super) trait EncodeSv {
+pub(crate) trait EncodeSv {
     fn encode_v1_bytes(&self) -> Vec<u8>;
 }
 
@@ -641,25 +650,7 @@ impl EncodeSv for StateVector {
     }
 }
 
-/// Enqueues `frame` on every peer; closes peers whose queue is full.
-pub(super) fn broadcast(inner: &mut RoomInner, frame: &Bytes) {
-    for peer in inner.peers.values() {
-        send_or_close(peer, frame.clone());
-    }
-    metrics::counter!("quire_frames_out_total").increment(inner.peers.len() as u64);
-}
-
-pub(super) fn send_or_close(peer: &Peer, frame: Bytes) {
-    if peer.outbox.push(frame).is_err() {
-        metrics::counter!("quire_slow_consumers_total").increment(1);
-        peer.outbox.close(Close::new(
-            codes::TRY_AGAIN,
-            "too slow; reconnect to resync",
-        ));
-    }
-}
-
-pub(super) fn reject(what: &'static str, e: &GuardError) -> Close {
+pub(crate) fn reject(what: &'static str, e: &GuardError) -> Close {
     metrics::counter!("quire_rejected_messages_total", "reason" => e.reason()).increment(1);
     tracing::info!(message = what, error = %e, "rejected client message");
     let code = match e {
@@ -673,3 +664,6 @@ fn internal(e: &GuardError) -> Close {
     tracing::error!(error = %e, "encoding failed");
     Close::new(codes::INTERNAL, "internal error")
 }
+
+#[cfg(test)]
+pub(crate) mod tests;
