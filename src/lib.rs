@@ -18,6 +18,7 @@ pub mod collab;
 pub mod config;
 pub mod error;
 pub mod health;
+pub mod metrics;
 pub mod server;
 pub mod state;
 pub mod store;
