@@ -1,4 +1,5 @@
-//! Cross-instance fan-out (SPEC §3). A room publishes every accepted update
+//! Cross-instance fan-out, so clients of one document on different
+//! instances edit together. A room publishes every accepted update
 //! and awareness change on its document's channel and applies what other
 //! instances publish. [`local::LocalBus`] is the in-process implementation
 //! (single instance, and several "instances" in one test process).
