@@ -1,5 +1,5 @@
 //! Server configuration: one typed struct, filled from environment variables
-//! and matching command-line flags (SPEC §1, §7).
+//! and matching command-line flags of `quire serve`.
 //!
 //! `Config::default()` gives the zero-configuration developer setup (SQLite
 //! under `./data/`, in-process fan-out, generated JWT secret, 127.0.0.1:8000).
@@ -101,7 +101,7 @@ pub fn parse_net(s: &str) -> Result<ipnet::IpNet, String> {
         .map_err(|_| format!("{s:?} is not an IP address or CIDR network"))
 }
 
-/// Limits of SPEC §7. Every one is enforced server-side.
+/// Size, rate and quota limits. Every one is enforced server-side.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Limits {
     /// Largest REST request body, bytes.
@@ -171,7 +171,7 @@ pub struct Limits {
     pub conversion_timeout_ms: u64,
 }
 
-/// Durability and compaction of the CRDT update log (SPEC §3).
+/// Durability and compaction of the CRDT update log.
 #[derive(Clone, Debug, clap::Args)]
 pub struct Persistence {
     /// Group-commit window: updates arriving within it share one transaction.
@@ -208,69 +208,41 @@ pub struct Persistence {
 }
 
 impl Default for Config {
+    /// The zero-configuration setup: every option at its declared default,
+    /// whatever the process environment holds.
     fn default() -> Self {
-        Self {
-            database_url: DEFAULT_DATABASE_URL.into(),
-            database_read_url: None,
-            redis_url: None,
-            jwt_secret: None,
-            environment: Environment::Dev,
-            bind_addr: DEFAULT_BIND_ADDR
-                .parse()
-                .unwrap_or_else(|_| SocketAddr::from(([127, 0, 0, 1], 8000))),
-            instance_id: None,
-            web_dir: None,
-            log_format: LogFormat::Text,
-            session_ttl_secs: 7 * 24 * 3600,
-            allowed_origins: Vec::new(),
-            limits: Limits::default(),
-            persistence: Persistence::default(),
-            trusted_proxies: Vec::new(),
-            metrics_token: None,
-            metrics_addr: None,
-        }
+        declared_defaults()
     }
 }
 
 impl Default for Limits {
     fn default() -> Self {
-        Self {
-            max_body_bytes: 2 * 1024 * 1024,
-            max_ws_message_bytes: 1024 * 1024,
-            max_doc_bytes: 16 * 1024 * 1024,
-            ws_rate_per_sec: 100,
-            ws_rate_burst: 500,
-            ws_outbound_queue: 1024,
-            max_connections_per_user: 50,
-            max_title_chars: 200,
-            max_tags: 20,
-            max_tag_chars: 50,
-            login_max_failures: 5,
-            login_window_secs: 300,
-            max_versions_per_document: 1000,
-            max_documents_per_user: 10_000,
-            password_hash_concurrency: 0,
-            password_hash_queue: 8,
-            header_read_timeout_secs: 10,
-            max_pending_connections_per_ip: 64,
-            conversion_concurrency: 0,
-            conversion_timeout_ms: 10_000,
-        }
+        declared_defaults()
     }
 }
 
 impl Default for Persistence {
     fn default() -> Self {
-        Self {
-            group_commit_ms: 5,
-            compact_every_updates: 100,
-            compact_idle_secs: 30,
-            auto_version_idle_mins: 0,
-            max_unsaved_updates: 200_000,
-            max_doc_items: 1_000_000,
-            shutdown_grace_secs: 30,
-            max_user_resident_bytes: 1024 * 1024 * 1024,
-        }
+        declared_defaults()
+    }
+}
+
+/// Builds `T` from the defaults written in its `#[arg(default_value…)]`
+/// attributes, with environment variables ignored. Those attributes are the
+/// one place a default is written: `--help`, parsing and `Default` all read
+/// them.
+fn declared_defaults<T: clap::Args + clap::FromArgMatches>() -> T {
+    let command = T::augment_args(clap::Command::new("defaults"))
+        .no_binary_name(true)
+        .mut_args(|arg| arg.env(None::<&'static str>));
+    let parsed = command
+        .try_get_matches_from(std::iter::empty::<String>())
+        .and_then(|matches| T::from_arg_matches(&matches));
+    match parsed {
+        Ok(value) => value,
+        // No option is required, so parsing nothing cannot fail; the unit
+        // tests below would catch an option that became required.
+        Err(e) => panic!("configuration defaults do not parse: {e}"),
     }
 }
 
@@ -293,33 +265,88 @@ mod tests {
     }
 
     #[test]
-    fn clap_defaults_match_default_impl() {
-        // Guard against the two sources of defaults drifting apart. Env vars
-        // of the test process could override clap defaults, so pass flags
-        // for the ones CI may set.
-        let cli = Cli::parse_from([
-            "quire",
-            "--database-url",
-            DEFAULT_DATABASE_URL,
-            "--bind-addr",
-            DEFAULT_BIND_ADDR,
-        ]);
+    fn defaults_are_the_declared_ones() {
         let d = Config::default();
-        assert_eq!(cli.config.database_url, d.database_url);
-        assert_eq!(cli.config.bind_addr, d.bind_addr);
+        assert_eq!(d.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(d.bind_addr.to_string(), DEFAULT_BIND_ADDR);
+        assert_eq!(d.environment, Environment::Dev);
+        assert_eq!(d.log_format, LogFormat::Text);
+        assert_eq!(d.session_ttl_secs, 7 * 24 * 3600);
+        assert_eq!(d.limits.max_ws_message_bytes, 1024 * 1024);
+        assert_eq!(d.limits.max_title_chars, 200);
+        assert_eq!(d.persistence.compact_every_updates, 100);
+        assert_eq!(d.persistence.max_user_resident_bytes, 1 << 30);
+        assert!(d.jwt_secret.is_none() && d.redis_url.is_none());
+        assert!(d.allowed_origins.is_empty() && d.trusted_proxies.is_empty());
+        assert_eq!(Limits::default().max_tags, d.limits.max_tags);
         assert_eq!(
-            cli.config.limits.max_ws_message_bytes,
-            d.limits.max_ws_message_bytes
+            Persistence::default().group_commit_ms,
+            d.persistence.group_commit_ms
         );
-        assert_eq!(cli.config.limits.max_title_chars, 200);
-        assert_eq!(cli.config.persistence.compact_every_updates, 100);
-        assert_eq!(
-            cli.config.limits.max_versions_per_document,
-            d.limits.max_versions_per_document
-        );
-        assert_eq!(
-            cli.config.limits.max_documents_per_user,
-            d.limits.max_documents_per_user
-        );
+    }
+
+    #[test]
+    fn flags_override_defaults() {
+        let cli = Cli::parse_from(["quire", "--max-tags", "3", "--group-commit-ms", "9"]);
+        assert_eq!(cli.config.limits.max_tags, 3);
+        assert_eq!(cli.config.persistence.group_commit_ms, 9);
+    }
+
+    /// One default as README writes it, in the form clap prints it; `None`
+    /// for "no default" (`–`, `random`, …).
+    fn readme_default(cell: &str) -> Option<String> {
+        let cell = cell.trim().trim_matches('`');
+        // "0 (off)", "– (none)": the parenthesis only explains.
+        let cell = cell.split(" (").next().unwrap_or(cell).trim();
+        if let Some(n) = cell.strip_suffix(" MiB") {
+            return Some((n.parse::<u64>().ok()? << 20).to_string());
+        }
+        if let Some(n) = cell.strip_suffix(" GiB") {
+            return Some((n.parse::<u64>().ok()? << 30).to_string());
+        }
+        match cell {
+            "–" | "random" | "embedded" | "generated in dev mode" => None,
+            // "one per core" is written 0 in the configuration.
+            "cores" => Some("0".into()),
+            other => Some(other.into()),
+        }
+    }
+
+    #[test]
+    fn readme_configuration_table_matches() {
+        let readme = include_str!("../README.md");
+        let section = readme
+            .split("## Configuration")
+            .nth(1)
+            .and_then(|s| s.split("\n## ").next())
+            .unwrap_or_default();
+        let mut documented = std::collections::BTreeMap::new();
+        for row in section.lines().filter(|l| l.starts_with("| `")) {
+            let cells: Vec<&str> = row.split(" | ").collect();
+            let names: Vec<&str> = cells[0].split('`').skip(1).step_by(2).collect();
+            let defaults: Vec<&str> = if names.len() == 1 {
+                vec![cells[1]]
+            } else {
+                cells[1].split([',', '/']).collect()
+            };
+            assert_eq!(names.len(), defaults.len(), "README row {row:?}");
+            for (name, default) in names.into_iter().zip(defaults) {
+                documented.insert(name.to_string(), readme_default(default));
+            }
+        }
+        let command = <Cli as clap::CommandFactory>::command();
+        let declared: std::collections::BTreeMap<String, Option<String>> = command
+            .get_arguments()
+            .filter_map(|arg| {
+                let env = arg.get_env()?.to_str()?.to_string();
+                let default = arg
+                    .get_default_values()
+                    .first()
+                    .and_then(|v| v.to_str())
+                    .map(str::to_string);
+                Some((env, default))
+            })
+            .collect();
+        assert_eq!(documented, declared, "README's configuration table");
     }
 }

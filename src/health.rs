@@ -42,7 +42,7 @@ impl DbHealth {
 
     fn record(&self, ok: bool) {
         let was = self.ok.swap(ok, Ordering::SeqCst);
-        metrics::gauge!("quire_database_up").set(if ok { 1.0 } else { 0.0 });
+        crate::metrics::database_up(ok);
         match (was, ok) {
             (true, false) => {
                 tracing::warn!("database unreachable; not ready (edits are kept in memory)")

@@ -18,6 +18,7 @@ pub mod cli;
 pub mod collab;
 pub mod config;
 pub mod health;
+pub mod metrics;
 pub mod server;
 pub mod state;
 pub mod store;

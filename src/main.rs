@@ -6,8 +6,6 @@ use clap::{Parser, Subcommand};
 use quire::config::{Config, DEFAULT_DATABASE_URL};
 use quire::server::{self, Server};
 
-mod loadtest;
-
 #[derive(Parser)]
 #[command(
     name = "quire",
@@ -71,8 +69,8 @@ enum Command {
         #[arg(long)]
         owner: Option<String>,
     },
-    /// Load generator: fan-out latency, idle connections, cold load (SPEC §8).
-    Loadtest(Box<loadtest::LoadtestArgs>),
+    /// Load generator: fan-out latency, idle connections, cold load.
+    Loadtest(Box<quire_loadtest::LoadtestArgs>),
     /// Manage users.
     User {
         #[command(subcommand)]
@@ -203,7 +201,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Loadtest(args) => {
             // Its own runtime (one thread by default), off this one.
-            tokio::task::spawn_blocking(move || loadtest::run_blocking(*args))
+            tokio::task::spawn_blocking(move || quire_loadtest::run_blocking(*args))
                 .await
                 .context("load generator panicked")??;
         }

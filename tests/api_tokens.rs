@@ -1,4 +1,4 @@
-//! Personal API tokens (SPEC §4): shown once, stored hashed, read-only or
+//! Personal API tokens: shown once, stored hashed, read-only or
 //! read-write, expiring, revocable. On SQLite and PostgreSQL.
 
 mod common;

@@ -1,4 +1,4 @@
-//! Several instances on one PostgreSQL database with the Redis bus (SPEC §3):
+//! Several instances on one PostgreSQL database with the Redis bus:
 //! clients spread over three instances converge, also after Redis is
 //! restarted mid-edit. Each test runs its own redis-server on a free port.
 

@@ -1,4 +1,4 @@
-//! `DATABASE_READ_URL` (SPEC §1): lists, search and version history are read
+//! `DATABASE_READ_URL`, the optional read replica: lists, search and version history are read
 //! from the replica, everything else from the primary.
 //!
 //! No streaming replication runs here, so the "replica" is a second

@@ -1,4 +1,4 @@
-//! `REDIS_URL` naming a Redis Cluster (SPEC §3, "past one Redis"): the bus
+//! `REDIS_URL` naming a Redis Cluster (for fan-out beyond one Redis): the bus
 //! detects cluster mode, uses sharded pub/sub (`SSUBSCRIBE`/`SPUBLISH`) per
 //! document, and clients on two instances converge. The test runs its own
 //! three-node cluster on free ports.

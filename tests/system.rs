@@ -7,7 +7,9 @@ use serde_json::Value;
 
 use common::TestServer;
 
-/// Every REST route, as `METHOD path` (SPEC §4 plus members, users, activity).
+/// Every route, as `METHOD path`: accounts, tokens, users, documents with
+/// their content, state, updates, presence, members, activity, versions,
+/// diff and restore, search, the WebSocket and the operations endpoints.
 const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/auth/register"),
     ("post", "/api/auth/login"),

@@ -1,6 +1,6 @@
 //! Cross-instance fan-out over Redis pub/sub, one channel per document
 //! (`doc:{id}:updates`), subscribed only while this instance holds the
-//! document (SPEC §3).
+//! document.
 //!
 //! Redis pub/sub is at-most-once: messages published while a subscriber is
 //! slow or disconnected are lost. Rooms heal that themselves: every message

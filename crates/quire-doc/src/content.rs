@@ -122,7 +122,7 @@ pub enum ContentBody {
     Json(Value),
 }
 
-/// The SPEC's content shape `{ "format", "content" }`.
+/// Content as the REST API returns it: `{ "format", "content" }`.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct ContentOut {
     /// Which format `content` is in.

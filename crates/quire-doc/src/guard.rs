@@ -1,7 +1,8 @@
 //! Safe handling of untrusted Yjs bytes.
 //!
-//! `yrs` 0.28.1 is not safe on hostile input (see `notes/rust-stack.md`
-//! §1.6): a 4-byte count can make it touch ~257 MB, some updates panic inside
+//! `yrs` 0.28.1 is not safe on hostile input (the known inputs are the
+//! regression tests in `guard/tests.rs`): a 4-byte count can make it touch
+//! ~257 MB, some updates panic inside
 //! `apply_update`, and a "poison" update makes every later
 //! `encode_state_as_update_v1` panic. Every function here therefore
 //!

@@ -1,6 +1,7 @@
 //! Revert the live document to an old state as a new CRDT change.
 //!
-//! This is a "git revert", never a reset (notes §1.4): a temporary document
+//! This is a "git revert", never a reset (history is kept and a client's
+//! concurrent or offline edits are not thrown away): a temporary document
 //! is loaded from the old full state, brought forward to the live state
 //! under a tracked origin, and that step is undone with a `yrs`
 //! `UndoManager`. The undo is itself an ordinary change, so the returned

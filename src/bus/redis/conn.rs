@@ -1,5 +1,5 @@
-//! The bus's Redis connections: one server, or a Redis Cluster (SPEC §3,
-//! "past one Redis").
+//! The bus's Redis connections: one server, or a Redis Cluster when one
+//! Redis is not enough for the fan-out traffic.
 //!
 //! `REDIS_URL` is one URL or a comma-separated list of seed nodes. The first
 //! reachable seed is asked `INFO cluster`; when cluster mode is on, the bus

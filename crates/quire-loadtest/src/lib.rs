@@ -1,7 +1,9 @@
-//! `quire loadtest`: a y-websocket load generator (SPEC §8).
+//! `quire loadtest`: a y-websocket load generator, measuring fan-out
+//! latency, memory per idle connection and cold-load time (figures and
+//! commands in docs/BENCHMARKS.md).
 //!
-//! One tokio runtime (one thread by default, like the SPEC's reference
-//! generator), one task per simulated client. Readers never build a
+//! One tokio runtime (one thread by default, so the generator's own
+//! scheduling does not flatter the latency), one task per simulated client. Readers never build a
 //! document: they parse the frame header and the first block id of each
 //! update. Writers own a tiny yrs document holding only their own paragraph,
 //! so each edit is a real, valid Yjs update; the update's (client id, clock)
@@ -70,7 +72,7 @@ pub struct LoadtestArgs {
     /// Server process id, for RSS (/proc/PID/status) and CPU figures.
     #[arg(long)]
     pub server_pid: Option<u32>,
-    /// Generator threads (1 = current-thread runtime, like the SPEC's reference generator).
+    /// Generator threads (1 = current-thread runtime, the setting the published figures use).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
     /// Handshakes in flight at once while connecting.
