@@ -39,10 +39,12 @@ pub enum StoreError {
 }
 
 impl StoreError {
-    /// The database could not be reached (down, restarting, pool exhausted):
+    /// The database could not be reached (down, restarting, pool exhausted)
+    /// or, on SQLite, stayed locked by other writers past the busy timeout:
     /// a temporary condition, answered 503 rather than 500.
     pub fn is_unavailable(&self) -> bool {
         match self {
+            StoreError::Database(e) if sql::constraint::is_busy(e) => true,
             StoreError::Database(
                 sqlx::Error::PoolTimedOut
                 | sqlx::Error::PoolClosed
