@@ -402,3 +402,30 @@ async fn limits_and_sanitising(s: &TestServer) {
     );
 }
 on_both_backends!(limits, super::limits_and_sanitising);
+
+/// Many documents created at once, each with a body, while their rooms
+/// write too: every one is created (no "database is locked" on SQLite,
+/// whose write transactions take the lock up front).
+async fn concurrent_creates(s: &TestServer) {
+    let api = s.user("creator").await;
+    let body: String = (0..400).map(|i| format!("paragraph {i}\n\n")).collect();
+    let mut tasks = Vec::new();
+    for i in 0..24 {
+        let api = api.clone();
+        let body = body.clone();
+        tasks.push(tokio::spawn(async move {
+            api.post(
+                "/api/documents",
+                json!({ "title": format!("doc {i}"), "body": body, "tags": ["a", "b"] }),
+            )
+            .await
+        }));
+    }
+    for t in tasks {
+        let (st, v) = t.await.unwrap();
+        assert_eq!(st, StatusCode::CREATED, "{v}");
+    }
+    let (_, list) = api.get("/api/documents?limit=100").await;
+    assert_eq!(list["total"], 24, "{list}");
+}
+on_both_backends!(concurrent, super::concurrent_creates);

@@ -39,7 +39,7 @@ pub async fn append(
     action: &str,
     details: serde_json::Value,
 ) -> Result<()> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::dialect::begin_write(pool).await?;
     write(&mut tx, doc_id, Some(user_id), action, details, now_ms()).await?;
     tx.commit().await?;
     Ok(())
@@ -81,7 +81,7 @@ mod tests {
         append(&pool, "d1", "u1", "first", serde_json::json!({ "n": 1 }))
             .await
             .unwrap();
-        let mut tx = pool.begin().await.unwrap();
+        let mut tx = super::dialect::begin_write(pool).await.unwrap();
         write(&mut tx, "d1", None, "second", serde_json::json!([]), 5)
             .await
             .unwrap();

@@ -70,6 +70,19 @@ pub async fn connect(url: &str, max_connections: u32) -> Result<(AnyPool, Backen
     Ok((pool, backend))
 }
 
+/// Begins a transaction that will write. On SQLite it takes the write lock
+/// at once (`BEGIN IMMEDIATE`), so waiting for another writer goes through
+/// the busy timeout; a deferred transaction that read first and then tries
+/// to write while another connection writes fails at once with "database
+/// is locked" instead. PostgreSQL needs nothing special.
+pub async fn begin_write(pool: &AnyPool) -> sqlx::Result<sqlx::Transaction<'static, sqlx::Any>> {
+    if pool.connect_options().database_url.scheme() == "sqlite" {
+        pool.begin_with("BEGIN IMMEDIATE").await
+    } else {
+        pool.begin().await
+    }
+}
+
 pub async fn migrate(pool: &AnyPool, backend: Backend) -> Result<()> {
     match backend {
         Backend::Sqlite => sqlx::migrate!("./migrations/sqlite").run(pool).await?,

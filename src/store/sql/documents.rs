@@ -50,7 +50,7 @@ async fn write_tags(conn: &mut AnyConnection, doc_id: &str, tags: &[String]) -> 
 pub async fn create(pool: &AnyPool, new: NewDocument) -> Result<Document> {
     let id = uuid::Uuid::now_v7().to_string();
     let now = now_ms();
-    let mut tx = pool.begin().await?;
+    let mut tx = super::dialect::begin_write(pool).await?;
     sqlx::query(
         "INSERT INTO documents (id, title, status, tags, owner_id, version, created_at, updated_at, content_text) \
          VALUES ($1, $2, $3, $4, $5, 1, $6, $6, $7)",
@@ -250,7 +250,7 @@ pub async fn patch(
     let title = patch.title.clone().unwrap_or_else(|| current.title.clone());
     let status = patch.status.unwrap_or(current.status);
     let tags = patch.tags.clone().unwrap_or_else(|| current.tags.clone());
-    let mut tx = pool.begin().await?;
+    let mut tx = super::dialect::begin_write(pool).await?;
     let done = sqlx::query(
         "UPDATE documents SET title = $1, status = $2, tags = $3, version = version + 1, updated_at = $4 \
          WHERE id = $5 AND version = $6",
@@ -288,7 +288,7 @@ pub async fn patch(
 /// Deletes the document and everything that belongs to it; the deletion
 /// itself is audited. False when there was no such document.
 pub async fn delete(pool: &AnyPool, id: &str, actor: &str) -> Result<bool> {
-    let mut tx = pool.begin().await?;
+    let mut tx = super::dialect::begin_write(pool).await?;
     // Children first: ON DELETE CASCADE needs foreign_keys on SQLite,
     // which is set, but explicit deletes keep both backends identical.
     for table in CHILD_TABLES {

@@ -44,7 +44,7 @@ pub async fn set(
     actor: &str,
 ) -> Result<()> {
     let now = now_ms();
-    let mut tx = pool.begin().await?;
+    let mut tx = super::dialect::begin_write(pool).await?;
     sqlx::query(
         "INSERT INTO document_members (document_id, user_id, role, created_at) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (document_id, user_id) DO UPDATE SET role = excluded.role",
@@ -64,7 +64,7 @@ pub async fn set(
 /// Removes the member; false (and nothing audited) when there was none.
 pub async fn remove(pool: &AnyPool, doc_id: &str, user_id: &str, actor: &str) -> Result<bool> {
     let now = now_ms();
-    let mut tx = pool.begin().await?;
+    let mut tx = super::dialect::begin_write(pool).await?;
     let done = sqlx::query("DELETE FROM document_members WHERE document_id = $1 AND user_id = $2")
         .bind(doc_id)
         .bind(user_id)

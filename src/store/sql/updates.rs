@@ -35,7 +35,7 @@ pub async fn append(pool: &AnyPool, batch: &[NewUpdate]) -> Result<u64> {
     if batch.is_empty() {
         return Ok(0);
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = super::dialect::begin_write(pool).await?;
     // Multi-row INSERT in chunks: one round trip per chunk (4 parameters a
     // row keeps a chunk well under both databases' parameter limits).
     for chunk in batch.chunks(1000) {
@@ -141,7 +141,7 @@ pub async fn load(pool: &AnyPool, doc_id: &str, max_snapshots: i64) -> Result<St
 /// and stores `text` (already cleaned) as the searchable text.
 pub async fn compact(pool: &AnyPool, snap: &NewSnapshot, text: &str) -> Result<()> {
     let now = now_ms();
-    let mut tx = pool.begin().await?;
+    let mut tx = super::dialect::begin_write(pool).await?;
     sqlx::query(
         "INSERT INTO document_snapshots (document_id, state, state_vector, checksum, last_update_id, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",

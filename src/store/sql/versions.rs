@@ -29,7 +29,7 @@ const MAX_NUMBER: &str = "(SELECT MAX(number) FROM document_versions WHERE docum
 pub async fn create(pool: &AnyPool, new: &NewVersion, text: &str, label: &str) -> Result<Version> {
     let now = now_ms();
     for _ in 0..CREATE_ATTEMPTS {
-        let mut tx = pool.begin().await?;
+        let mut tx = super::dialect::begin_write(pool).await?;
         // One statement computes the number and inserts, so SQLite takes the
         // write lock at once (a read-then-write transaction could fail with
         // SQLITE_BUSY on the upgrade); PostgreSQL races end in a unique
@@ -126,7 +126,7 @@ pub async fn make_room(pool: &AnyPool, doc_id: &str, max: i64) -> Result<()> {
     if max <= 0 {
         return Ok(());
     }
-    let mut tx = pool.begin().await?;
+    let mut tx = super::dialect::begin_write(pool).await?;
     // Written first so SQLite takes the write lock at once; it also records
     // the highest number issued, so discarding the newest version below
     // cannot make its number come back.
