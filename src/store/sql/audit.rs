@@ -81,7 +81,7 @@ mod tests {
         append(&pool, "d1", "u1", "first", serde_json::json!({ "n": 1 }))
             .await
             .unwrap();
-        let mut tx = super::super::dialect::begin_write(pool).await.unwrap();
+        let mut tx = super::super::dialect::begin_write(&pool).await.unwrap();
         write(&mut tx, "d1", None, "second", serde_json::json!([]), 5)
             .await
             .unwrap();
