@@ -26,6 +26,7 @@ use super::hub::Hub;
 use super::outbox::{Drained, Outbound, Outbox};
 use super::ratelimit::TokenBucket;
 use super::room::{Close, ConnId, Peer, Room, codes};
+use crate::metrics;
 use crate::store::Role;
 
 /// A connection silent this long is closed (clients renew awareness every 15 s).
@@ -164,8 +165,7 @@ pub async fn run<T: Transport>(hub: &Arc<Hub>, doc_id: &str, who: Admission, mut
     // One user may not hold unbounded memory open across documents.
     let max = hub.config.persistence.max_user_resident_bytes;
     if max > 0 && hub.user_resident_bytes(&who.user_id, &room) > max {
-        metrics::counter!("quire_rejected_messages_total", "reason" => "user_resident_memory")
-            .increment(1);
+        metrics::rejected_message("user_resident_memory");
         let close = Close::new(
             codes::DOC_TOO_LARGE,
             "your open documents use too much memory; close some and retry",
@@ -301,7 +301,7 @@ async fn receive<R: LiveRoom>(
     bucket: &mut TokenBucket,
     data: &Bytes,
 ) -> Result<(), Close> {
-    metrics::counter!("quire_ws_bytes_in_total").increment(data.len() as u64);
+    metrics::ws_bytes_in(data.len() as u64);
     if data.len() > settings.max_message_bytes {
         reject_metric("too_big");
         return Err(Close::new(codes::TOO_BIG, "message too big"));
@@ -311,7 +311,7 @@ async fn receive<R: LiveRoom>(
     // client over budget for long is closed.
     let presence = matches!(data.first(), Some(1) | Some(3));
     if !bucket.try_take() {
-        metrics::counter!("quire_rate_limited_total").increment(1);
+        metrics::rate_limited();
         if bucket.seconds_over_budget() > FLOOD_GRACE_SECS {
             reject_metric("flood");
             return Err(Close::new(1008, "message flood"));
@@ -378,9 +378,9 @@ async fn write_batch<T: Transport>(
     }
     if let Some(oldest) = oldest {
         // Enqueue (relay) → written to the transport, for the oldest frame of the batch.
-        metrics::histogram!("quire_fanout_seconds").record(oldest.elapsed().as_secs_f64());
+        metrics::fanout_seconds(oldest.elapsed().as_secs_f64());
     }
-    metrics::counter!("quire_ws_bytes_out_total").increment(bytes as u64);
+    metrics::ws_bytes_out(bytes as u64);
     Ok(())
 }
 
@@ -414,7 +414,7 @@ fn close_frame(close: &Close) -> Frame {
 }
 
 fn reject_metric(reason: &'static str) {
-    metrics::counter!("quire_rejected_messages_total", "reason" => reason).increment(1);
+    metrics::rejected_message(reason);
 }
 
 fn read_error(e: &TransportError) -> Option<Close> {
