@@ -452,6 +452,21 @@ mod tests {
     }
 
     #[test]
+    fn the_load_generator_reads_only_metrics_recorded_here() {
+        // `quire loadtest` reads these series from `/metrics`; a histogram
+        // is read through its `_count` and `_sum` series.
+        let names = all();
+        for series in quire_loadtest::metric_names::READ {
+            let base = ["_count", "_sum"]
+                .iter()
+                .find_map(|suffix| series.strip_suffix(suffix))
+                .filter(|base| HISTOGRAMS.contains(base))
+                .unwrap_or(series);
+            assert!(names.contains(&base), "{series} is not recorded");
+        }
+    }
+
+    #[test]
     fn label_values_are_snake_case() {
         for reason in [ConversionRefused::Busy, ConversionRefused::Timeout] {
             assert!(valid_name(reason.as_str()));
