@@ -28,6 +28,7 @@ use crate::bus::Bus;
 use crate::bus::local::LocalBus;
 use crate::bus::redis::RedisBus;
 use crate::config::{Config, Environment};
+use crate::metrics::{self, ConnectionRefused};
 use crate::state::AppState;
 use crate::store::sql::SqlStore;
 use crate::store::{StoreError, dialect};
@@ -211,8 +212,7 @@ impl Server {
                 match pending.enter(peer.ip()) {
                     Some(g) => Some(g),
                     None => {
-                        metrics::counter!("http_connections_refused_total", "reason" => "pending_per_ip")
-                            .increment(1);
+                        metrics::http_connection_refused(ConnectionRefused::PendingPerIp);
                         drop(tcp);
                         continue;
                     }
@@ -269,7 +269,7 @@ async fn accept_failed(e: std::io::Error) {
     ) {
         return;
     }
-    metrics::counter!("http_accept_errors_total").increment(1);
+    metrics::http_accept_error();
     tracing::warn!(error = %e, "accept failed; pausing");
     tokio::time::sleep(Duration::from_millis(100)).await;
 }

@@ -18,6 +18,7 @@ use crate::api::extract::{AuthUser, ClientAddr};
 use crate::auth::password::HashError;
 use crate::auth::ratelimit::LoginKey;
 use crate::auth::{AuthError, CSRF_COOKIE, SESSION_COOKIE};
+use crate::metrics;
 use crate::state::AppState;
 use crate::store::{NewUser, User};
 use crate::util::rfc3339;
@@ -157,7 +158,7 @@ async fn login(
         None => LoginKey::unknown(&req.username),
     };
     let attempt = limiter.reserve(key).map_err(|secs| {
-        metrics::counter!("login_rate_limited_total").increment(1);
+        metrics::login_rate_limited();
         AuthError::RateLimited(secs)
     })?;
     let delay = limiter.address_delay(ip);
@@ -175,7 +176,7 @@ async fn login(
     };
     // Busy or failed hashing: the attempt is given back uncounted (dropped).
     let ok = ok.map_err(hash_error)?;
-    metrics::counter!("login_password_checks_total").increment(1);
+    metrics::login_password_check();
     let Some(user) = user.filter(|_| ok) else {
         attempt.failed();
         limiter.address_failed(ip);

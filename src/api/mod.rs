@@ -34,6 +34,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::error::ApiError;
+use crate::metrics;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -233,10 +234,7 @@ async fn record_metrics(req: Request, next: Next) -> Response {
         .map(|p| p.as_str().to_string())
         .unwrap_or_else(|| "unmatched".into());
     let resp = next.run(req).await;
-    let status = resp.status().as_u16().to_string();
-    metrics::counter!("http_requests_total", "method" => method.clone(), "route" => route.clone(), "status" => status)
-        .increment(1);
-    metrics::histogram!("http_request_duration_seconds", "method" => method, "route" => route)
-        .record(start.elapsed().as_secs_f64());
+    metrics::http_request(&method, &route, resp.status().as_u16());
+    metrics::http_request_duration(&method, &route, start.elapsed().as_secs_f64());
     resp
 }

@@ -42,6 +42,7 @@ use crate::auth::{Access, AuthError, authorize, role_cap};
 use crate::collab::connection::{self, Admission, Frame, Transport, TransportError};
 use crate::collab::hub::ConnectionSlot;
 use crate::collab::room::{Close, codes};
+use crate::metrics;
 use crate::state::AppState;
 
 /// The editor schema version this server speaks (`?schema=`).
@@ -157,7 +158,7 @@ async fn upgrade(
     let (mut admission, slot) = match admit(&state, &headers, &doc_id, params.token).await {
         Ok(a) => a,
         Err(e) => {
-            metrics::counter!("quire_ws_refused_total", "status" => e.status().as_str().to_string()).increment(1);
+            metrics::ws_refused(e.status().as_u16());
             return e.into_response();
         }
     };

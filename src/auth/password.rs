@@ -16,6 +16,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use tokio::sync::{OnceCell, Semaphore};
 
 use super::AuthError;
+use crate::metrics;
 
 /// The longest a caller waits for a free hashing slot.
 pub const QUEUE_WAIT: Duration = Duration::from_secs(2);
@@ -95,17 +96,17 @@ impl PasswordGate {
         f: impl FnOnce() -> T + Send + 'static,
     ) -> Result<T, HashError> {
         let _admitted = self.admitted.try_acquire().map_err(|_| {
-            metrics::counter!("password_hash_busy_total").increment(1);
+            metrics::password_hash_busy();
             HashError::Busy
         })?;
         let slot = tokio::time::timeout(self.wait, self.running.clone().acquire_owned())
             .await
             .map_err(|_| {
-                metrics::counter!("password_hash_busy_total").increment(1);
+                metrics::password_hash_busy();
                 HashError::Busy
             })?
             .map_err(|_| HashError::Failed)?;
-        metrics::counter!("password_hash_runs_total").increment(1);
+        metrics::password_hash_run();
         // The slot moves into the blocking task, so even when the caller goes
         // away (client disconnected) the bound holds until Argon2 finishes.
         tokio::task::spawn_blocking(move || {

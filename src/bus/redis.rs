@@ -22,6 +22,7 @@ use redis::{PushInfo, PushKind, Value};
 use tokio::sync::mpsc;
 
 use super::{Bus, BusError, BusMessage, BusPayload, PresenceRecord, Subscription};
+use crate::metrics;
 use conn::RedisConn;
 
 pub mod conn;
@@ -234,7 +235,7 @@ async fn presence_writer(
             .ignore();
         let done: redis::RedisResult<()> = pipe.query_async(&mut conn).await;
         if done.is_err() {
-            metrics::counter!("quire_bus_publish_failures_total").increment(1);
+            metrics::bus_publish_failure();
         }
         if members.is_empty() {
             reported.remove(&doc_id);
@@ -294,7 +295,7 @@ async fn publisher(mut conn: RedisConn, mut rx: mpsc::UnboundedReceiver<(String,
         let sent = conn.publish(&channel, &payload).await;
         if let Err(e) = sent {
             // Lost; anti-entropy heals it once Redis is back.
-            metrics::counter!("quire_bus_publish_failures_total").increment(1);
+            metrics::bus_publish_failure();
             tracing::debug!(error = %e, "redis publish failed");
         }
     }
@@ -363,7 +364,7 @@ async fn dispatcher(
                     continue;
                 };
                 let Some(msg) = decode(&doc_id, payload) else {
-                    metrics::counter!("quire_bus_malformed_total").increment(1);
+                    metrics::bus_malformed();
                     continue;
                 };
                 if msg.sender == instance {
@@ -376,7 +377,7 @@ async fn dispatcher(
                 }
             }
             PushKind::Disconnection => {
-                metrics::counter!("quire_bus_reconnects_total").increment(1);
+                metrics::bus_reconnect();
                 tracing::warn!("redis connection lost; serving local clients until it is back");
                 let _ = control_tx.send(Control::Reconnect);
             }

@@ -268,8 +268,7 @@ impl AwarenessTable {
 }
 
 fn foreign_client() {
-    metrics::counter!("quire_rejected_messages_total", "reason" => "awareness_foreign_client")
-        .increment(1);
+    crate::metrics::rejected_message("awareness_foreign_client");
 }
 
 /// The user id the origin instance stamped into an awareness state.

@@ -26,6 +26,7 @@ use super::hub::Hub;
 use super::outbox::{Drained, Outbound, Outbox};
 use super::ratelimit::TokenBucket;
 use super::room::{Close, ConnId, Peer, Room, codes};
+use crate::metrics;
 use crate::store::Role;
 
 /// A connection silent this long is closed (clients renew awareness every 15 s).
@@ -164,8 +165,7 @@ pub async fn run<T: Transport>(hub: &Arc<Hub>, doc_id: &str, who: Admission, mut
     // One user may not hold unbounded memory open across documents.
     let max = hub.config.persistence.max_user_resident_bytes;
     if max > 0 && hub.user_resident_bytes(&who.user_id, &room) > max {
-        metrics::counter!("quire_rejected_messages_total", "reason" => "user_resident_memory")
-            .increment(1);
+        metrics::rejected_message("user_resident_memory");
         let close = Close::new(
             codes::DOC_TOO_LARGE,
             "your open documents use too much memory; close some and retry",
@@ -301,7 +301,7 @@ async fn receive<R: LiveRoom>(
     bucket: &mut TokenBucket,
     data: &Bytes,
 ) -> Result<(), Close> {
-    metrics::counter!("quire_ws_bytes_in_total").increment(data.len() as u64);
+    metrics::ws_bytes_in(data.len() as u64);
     if data.len() > settings.max_message_bytes {
         reject_metric("too_big");
         return Err(Close::new(codes::TOO_BIG, "message too big"));
@@ -311,7 +311,7 @@ async fn receive<R: LiveRoom>(
     // client over budget for long is closed.
     let presence = matches!(data.first(), Some(1) | Some(3));
     if !bucket.try_take() {
-        metrics::counter!("quire_rate_limited_total").increment(1);
+        metrics::rate_limited();
         if bucket.seconds_over_budget() > FLOOD_GRACE_SECS {
             reject_metric("flood");
             return Err(Close::new(1008, "message flood"));
@@ -378,9 +378,9 @@ async fn write_batch<T: Transport>(
     }
     if let Some(oldest) = oldest {
         // Enqueue (relay) → written to the transport, for the oldest frame of the batch.
-        metrics::histogram!("quire_fanout_seconds").record(oldest.elapsed().as_secs_f64());
+        metrics::fanout_seconds(oldest.elapsed().as_secs_f64());
     }
-    metrics::counter!("quire_ws_bytes_out_total").increment(bytes as u64);
+    metrics::ws_bytes_out(bytes as u64);
     Ok(())
 }
 
@@ -414,7 +414,7 @@ fn close_frame(close: &Close) -> Frame {
 }
 
 fn reject_metric(reason: &'static str) {
-    metrics::counter!("quire_rejected_messages_total", "reason" => reason).increment(1);
+    metrics::rejected_message(reason);
 }
 
 fn read_error(e: &TransportError) -> Option<Close> {
@@ -441,12 +441,12 @@ mod tests {
     use std::task::{Context, Poll};
 
     use parking_lot::Mutex;
-    use quire_doc::guard;
     use tokio::sync::mpsc;
     use yrs::updates::decoder::Decode;
     use yrs::{GetString, Text, Transact};
 
     use super::*;
+    use crate::collab::room::tests::{edit, harness};
 
     /// The client end of an in-memory transport.
     struct Client {
@@ -517,50 +517,35 @@ mod tests {
         }
     }
 
-    /// A room of the handful of operations the loop calls: one document,
-    /// its peers' outboxes, updates relayed to every peer (the sender too,
-    /// as the real room does), awareness counted.
+    /// A stand-in room for what a real room makes hard to observe: it
+    /// counts the awareness messages that reach it and echoes every update
+    /// to every peer (the sender too, as the real room does).
     struct FakeRoom {
-        doc: yrs::Doc,
-        peers: Mutex<Vec<(ConnId, Arc<Outbox>)>>,
+        peers: Mutex<Vec<Arc<Outbox>>>,
         awareness: AtomicU64,
     }
 
     impl FakeRoom {
         fn new() -> Self {
             Self {
-                doc: guard::new_doc(),
                 peers: Mutex::new(Vec::new()),
                 awareness: AtomicU64::new(0),
             }
         }
-        fn join(&self, conn: ConnId, capacity: usize) -> Arc<Outbox> {
-            let outbox = Arc::new(Outbox::new(capacity));
-            self.peers.lock().push((conn, outbox.clone()));
+        fn join(&self) -> Arc<Outbox> {
+            let outbox = Arc::new(Outbox::new(16));
+            self.peers.lock().push(outbox.clone());
             outbox
-        }
-        fn send_to(&self, conn: ConnId, frame: Bytes) {
-            for (c, outbox) in self.peers.lock().iter() {
-                if *c == conn {
-                    let _ = outbox.push(frame.clone());
-                }
-            }
         }
     }
 
     impl LiveRoom for FakeRoom {
-        fn sync_step1(&self, conn: ConnId, state_vector: &[u8]) -> Result<(), Close> {
-            let sv = guard::decode_state_vector(state_vector)
-                .map_err(|_| Close::new(1008, "bad state vector"))?;
-            let diff = guard::encode_diff(&self.doc, &sv).map_err(|_| Close::new(1011, "x"))?;
-            self.send_to(conn, Bytes::from(protocol::encode_sync_step2(&diff)));
+        fn sync_step1(&self, _conn: ConnId, _state_vector: &[u8]) -> Result<(), Close> {
             Ok(())
         }
         fn client_update(&self, _conn: ConnId, update: &[u8]) -> Result<(), Close> {
-            guard::apply_update_bytes(&self.doc, update)
-                .map_err(|_| Close::new(1008, "bad update"))?;
             let frame = Bytes::from(protocol::encode_update(update));
-            for (_, outbox) in self.peers.lock().iter() {
+            for outbox in self.peers.lock().iter() {
                 let _ = outbox.push(frame.clone());
             }
             Ok(())
@@ -604,59 +589,203 @@ mod tests {
         b[i + 1..].to_vec()
     }
 
-    #[tokio::test]
-    async fn step1_is_answered_with_step2() {
-        let room = Arc::new(FakeRoom::new());
-        room.client_update(0, &insert_update("hello")).unwrap();
-        let outbox = room.join(1, 16);
-        let (mut server, mut client) = transport(false);
-        let r = room.clone();
-        let task =
-            tokio::spawn(async move { serve(&*r, 1, &outbox, &settings(), &mut server).await });
-        let empty = yrs::StateVector::default();
-        client.send(protocol::encode_sync_step1(
-            &yrs::updates::encoder::Encode::encode_v1(&empty),
-        ));
-        let step2 = payload(&client.recv().await, 0, 1);
+    /// The text `t` of a document built from `update`.
+    fn text_in(update: &[u8]) -> String {
         let doc = yrs::Doc::new();
         let text = doc.get_or_insert_text("t");
         doc.transact_mut()
-            .apply_update(yrs::Update::decode_v1(&step2).unwrap())
+            .apply_update(yrs::Update::decode_v1(update).unwrap())
             .unwrap();
-        assert_eq!(text.get_string(&doc.transact()), "hello");
+        text.get_string(&doc.transact())
+    }
+
+    /// A sync step 1 carrying an empty state vector (a client with nothing).
+    fn empty_step1() -> Vec<u8> {
+        let empty = yrs::StateVector::default();
+        protocol::encode_sync_step1(&yrs::updates::encoder::Encode::encode_v1(&empty))
+    }
+
+    // ---- Against a real room ---------------------------------------------
+
+    /// Joins connection `conn` to `room` as `role` with an outgoing queue of
+    /// `queue` frames, then runs the loop on a task the way [`run`] does
+    /// (serve, leave, close the transport). The task ends with how the loop
+    /// ended.
+    fn connect(
+        room: &Arc<Room>,
+        conn: ConnId,
+        role: Role,
+        queue: usize,
+        stalled: bool,
+    ) -> (Client, tokio::task::JoinHandle<Ended>) {
+        let outbox = Arc::new(Outbox::new(queue));
+        let peer = Peer {
+            outbox: outbox.clone(),
+            user_id: format!("user-{conn}"),
+            username: format!("user-{conn}"),
+            role,
+            cap: Role::Owner,
+            credential: None,
+            acks: false,
+            unacked: 0,
+            acked_total: 0,
+            client_ids: Vec::new(),
+        };
+        room.join(conn, peer).expect("room open");
+        let (mut server, client) = transport(stalled);
+        let room = room.clone();
+        let task = tokio::spawn(async move {
+            let ended = serve(&room, conn, &outbox, &settings(), &mut server).await;
+            room.leave(conn);
+            let close = match &ended {
+                Ended::Close(c) => Some(c),
+                Ended::ByClient => None,
+            };
+            close_gracefully(&mut server, close).await;
+            ended
+        });
+        (client, task)
+    }
+
+    impl Client {
+        /// Reads past the room's opening sync step 1 (sent on join).
+        async fn skip_opening(&mut self) {
+            let frame = self.recv().await;
+            payload(&frame, 0, 0);
+        }
+        /// The next frame, which must be a close: its code.
+        async fn close_code(&mut self) -> u16 {
+            match self.recv().await {
+                Frame::Close(code, _) => code,
+                other => panic!("close expected, got {other:?}"),
+            }
+        }
+    }
+
+    fn room_text(room: &Room) -> String {
+        room.with_doc(|d| d.get_or_insert_text("t").get_string(&d.transact()))
+    }
+
+    #[tokio::test]
+    async fn a_real_room_answers_step1_with_step2_carrying_the_document() {
+        let h = harness(100);
+        h.room
+            .server_update(&edit(7, "hello"), None)
+            .expect("applied");
+        let (mut client, task) = connect(&h.room, 1, Role::Editor, 16, false);
+        client.skip_opening().await;
+        client.send(empty_step1());
+        let step2 = payload(&client.recv().await, 0, 1);
+        assert_eq!(text_in(&step2), "hello");
         drop(client);
         assert_eq!(task.await.unwrap(), Ended::ByClient);
     }
 
     #[tokio::test]
-    async fn an_update_is_relayed_to_every_peer() {
-        let room = Arc::new(FakeRoom::new());
-        let (a_box, b_box) = (room.join(1, 16), room.join(2, 16));
-        let (mut a_server, a) = transport(false);
-        let (mut b_server, mut b) = transport(false);
-        let (ra, rb) = (room.clone(), room.clone());
-        let ta =
-            tokio::spawn(async move { serve(&*ra, 1, &a_box, &settings(), &mut a_server).await });
-        let tb =
-            tokio::spawn(async move { serve(&*rb, 2, &b_box, &settings(), &mut b_server).await });
-        let update = insert_update("relayed");
+    async fn a_real_room_relays_an_update_to_the_other_connection() {
+        let h = harness(100);
+        let (a, ta) = connect(&h.room, 1, Role::Editor, 16, false);
+        let (mut b, tb) = connect(&h.room, 2, Role::Editor, 16, false);
+        b.skip_opening().await;
+        let update = edit(7, "relayed");
         a.send(protocol::encode_update(&update));
-        assert_eq!(payload(&b.recv().await, 0, 2), update);
-        assert_eq!(
-            room.doc
-                .get_or_insert_text("t")
-                .get_string(&room.doc.transact()),
-            "relayed"
-        );
+        assert_eq!(text_in(&payload(&b.recv().await, 0, 2)), "relayed");
+        assert_eq!(room_text(&h.room), "relayed");
         drop((a, b));
         assert_eq!(ta.await.unwrap(), Ended::ByClient);
         assert_eq!(tb.await.unwrap(), Ended::ByClient);
     }
 
     #[tokio::test]
+    async fn a_real_room_drops_a_read_only_update_and_keeps_the_socket() {
+        // As in production: a viewer's edit is dropped (nothing applied,
+        // relayed or persisted) and the connection stays open; viewers are
+        // not closed for editing, since a demoted editor's client may
+        // still hold unsent edits.
+        let mut h = harness(100);
+        let (mut viewer, tv) = connect(&h.room, 1, Role::Viewer, 16, false);
+        let (mut editor, te) = connect(&h.room, 2, Role::Editor, 16, false);
+        viewer.skip_opening().await;
+        editor.skip_opening().await;
+        viewer.send(protocol::encode_update(&edit(7, "nope")));
+        // Messages are handled in order: the answer to this step 1 means
+        // the update before it was handled, and the socket is still open.
+        viewer.send(empty_step1());
+        assert_eq!(text_in(&payload(&viewer.recv().await, 0, 1)), "");
+        // Had the update been relayed, it would precede this answer.
+        editor.send(empty_step1());
+        payload(&editor.recv().await, 0, 1);
+        assert_eq!(room_text(&h.room), "");
+        assert!(h.persisted.try_recv().is_err(), "nothing persisted");
+        drop((viewer, editor));
+        assert_eq!(tv.await.unwrap(), Ended::ByClient);
+        assert_eq!(te.await.unwrap(), Ended::ByClient);
+    }
+
+    #[tokio::test]
+    async fn a_real_room_connection_closes_an_oversize_frame_with_1009() {
+        let h = harness(100);
+        let (mut client, task) = connect(&h.room, 1, Role::Editor, 16, false);
+        client.skip_opening().await;
+        // Over the loop's limit (settings: 1024 bytes), though well formed.
+        let big = protocol::encode_update(&edit(7, &"x".repeat(2048)));
+        assert!(big.len() > settings().max_message_bytes);
+        client.send(big);
+        assert_eq!(client.close_code().await, codes::TOO_BIG);
+        assert_eq!(
+            task.await.unwrap(),
+            Ended::Close(Close::new(codes::TOO_BIG, "message too big"))
+        );
+        assert_eq!(room_text(&h.room), "", "the frame never reached the room");
+        // Too big for the transport itself: the same close.
+        let (mut client, task) = connect(&h.room, 2, Role::Editor, 16, false);
+        client.skip_opening().await;
+        let _ = client.to_server.send(Err(TransportError::TooBig));
+        assert_eq!(client.close_code().await, codes::TOO_BIG);
+        assert!(matches!(task.await.unwrap(), Ended::Close(c) if c.code == codes::TOO_BIG));
+    }
+
+    #[tokio::test]
+    async fn a_real_room_closes_a_slow_consumer() {
+        let h = harness(1000);
+        // This client never reads: its transport accepts nothing, so the
+        // opening frame's write stalls and further frames pile up in a
+        // queue of four.
+        let (_slow, slow_task) = connect(&h.room, 1, Role::Editor, 4, true);
+        let (mut busy, busy_task) = connect(&h.room, 2, Role::Editor, 64, false);
+        busy.skip_opening().await;
+        let started = Instant::now();
+        for i in 0..8 {
+            let update = edit(100 + i, "x");
+            busy.send(protocol::encode_update(&update));
+            // The sender gets its own update back: wait for each, so every
+            // one has been broadcast before the next.
+            payload(&busy.recv().await, 0, 2);
+        }
+        assert_eq!(
+            slow_task.await.unwrap(),
+            Ended::Close(Close::new(
+                codes::TRY_AGAIN,
+                "too slow; reconnect to resync"
+            ))
+        );
+        assert!(
+            started.elapsed() < WRITE_TIMEOUT,
+            "closed without waiting for the stuck write"
+        );
+        // The other connection is unaffected.
+        busy.send(empty_step1());
+        assert_eq!(text_in(&payload(&busy.recv().await, 0, 1)).len(), 8);
+        drop(busy);
+        assert_eq!(busy_task.await.unwrap(), Ended::ByClient);
+    }
+
+    // ---- Against the stand-in room -----------------------------------------
+
+    #[tokio::test]
     async fn awareness_over_budget_is_dropped_and_updates_wait() {
         let room = Arc::new(FakeRoom::new());
-        let outbox = room.join(1, 16);
+        let outbox = room.join();
         let (mut server, mut client) = transport(false);
         let r = room.clone();
         let limits = Settings {
@@ -688,67 +817,13 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_oversized_message_closes_with_1009() {
-        let room = FakeRoom::new();
-        let outbox = room.join(1, 16);
-        let (mut server, client) = transport(false);
-        client.send(vec![0u8; 2048]);
-        let ended = serve(&room, 1, &outbox, &settings(), &mut server).await;
-        assert_eq!(
-            ended,
-            Ended::Close(Close::new(codes::TOO_BIG, "message too big"))
-        );
-        // Too big for the transport itself: the same close.
-        let (mut server, client) = transport(false);
-        let _ = client.to_server.send(Err(TransportError::TooBig));
-        let ended = serve(&room, 1, &outbox, &settings(), &mut server).await;
-        assert!(matches!(ended, Ended::Close(c) if c.code == codes::TOO_BIG));
-    }
-
-    #[tokio::test]
     async fn text_frames_close_with_1003() {
         let room = FakeRoom::new();
-        let outbox = room.join(1, 16);
+        let outbox = room.join();
         let (mut server, client) = transport(false);
         let _ = client.to_server.send(Ok(Frame::Text("hi".into())));
         let ended = serve(&room, 1, &outbox, &settings(), &mut server).await;
         assert!(matches!(ended, Ended::Close(c) if c.code == 1003));
-    }
-
-    #[tokio::test]
-    async fn a_slow_consumer_is_closed() {
-        let room = FakeRoom::new();
-        let outbox = room.join(1, 4);
-        let (mut server, _client) = transport(true);
-        let ob = outbox.clone();
-        // The room keeps producing while the client reads nothing: once the
-        // outbox is full the room closes the peer, as `send_or_close` does.
-        let producer = async move {
-            loop {
-                if ob.push(Bytes::from_static(b"\x00\x02\x00")).is_err() {
-                    ob.close(Close::new(
-                        codes::TRY_AGAIN,
-                        "too slow; reconnect to resync",
-                    ));
-                    break;
-                }
-                tokio::task::yield_now().await;
-            }
-        };
-        let started = Instant::now();
-        let s = settings();
-        let (ended, ()) = tokio::join!(serve(&room, 1, &outbox, &s, &mut server), producer);
-        assert_eq!(
-            ended,
-            Ended::Close(Close::new(
-                codes::TRY_AGAIN,
-                "too slow; reconnect to resync"
-            ))
-        );
-        assert!(
-            started.elapsed() < WRITE_TIMEOUT,
-            "closed without waiting for the write"
-        );
     }
 
     #[tokio::test]
@@ -769,7 +844,7 @@ mod tests {
     #[tokio::test]
     async fn an_expired_credential_closes_with_4401() {
         let room = FakeRoom::new();
-        let outbox = room.join(1, 16);
+        let outbox = room.join();
         let (mut server, _client) = transport(false);
         let s = Settings {
             expires_at: Instant::now() + Duration::from_millis(200),

@@ -12,6 +12,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::metrics::{self, ConversionRefused};
 use quire_doc::content::{self, Format};
 use serde_json::{Value, json};
 use tokio::sync::Semaphore;
@@ -121,8 +122,7 @@ impl ConversionGate {
         let slot = tokio::time::timeout_at(deadline, self.running.clone().acquire_owned())
             .await
             .map_err(|_| {
-                metrics::counter!("content_conversions_refused_total", "reason" => "busy")
-                    .increment(1);
+                metrics::content_conversion_refused(ConversionRefused::Busy);
                 ContentError::Busy("too many content conversions are running; retry shortly".into())
             })?
             .map_err(|_| ContentError::Internal("conversion gate closed".into()))?;
@@ -135,8 +135,7 @@ impl ConversionGate {
             Ok(Ok(out)) => out,
             Ok(Err(e)) => Err(ContentError::Internal(format!("conversion failed: {e}"))),
             Err(_) => {
-                metrics::counter!("content_conversions_refused_total", "reason" => "timeout")
-                    .increment(1);
+                metrics::content_conversion_refused(ConversionRefused::Timeout);
                 Err(ContentError::Busy(format!(
                     "converting this content took longer than {} ms; retry later or send less",
                     self.budget.as_millis()

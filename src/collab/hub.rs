@@ -16,6 +16,7 @@ use super::persist::{Backlog, Persist};
 use super::room::{Close, Room, RoomCtx, RoomLimits, UpkeepRules, codes};
 use crate::bus::Bus;
 use crate::config::Config;
+use crate::metrics;
 use crate::store::doclog::DocLog;
 use crate::store::{NewVersion, Store, StoreError, Version};
 
@@ -138,7 +139,7 @@ impl Hub {
             if rooms.get(&room.id).is_some_and(|r| Arc::ptr_eq(r, room)) {
                 rooms.remove(&room.id);
                 room.stop_token().cancel();
-                metrics::gauge!("quire_rooms_active").decrement(1.0);
+                metrics::rooms_active(-1.0);
             }
         }
     }
@@ -151,7 +152,7 @@ impl Hub {
                 rooms
                     .entry(doc_id.to_string())
                     .or_insert_with(|| {
-                        metrics::gauge!("quire_rooms_active").increment(1.0);
+                        metrics::rooms_active(1.0);
                         Arc::new(Room::new(doc_id, self.ctx.clone()))
                     })
                     .clone()
@@ -189,14 +190,14 @@ impl Hub {
         {
             rooms.remove(doc_id);
             room.stop_token().cancel();
-            metrics::gauge!("quire_rooms_active").decrement(1.0);
+            metrics::rooms_active(-1.0);
         }
     }
 
     pub(super) fn forget_room(&self, doc_id: &str) {
         if let Some(room) = self.rooms.lock().remove(doc_id) {
             room.stop_token().cancel();
-            metrics::gauge!("quire_rooms_active").decrement(1.0);
+            metrics::rooms_active(-1.0);
         }
     }
 
@@ -205,7 +206,7 @@ impl Hub {
         if rooms.get(&room.id).is_some_and(|r| Arc::ptr_eq(r, room)) {
             rooms.remove(&room.id);
             room.stop_token().cancel();
-            metrics::gauge!("quire_rooms_active").decrement(1.0);
+            metrics::rooms_active(-1.0);
         }
     }
 
@@ -246,11 +247,11 @@ impl Hub {
             // A gap in storage: structs whose dependencies are in no stored
             // update. They stay pending (and their rows stay in the log)
             // until the dependency arrives, e.g. from a reconnecting client.
-            metrics::counter!("quire_load_missing_updates_total").increment(1);
+            metrics::load_missing_updates();
             tracing::warn!(doc = %room.id, "document loaded with updates whose dependencies are missing");
         }
         room.install(built);
-        metrics::histogram!("quire_room_load_seconds").record(started.elapsed().as_secs_f64());
+        metrics::room_load_seconds(started.elapsed().as_secs_f64());
         Ok(())
     }
 

@@ -18,6 +18,7 @@ use super::LoadtestArgs;
 use super::client::{self, Frame};
 use super::http::{Http, Metrics};
 use super::report::{self, Table};
+use crate::metric_names as names;
 
 /// Updates sent and not yet echoed back, at most.
 const IN_FLIGHT: u64 = 256;
@@ -56,7 +57,7 @@ pub async fn run(args: &LoadtestArgs, http: &Http, edits: usize) -> anyhow::Resu
         ..Default::default()
     };
     let m0 = http.metrics().await?;
-    let persisted0 = m0.get("quire_persist_batch_size_sum");
+    let persisted0 = m0.get(names::PERSISTED_UPDATES);
 
     // Build.
     let mut ws = client::connect(http.addr, &doc, &token).await?;
@@ -70,7 +71,7 @@ pub async fn run(args: &LoadtestArgs, http: &Http, edits: usize) -> anyhow::Resu
     let t = Instant::now();
     loop {
         let m = http.metrics().await?;
-        if m.get("quire_persist_batch_size_sum") - persisted0 >= edits as f64 {
+        if m.get(names::PERSISTED_UPDATES) - persisted0 >= edits as f64 {
             break;
         }
         if t.elapsed() > Duration::from_secs(300) {
@@ -88,13 +89,13 @@ pub async fn run(args: &LoadtestArgs, http: &Http, edits: usize) -> anyhow::Resu
     }
 
     // Leave, wait for eviction (compaction + idle tick), join cold.
-    let rooms_with = http.metrics().await?.get("quire_rooms_active");
+    let rooms_with = http.metrics().await?.get(names::ROOMS_ACTIVE);
     let _ = ws.close(None).await;
     drop(ws);
     let t = Instant::now();
     while t.elapsed() < Duration::from_secs(120) {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        if http.metrics().await?.get("quire_rooms_active") < rooms_with {
+        if http.metrics().await?.get(names::ROOMS_ACTIVE) < rooms_with {
             out.evicted = true;
             break;
         }
@@ -103,11 +104,10 @@ pub async fn run(args: &LoadtestArgs, http: &Http, edits: usize) -> anyhow::Resu
     let before: Metrics = http.metrics().await?;
     out.cold_join = join(http, &doc, &token).await?;
     let after = http.metrics().await?;
-    let loads =
-        after.get("quire_room_load_seconds_count") - before.get("quire_room_load_seconds_count");
+    let loads = after.get(names::ROOM_LOADS) - before.get(names::ROOM_LOADS);
     if loads >= 1.0 {
         out.server_load_ms = Some(
-            (after.get("quire_room_load_seconds_sum") - before.get("quire_room_load_seconds_sum"))
+            (after.get(names::ROOM_LOAD_SECONDS_SUM) - before.get(names::ROOM_LOAD_SECONDS_SUM))
                 / loads
                 * 1000.0,
         );

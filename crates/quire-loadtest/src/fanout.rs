@@ -16,6 +16,7 @@ use super::client::{self, Frame, WriterDoc};
 use super::http::{Http, Metrics};
 use super::report::{self, Latency, Table};
 use super::{LoadtestArgs, cpu_pressure_us, cpu_secs};
+use crate::metric_names as names;
 
 /// Send times kept per writer (by clock modulo this); far more than are in
 /// flight at once.
@@ -255,8 +256,8 @@ pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
     let secs = duration.as_secs_f64();
     let (b, a) = (before.unwrap_or_default(), after.unwrap_or_default());
     let delta = |name: &str| a.0.get(name) - b.0.get(name);
-    let batches = delta("quire_persist_batch_size_count");
-    let persisted = delta("quire_persist_batch_size_sum");
+    let batches = delta(names::PERSIST_BATCHES);
+    let persisted = delta(names::PERSISTED_UPDATES);
     let cpu = |x: Option<f64>, y: Option<f64>| match (x, y) {
         (Some(x), Some(y)) => Some((y - x) / secs * 100.0),
         _ => None,
@@ -274,7 +275,7 @@ pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
         receipts_expected: shared.expected.load(Relaxed),
         receipts: shared.received.load(Relaxed),
         latency: Latency::from_us(&shared.hist.lock()),
-        updates_in_per_s: delta("quire_updates_in_total") / secs,
+        updates_in_per_s: delta(names::UPDATES_IN) / secs,
         persisted_per_s: persisted / secs,
         persist_batch_mean: if batches > 0.0 {
             persisted / batches
@@ -282,7 +283,7 @@ pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
             0.0
         },
         persist_ms_mean: if batches > 0.0 {
-            delta("quire_persist_seconds_sum") / batches * 1000.0
+            delta(names::PERSIST_SECONDS_SUM) / batches * 1000.0
         } else {
             0.0
         },

@@ -15,6 +15,7 @@ use super::client;
 use super::http::Http;
 use super::report::{self, Table};
 use super::{LoadtestArgs, rss_kib};
+use crate::metric_names as names;
 
 #[derive(Serialize, Debug)]
 pub struct IdleReport {
@@ -125,7 +126,7 @@ pub async fn run(args: &LoadtestArgs, http: &Http, n: usize) -> anyhow::Result<(
     let gauge = http
         .metrics()
         .await
-        .map(|m| m.get("quire_ws_connections"))
+        .map(|m| m.get(names::WS_CONNECTIONS))
         .unwrap_or(f64::NAN);
     let opened = open.load(Relaxed);
     let added = opened.saturating_sub(docs as u64).max(1) as f64;

@@ -18,6 +18,7 @@ mod coldload;
 mod fanout;
 mod http;
 mod idle;
+pub mod metric_names;
 mod report;
 mod setup;
 

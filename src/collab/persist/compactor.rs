@@ -20,6 +20,7 @@ use tokio::sync::{Notify, oneshot};
 use super::snapshot;
 use crate::collab::hub::CollabError;
 use crate::collab::room::{Compacted, CompactionEnd, Room};
+use crate::metrics;
 use crate::store::doclog::DocLog;
 
 type Reply = oneshot::Sender<Result<(), CollabError>>;
@@ -151,11 +152,11 @@ pub async fn compact_room(
     match end {
         CompactionEnd::Succeeded => {}
         CompactionEnd::Recovered(failures) => {
-            metrics::gauge!("quire_rooms_compaction_failing").decrement(1.0);
+            metrics::rooms_compaction_failing(-1.0);
             tracing::info!(doc = %room.id, failures, "compaction succeeded again");
         }
         CompactionEnd::Failed { failures: n, .. } => {
-            metrics::counter!("quire_compaction_failures_total").increment(1);
+            metrics::compaction_failure();
             failures.fetch_add(1, Ordering::Relaxed);
             let e = result
                 .as_ref()
@@ -163,7 +164,7 @@ pub async fn compact_room(
                 .map(|e| e.to_string())
                 .unwrap_or_default();
             if n == 1 {
-                metrics::gauge!("quire_rooms_compaction_failing").increment(1.0);
+                metrics::rooms_compaction_failing(1.0);
                 tracing::warn!(doc = %room.id, error = %e, "compaction failed; retrying with backoff");
             } else {
                 tracing::debug!(doc = %room.id, error = %e, failures = n, "compaction failed again");
@@ -172,7 +173,7 @@ pub async fn compact_room(
     }
     match result {
         Ok(_) => {
-            metrics::counter!("quire_compactions_total").increment(1);
+            metrics::compaction();
             Ok(())
         }
         Err(e) => Err(e),

@@ -151,7 +151,7 @@ pub fn build_doc(stored: &StoredState) -> BuiltDoc {
     let mut size = 0;
     for snap in &stored.snapshots {
         if checksum(&snap.state) != snap.checksum {
-            metrics::counter!("quire_snapshot_checksum_failures_total").increment(1);
+            crate::metrics::snapshot_checksum_failure();
             tracing::error!(
                 snapshot = snap.id,
                 "snapshot checksum mismatch; trying the previous one"

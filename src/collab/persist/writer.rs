@@ -14,6 +14,7 @@ use tokio::sync::mpsc;
 use super::compactor::Compactor;
 use super::{Backlog, PendingUpdate};
 use crate::collab::room::Room;
+use crate::metrics;
 use crate::store::NewUpdate;
 use crate::store::doclog::DocLog;
 
@@ -51,8 +52,8 @@ pub async fn run(
         }
         let started = Instant::now();
         write_batch(&*log, &mut batch, &backlog).await;
-        metrics::histogram!("quire_persist_batch_size").record(batch.len() as f64);
-        metrics::histogram!("quire_persist_seconds").record(started.elapsed().as_secs_f64());
+        metrics::persist_batch_size(batch.len());
+        metrics::persist_seconds(started.elapsed().as_secs_f64());
         backlog.done(batch.len() as u64);
         notify_durable(batch, &compactor);
     }
@@ -83,7 +84,7 @@ async fn write_batch(log: &dyn DocLog, batch: &mut Vec<PendingUpdate>, backlog: 
                 return;
             }
             Err(e) => {
-                metrics::counter!("quire_persist_failures_total").increment(1);
+                metrics::persist_failure();
                 failures += 1;
                 // Loud once per outage, quiet while it lasts.
                 if failures == 1 {

@@ -53,7 +53,7 @@ impl Room {
         }
         if inner.seq.receive(&msg.sender, msg.seq) == Received::Gap {
             // A gap: ask everyone for what we miss.
-            metrics::counter!("quire_bus_gaps_total").increment(1);
+            crate::metrics::bus_gap();
             let sv = inner.doc.transact().state_vector().encode_v1_bytes();
             self.publish(inner, BusPayload::SyncRequest(Bytes::from(sv)));
         }

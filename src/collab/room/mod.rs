@@ -231,7 +231,7 @@ impl Room {
             let _ = peer.outbox.push(Bytes::from(frame));
         }
         inner.peers.insert(conn, peer);
-        metrics::gauge!("quire_ws_connections").increment(1.0);
+        crate::metrics::ws_connections(1.0);
         Ok(())
     }
 
@@ -241,7 +241,7 @@ impl Room {
         let mut locked = self.inner.lock();
         let inner = &mut *locked;
         if let Some(peer) = inner.peers.remove(conn) {
-            metrics::gauge!("quire_ws_connections").decrement(1.0);
+            crate::metrics::ws_connections(-1.0);
             let removed = inner.awareness.remove_conn(&peer.client_ids);
             if !removed.is_empty() {
                 let payload = Bytes::from(guard::encode_awareness_update(&removed));
@@ -283,8 +283,7 @@ impl Room {
             return Ok(Accepted::Duplicate);
         };
         if !peer.role.can_edit() {
-            metrics::counter!("quire_rejected_messages_total", "reason" => "read_only")
-                .increment(1);
+            crate::metrics::rejected_message("read_only");
             return Ok(Accepted::ReadOnly);
         }
         let user = peer.user_id.clone();
@@ -310,8 +309,7 @@ impl Room {
     ) -> Result<Accepted, Close> {
         let max = self.ctx.limits.max_doc_bytes;
         if inner.log.size.saturating_add(update.len()) > max {
-            metrics::counter!("quire_rejected_messages_total", "reason" => "doc_too_large")
-                .increment(1);
+            crate::metrics::rejected_message("doc_too_large");
             return Err(Close::new(
                 codes::DOC_TOO_LARGE,
                 format!("document would exceed {max} bytes"),
@@ -325,8 +323,7 @@ impl Room {
         if inner.log.items.saturating_add(update.len() as u64 / 2) > max_items {
             let structs = guard::walk::scan_update(update).map_or(0, |s| s.structs);
             if inner.log.items.saturating_add(structs) > max_items {
-                metrics::counter!("quire_rejected_messages_total", "reason" => "doc_too_many_items")
-                    .increment(1);
+                crate::metrics::rejected_message("doc_too_many_items");
                 return Err(Close::new(
                     codes::DOC_TOO_LARGE,
                     format!("document would exceed {max_items} items"),
@@ -343,8 +340,7 @@ impl Room {
             if !adds_anything(&inner.doc, update) {
                 return Ok(Accepted::Duplicate);
             }
-            metrics::counter!("quire_rejected_messages_total", "reason" => "unsaved_backlog")
-                .increment(1);
+            crate::metrics::rejected_message("unsaved_backlog");
             return Err(Close::new(
                 codes::TRY_AGAIN,
                 "edits cannot be saved right now; keep them and retry shortly",
@@ -371,7 +367,7 @@ impl Room {
         if outcome.dropped_pending {
             // Parked items would have landed nested too deep once their
             // dependency arrived: the guard dropped them (their log rows stay).
-            metrics::counter!("quire_dropped_parked_items_total").increment(1);
+            crate::metrics::dropped_parked_items();
             tracing::warn!(doc = %self.id, "dropped parked items that would nest too deep");
         }
         if let Some(waited) = inner.log.note_pending(outcome.pending, Instant::now())
@@ -380,8 +376,8 @@ impl Room {
             tracing::info!(doc = %self.id, "missing updates arrived; document complete again");
         }
         if outcome.changed {
-            metrics::counter!("quire_updates_in_total").increment(1);
-            metrics::counter!("quire_update_bytes_in_total").increment(update.len() as u64);
+            crate::metrics::updates_in();
+            crate::metrics::update_bytes_in(update.len() as u64);
             inner
                 .log
                 .edited(Instant::now(), update.len(), outcome.structs);
@@ -651,7 +647,7 @@ impl EncodeSv for StateVector {
 }
 
 pub(crate) fn reject(what: &'static str, e: &GuardError) -> Close {
-    metrics::counter!("quire_rejected_messages_total", "reason" => e.reason()).increment(1);
+    crate::metrics::rejected_message(e.reason());
     tracing::info!(message = what, error = %e, "rejected client message");
     let code = match e {
         GuardError::TooLarge(_) => codes::TOO_BIG,

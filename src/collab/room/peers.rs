@@ -74,7 +74,7 @@ impl PeerTable {
         for peer in self.peers.values() {
             send_or_close(peer, frame.clone());
         }
-        metrics::counter!("quire_frames_out_total").increment(self.peers.len() as u64);
+        crate::metrics::frames_out(self.peers.len() as u64);
     }
 
     /// Sends `frame` to one peer, if it is here.
@@ -174,7 +174,7 @@ impl PeerTable {
 
 pub(crate) fn send_or_close(peer: &Peer, frame: Bytes) {
     if peer.outbox.push(frame).is_err() {
-        metrics::counter!("quire_slow_consumers_total").increment(1);
+        crate::metrics::slow_consumer();
         peer.outbox.close(Close::new(
             codes::TRY_AGAIN,
             "too slow; reconnect to resync",
