@@ -7,7 +7,6 @@ use std::time::Duration;
 use crate::auth::ratelimit::LoginLimiter;
 use crate::auth::{Authenticator, TokenKeys};
 use crate::bus::Bus;
-use crate::bus::local::LocalBus;
 use crate::collab::hub::Hub;
 use crate::config::Config;
 use crate::store::Store;
@@ -36,17 +35,10 @@ impl Deref for AppState {
 }
 
 impl AppState {
-    /// `jwt_secret` is resolved by the caller (generated in dev mode).
-    /// Starts the collaboration hub's background tasks (needs a runtime).
-    pub fn new(config: Config, store: Arc<dyn Store>, jwt_secret: &[u8]) -> Self {
-        let instance = config
-            .instance_id
-            .clone()
-            .unwrap_or_else(random_instance_id);
-        let bus: Arc<dyn Bus> = Arc::new(LocalBus::new(&instance));
-        Self::with_bus(config, store, jwt_secret, bus, instance)
-    }
-
+    /// `jwt_secret` is resolved by the caller (generated in dev mode);
+    /// `bus` connects this instance to the others (an in-process bus when
+    /// it runs alone). Starts the collaboration hub's background tasks
+    /// (needs a runtime).
     pub fn with_bus(
         config: Config,
         store: Arc<dyn Store>,
@@ -74,13 +66,4 @@ impl AppState {
             config,
         }))
     }
-}
-
-fn random_instance_id() -> String {
-    uuid::Uuid::new_v4()
-        .simple()
-        .to_string()
-        .chars()
-        .take(12)
-        .collect()
 }
