@@ -15,24 +15,26 @@ echo "== web UI build (embedded by the server)"
 npm --prefix web ci --no-audit --no-fund
 npm --prefix web run build
 
-echo "== Rust tests (SQLite and PostgreSQL)"
-cargo build --bin quire
-cargo test --workspace -- --test-threads=4
+echo "== Rust tests (SQLite and PostgreSQL), with line coverage"
+./scripts/coverage.sh
+# The steps below run the binary built (instrumented) by the coverage run.
+QUIRE_DEBUG_BIN="$PWD/target/coverage/debug/quire"
+export LLVM_PROFILE_FILE="$PWD/target/coverage/profraw/e2e-%p-%m.profraw"
 
 echo "== interop with stock Yjs clients (Node)"
 npm --prefix tests/interop ci --no-audit --no-fund
-QUIRE_BIN="$PWD/target/debug/quire" node --test tests/interop/
+QUIRE_BIN="$QUIRE_DEBUG_BIN" node --test tests/interop/
 
 echo "== interop with Python Yjs clients (pycrdt-websocket, ypy-websocket)"
 ./tests/interop_py/setup.sh
-QUIRE_BIN="$PWD/target/debug/quire" ./tests/interop_py/run.sh
+QUIRE_BIN="$QUIRE_DEBUG_BIN" ./tests/interop_py/run.sh
 
 echo "== web UI unit tests"
 npm --prefix web test
 
 echo "== end-to-end in Chromium"
 # (web/dist was built above; `npm run e2e` would build it again)
-(cd web && QUIRE_BIN="$PWD/../target/debug/quire" QUIRE_WEB_DIR="$PWD/dist" node --test --test-concurrency=1 e2e/)
+(cd web && QUIRE_BIN="$QUIRE_DEBUG_BIN" QUIRE_WEB_DIR="$PWD/dist" node --test --test-concurrency=1 e2e/)
 
 echo "== fuzz the message decoder (bounded)"
 # Fixed seed and run count (see fuzz/run.sh); the time only caps a slow machine.

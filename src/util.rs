@@ -1,4 +1,5 @@
-//! Small helpers shared across modules: clock and timestamp formatting.
+//! Small helpers shared across modules: clock, timestamp formatting and
+//! worker-count defaults.
 
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -18,6 +19,15 @@ pub fn rfc3339(ms: i64) -> String {
         .unwrap_or_default()
 }
 
+/// A configured worker count, where 0 means one per core.
+pub fn workers_or_cores(configured: usize) -> usize {
+    if configured == 0 {
+        std::thread::available_parallelism().map_or(2, |n| n.get())
+    } else {
+        configured
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -26,5 +36,11 @@ mod tests {
     fn formats_rfc3339() {
         assert_eq!(rfc3339(0), "1970-01-01T00:00:00Z");
         assert_eq!(rfc3339(1_500), "1970-01-01T00:00:01.5Z");
+    }
+
+    #[test]
+    fn zero_workers_means_cores() {
+        assert_eq!(workers_or_cores(3), 3);
+        assert!(workers_or_cores(0) >= 1);
     }
 }

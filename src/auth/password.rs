@@ -77,11 +77,7 @@ pub struct PasswordGate {
 impl PasswordGate {
     /// `concurrency` 0 means the number of cores.
     pub fn new(concurrency: usize, queue: usize) -> Self {
-        let concurrency = if concurrency == 0 {
-            std::thread::available_parallelism().map_or(2, |n| n.get())
-        } else {
-            concurrency
-        };
+        let concurrency = crate::util::workers_or_cores(concurrency);
         Self {
             running: Arc::new(Semaphore::new(concurrency)),
             admitted: Semaphore::new(concurrency + queue),

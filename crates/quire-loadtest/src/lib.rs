@@ -76,8 +76,11 @@ pub struct LoadtestArgs {
     /// Generator threads (1 = current-thread runtime, the setting the published figures use).
     #[arg(long, default_value_t = 1)]
     pub threads: usize,
-    /// Handshakes in flight at once while connecting.
-    #[arg(long, default_value_t = 128)]
+    /// Handshakes in flight at once while connecting. The default stays
+    /// under the server's per-address cap on connections that have not sent
+    /// a request yet (`MAX_PENDING_CONNECTIONS_PER_IP`, 64), past which the
+    /// server drops new connections from that address.
+    #[arg(long, default_value_t = 32)]
     pub connect_concurrency: usize,
     /// Also print the result as one JSON line (`RESULT {...}`).
     #[arg(long)]
