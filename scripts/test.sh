@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# Runs every test. Fails loudly when a service or tool is missing instead of
-# skipping: PostgreSQL and Redis must be reachable (scripts/services.sh starts
-# them), Node.js for the interop and web tests, Chromium for the browser tests.
+# Runs every test. First installs what is missing (scripts/prereqs.sh:
+# Chromium, Redis, PostgreSQL client tools, rustfmt/clippy, nightly,
+# cargo-fuzz) and starts PostgreSQL and Redis when they are down
+# (scripts/services.sh). Then fails loudly instead of skipping when a
+# service or tool is still missing. Node.js must be installed.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+./scripts/prereqs.sh
 ./scripts/services.sh
 
 echo "== format and lints"

@@ -1,4 +1,5 @@
-//! The `quire` command: serve, migrate, seed, user add, export, import, loadtest.
+//! The `quire` command: serve, migrate, seed, user add, export, import,
+//! loadtest, and the code generators `openapi` and `codegen protocol`.
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
@@ -76,6 +77,19 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// Print the OpenAPI document (what `/openapi.json` serves) as JSON.
+    Openapi,
+    /// Print code generated for the web client.
+    Codegen {
+        #[command(subcommand)]
+        command: CodegenCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum CodegenCommand {
+    /// The protocol constants as TypeScript (`web/src/protocol.gen.ts`).
+    Protocol,
 }
 
 #[derive(Subcommand)]
@@ -130,6 +144,10 @@ fn limit_malloc_arenas() {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Openapi => println!("{}", quire::api::openapi().to_pretty_json()?),
+        Command::Codegen {
+            command: CodegenCommand::Protocol,
+        } => print!("{}", quire_doc::protocol::constants::typescript()),
         Command::Serve { config } => {
             quire::telemetry::init_logging(config.log_format);
             let server = Server::bind(*config).await?;

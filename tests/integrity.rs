@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use common::yclient::YClient;
 use common::{Db, TestServer};
+use quire_doc::protocol::{CLOSE_DOC_TOO_LARGE, CLOSE_RESTART, CLOSE_UNAUTHENTICATED};
 use rand::Rng;
 use reqwest::StatusCode;
 use serde_json::json;
@@ -217,7 +218,7 @@ async fn shutdown_closes_sockets_with_1012() {
     a.append_text("late").await;
     let db = s.db.clone();
     let stopping = tokio::spawn(s.stop());
-    assert_eq!(a.closed_with(T).await, Some(1012));
+    assert_eq!(a.closed_with(T).await, Some(CLOSE_RESTART));
     stopping.await.unwrap();
     let s2 = TestServer::start_on(db, |_| {}).await;
     let mut fresh = YClient::connect(&s2.base, &doc, &alice.token).await;
@@ -310,7 +311,7 @@ async fn revoked_token_socket(s: &TestServer) {
     assert!(c.until(T, |c| c.text() == "before").await);
     let (st, _) = alice.delete(&format!("/api/auth/tokens/{id}")).await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    assert_eq!(c.closed_with(T).await, Some(4401));
+    assert_eq!(c.closed_with(T).await, Some(CLOSE_UNAUTHENTICATED));
 }
 on_both_backends!(revoked_token_closes_its_socket, super::revoked_token_socket);
 
@@ -399,7 +400,11 @@ async fn items_per_document_are_bounded() {
             break;
         }
     }
-    assert_eq!(a.closed_with(T).await, Some(4413), "refused past the bound");
+    assert_eq!(
+        a.closed_with(T).await,
+        Some(CLOSE_DOC_TOO_LARGE),
+        "refused past the bound"
+    );
     let mut fresh = YClient::connect(&s.base, &doc, &alice.token).await;
     assert!(
         fresh.until(T, |c| c.text().chars().count() >= 30).await,
@@ -517,7 +522,7 @@ async fn per_user_resident_memory_is_bounded() {
     let mut second = YClient::connect(&s.base, &docs[1], &alice.token).await;
     assert_eq!(
         second.closed_with(T).await,
-        Some(4413),
+        Some(CLOSE_DOC_TOO_LARGE),
         "alice is over her bound"
     );
     // Closing the first frees her budget.

@@ -8,6 +8,10 @@ use std::time::Duration;
 
 use common::TestServer;
 use common::yclient::{YClient, connect_status};
+use quire_doc::protocol::{
+    CLOSE_FORBIDDEN, CLOSE_POLICY, CLOSE_SCHEMA_OUTDATED, CLOSE_TOO_BIG, CLOSE_UNAUTHENTICATED,
+    CLOSE_UNSUPPORTED,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
@@ -151,10 +155,13 @@ async fn upgrade_auth(s: &TestServer) {
     // A token that expires while connected closes with 4401.
     let (short, _) = s.state.keys.issue(&alice.id, "alice", 2, None).unwrap();
     let mut c = YClient::connect(&s.base, &doc_a, &short).await;
-    assert_eq!(c.closed_with(Duration::from_secs(6)).await, Some(4401));
+    assert_eq!(
+        c.closed_with(Duration::from_secs(6)).await,
+        Some(CLOSE_UNAUTHENTICATED)
+    );
     // An outdated editor schema is refused permanently.
     let mut old = YClient::connect_with(&s.base, &doc_a, &alice.token, "&schema=0").await;
-    assert_eq!(old.closed_with(T).await, Some(4426));
+    assert_eq!(old.closed_with(T).await, Some(CLOSE_SCHEMA_OUTDATED));
 }
 on_both_backends!(auth, super::upgrade_auth);
 
@@ -286,23 +293,23 @@ async fn malformed_frames(s: &TestServer) {
         f
     };
     let cases: Vec<(&str, Vec<u8>, &[u16])> = vec![
-        ("truncated varint", vec![0x80], &[1008]),
+        ("truncated varint", vec![0x80], &[CLOSE_POLICY]),
         (
             "huge length prefix",
             vec![0, 2, 0xff, 0xff, 0xff, 0xff, 0x0f, 1, 2],
-            &[1008],
+            &[CLOSE_POLICY],
         ),
-        ("unknown message type", vec![9, 0], &[1003]),
-        ("unknown sync type", vec![0, 7, 0], &[1003]),
+        ("unknown message type", vec![9, 0], &[CLOSE_UNSUPPORTED]),
+        ("unknown sync type", vec![0, 7, 0], &[CLOSE_UNSUPPORTED]),
         (
             "allocation-bomb update",
             vec![0, 2, 4, 0xf6, 0xa6, 0xf5, 0x64],
-            &[1008],
+            &[CLOSE_POLICY],
         ),
         (
             "allocation-bomb awareness",
             vec![1, 4, 0xf6, 0xa6, 0xf5, 0x64],
-            &[1008],
+            &[CLOSE_POLICY],
         ),
         (
             "panicking update",
@@ -310,15 +317,15 @@ async fn malformed_frames(s: &TestServer) {
                 0, 2, 19, 0x01, 0x02, 0xc3, 0x03, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff,
                 0x3e, 0x00, 0x02, 0x00, 0x02, 0x00, 0x02,
             ],
-            &[1008],
+            &[CLOSE_POLICY],
         ),
         (
             "invalid UTF-8 awareness",
             vec![1, 6, 1, 5, 1, 2, 0xff, 0xfe],
-            &[1008],
+            &[CLOSE_POLICY],
         ),
-        ("trailing bytes", vec![3, 3, 3], &[1008]),
-        ("2 MiB frame", huge_update, &[1009]),
+        ("trailing bytes", vec![3, 3, 3], &[CLOSE_POLICY]),
+        ("2 MiB frame", huge_update, &[CLOSE_TOO_BIG]),
     ];
     for (name, frame, codes) in cases {
         let mut bad = YClient::connect(&s.base, &doc, &alice.token).await;
@@ -338,7 +345,7 @@ async fn malformed_frames(s: &TestServer) {
         ))
         .await
         .unwrap();
-    assert_eq!(bad.closed_with(T).await, Some(1003));
+    assert_eq!(bad.closed_with(T).await, Some(CLOSE_UNSUPPORTED));
 
     let after = s
         .state
@@ -421,7 +428,7 @@ async fn live_permission_changes(s: &TestServer) {
         .delete(&format!("/api/documents/{doc}/members/bob"))
         .await;
     assert_eq!(st, StatusCode::NO_CONTENT);
-    assert_eq!(b.closed_with(T).await, Some(4403));
+    assert_eq!(b.closed_with(T).await, Some(CLOSE_FORBIDDEN));
 }
 on_both_backends!(permissions, super::live_permission_changes);
 

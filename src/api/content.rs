@@ -7,7 +7,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use base64::Engine;
-use quire_doc::guard;
+use quire_doc::{guard, protocol};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -17,7 +17,7 @@ use super::documents::{document_with_role, visible_document};
 use super::extract::{ApiPath, ApiQuery, AuthUser};
 use crate::api::error::{ApiError, ApiResult};
 use crate::collab::content;
-use crate::collab::room::{Accepted, codes};
+use crate::collab::room::Accepted;
 use crate::state::AppState;
 use crate::store::Role;
 use crate::util::rfc3339;
@@ -191,9 +191,11 @@ async fn post_update(
     match room.server_update(&body, Some(user.id.clone())) {
         Ok(Accepted::Applied) => Ok(Json(UpdateResult { applied: true })),
         Ok(_) => Ok(Json(UpdateResult { applied: false })),
-        Err(close) if close.code == codes::DOC_TOO_LARGE => Err(ApiError::PayloadTooLarge),
+        Err(close) if close.code == protocol::CLOSE_DOC_TOO_LARGE => Err(ApiError::PayloadTooLarge),
         // Too many unsaved updates (the database is unreachable): retry later.
-        Err(close) if close.code == codes::TRY_AGAIN => Err(ApiError::Unavailable(close.reason)),
+        Err(close) if close.code == protocol::CLOSE_TRY_AGAIN => {
+            Err(ApiError::Unavailable(close.reason))
+        }
         Err(close) => Err(ApiError::BadRequest(close.reason)),
     }
 }

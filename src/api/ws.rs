@@ -27,6 +27,7 @@ use bytes::Bytes;
 use futures_util::{SinkExt, StreamExt, stream};
 use hyper::upgrade::{OnUpgrade, Upgraded};
 use hyper_util::rt::TokioIo;
+use quire_doc::protocol;
 use serde::Deserialize;
 use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::handshake::derive_accept_key;
@@ -41,12 +42,10 @@ use super::extract::{ApiQuery, AuthVia, credentials};
 use crate::auth::{Access, AuthError, authorize, role_cap};
 use crate::collab::connection::{self, Admission, Frame, Transport, TransportError};
 use crate::collab::hub::ConnectionSlot;
-use crate::collab::room::{Close, codes};
+use crate::collab::room::Close;
 use crate::metrics;
 use crate::state::AppState;
 
-/// The editor schema version this server speaks (`?schema=`).
-pub const SCHEMA_VERSION: u32 = 1;
 /// tungstenite's read buffer is allocated up front and kept for the
 /// connection's life; typing updates and awareness fit in one read, larger
 /// messages take several reads.
@@ -170,7 +169,9 @@ async fn upgrade(
         .acks
         .as_deref()
         .is_some_and(|v| v == "1" || v == "true");
-    let schema_ok = params.schema.is_none_or(|s| s >= SCHEMA_VERSION);
+    let schema_ok = params
+        .schema
+        .is_none_or(|s| s >= protocol::EDITOR_SCHEMA_VERSION);
     let limit = state.config.limits.max_ws_message_bytes;
     // The transport accepts up to 4× the limit so an oversized message is
     // read whole and refused with a clean 1009 (a transport error would drop
@@ -187,7 +188,7 @@ async fn upgrade(
             connection::run(&state.hub, &doc_id, admission, transport).await;
         } else {
             let close = Close::new(
-                codes::SCHEMA_OUTDATED,
+                protocol::CLOSE_SCHEMA_OUTDATED,
                 "editor schema outdated; reload the page",
             );
             connection::refuse(transport, close).await;
@@ -212,7 +213,7 @@ fn incoming(msg: Result<Message, WsError>) -> Result<Frame, TransportError> {
         Ok(Message::Ping(data)) => Ok(Frame::Ping(data)),
         Ok(Message::Pong(data)) => Ok(Frame::Pong(data)),
         Ok(Message::Close(Some(cf))) => Ok(Frame::Close(u16::from(cf.code), cf.reason.to_string())),
-        Ok(Message::Close(None)) => Ok(Frame::Close(1005, String::new())),
+        Ok(Message::Close(None)) => Ok(Frame::Close(protocol::CLOSE_NO_STATUS, String::new())),
         // Raw frames are only ever written, never read: treat as a no-op.
         Ok(Message::Frame(_)) => Ok(Frame::Pong(Bytes::new())),
         Err(WsError::ConnectionClosed | WsError::AlreadyClosed | WsError::Io(_)) => {

@@ -25,7 +25,7 @@ use quire_doc::protocol::{self, ClientMessage};
 use super::hub::Hub;
 use super::outbox::{Drained, Outbound, Outbox};
 use super::ratelimit::TokenBucket;
-use super::room::{Close, ConnId, Peer, Room, codes};
+use super::room::{Close, ConnId, Peer, Room};
 use crate::metrics;
 use crate::store::Role;
 
@@ -157,7 +157,7 @@ pub async fn run<T: Transport>(hub: &Arc<Hub>, doc_id: &str, who: Admission, mut
         Ok(room) => room,
         Err(e) => {
             tracing::error!(doc = %doc_id, error = %e, "room load failed");
-            let close = Close::new(codes::INTERNAL, "document unavailable");
+            let close = Close::new(protocol::CLOSE_INTERNAL, "document unavailable");
             close_gracefully(&mut transport, Some(&close)).await;
             return;
         }
@@ -167,7 +167,7 @@ pub async fn run<T: Transport>(hub: &Arc<Hub>, doc_id: &str, who: Admission, mut
     if max > 0 && hub.user_resident_bytes(&who.user_id, &room) > max {
         metrics::rejected_message("user_resident_memory");
         let close = Close::new(
-            codes::DOC_TOO_LARGE,
+            protocol::CLOSE_DOC_TOO_LARGE,
             "your open documents use too much memory; close some and retry",
         );
         close_gracefully(&mut transport, Some(&close)).await;
@@ -197,7 +197,7 @@ pub async fn run<T: Transport>(hub: &Arc<Hub>, doc_id: &str, who: Admission, mut
         client_ids: Vec::new(),
     };
     if room.join(conn, peer).is_err() {
-        let close = Close::new(codes::TRY_AGAIN, "document reloading");
+        let close = Close::new(protocol::CLOSE_TRY_AGAIN, "document reloading");
         close_gracefully(&mut transport, Some(&close)).await;
         return;
     }
@@ -262,7 +262,7 @@ pub async fn serve<R: LiveRoom, T: Transport>(
                     Some(Ok(Frame::Binary(data))) => data,
                     Some(Ok(Frame::Text(_))) => {
                         reject_metric("text_frame");
-                        return Ended::Close(Close::new(1003, "binary frames only"));
+                        return Ended::Close(Close::new(protocol::CLOSE_UNSUPPORTED, "binary frames only"));
                     }
                     Some(Ok(Frame::Ping(_) | Frame::Pong(_))) => continue,
                 };
@@ -273,10 +273,10 @@ pub async fn serve<R: LiveRoom, T: Transport>(
             () = &mut timer => {
                 let now = Instant::now();
                 if now >= expires_at {
-                    return Ended::Close(Close::new(codes::UNAUTHENTICATED, "session expired"));
+                    return Ended::Close(Close::new(protocol::CLOSE_UNAUTHENTICATED, "session expired"));
                 }
                 if now >= last_read + IDLE_TIMEOUT {
-                    return Ended::Close(Close::new(1001, "idle timeout"));
+                    return Ended::Close(Close::new(protocol::CLOSE_GOING_AWAY, "idle timeout"));
                 }
                 if now >= next_ping {
                     let ping = transport.send(Frame::Ping(Bytes::new()));
@@ -304,7 +304,7 @@ async fn receive<R: LiveRoom>(
     metrics::ws_bytes_in(data.len() as u64);
     if data.len() > settings.max_message_bytes {
         reject_metric("too_big");
-        return Err(Close::new(codes::TOO_BIG, "message too big"));
+        return Err(Close::new(protocol::CLOSE_TOO_BIG, "message too big"));
     }
     // Rate limit before decoding. Awareness over budget is dropped (cursor
     // floods are throttled); document messages wait (nothing is lost); a
@@ -314,7 +314,7 @@ async fn receive<R: LiveRoom>(
         metrics::rate_limited();
         if bucket.seconds_over_budget() > FLOOD_GRACE_SECS {
             reject_metric("flood");
-            return Err(Close::new(1008, "message flood"));
+            return Err(Close::new(protocol::CLOSE_POLICY, "message flood"));
         }
         if presence {
             return Ok(());
@@ -342,7 +342,10 @@ fn handle_message<R: LiveRoom>(room: &R, conn: ConnId, data: &[u8]) -> Result<()
         }
         ClientMessage::Auth { .. } => {
             reject_metric("auth_message");
-            Err(Close::new(1003, "auth messages are not accepted"))
+            Err(Close::new(
+                protocol::CLOSE_UNSUPPORTED,
+                "auth messages are not accepted",
+            ))
         }
     }
 }
@@ -422,15 +425,15 @@ fn read_error(e: &TransportError) -> Option<Close> {
         TransportError::Gone => None,
         TransportError::TooBig => {
             reject_metric("too_big");
-            Some(Close::new(codes::TOO_BIG, "message too big"))
+            Some(Close::new(protocol::CLOSE_TOO_BIG, "message too big"))
         }
         TransportError::InvalidUtf8 => {
             reject_metric("invalid_utf8");
-            Some(Close::new(1007, "invalid UTF-8"))
+            Some(Close::new(protocol::CLOSE_INVALID_UTF8, "invalid UTF-8"))
         }
         TransportError::Protocol => {
             reject_metric("protocol");
-            Some(Close::new(1002, "protocol error"))
+            Some(Close::new(protocol::CLOSE_PROTOCOL_ERROR, "protocol error"))
         }
     }
 }
@@ -731,18 +734,20 @@ mod tests {
         let big = protocol::encode_update(&edit(7, &"x".repeat(2048)));
         assert!(big.len() > settings().max_message_bytes);
         client.send(big);
-        assert_eq!(client.close_code().await, codes::TOO_BIG);
+        assert_eq!(client.close_code().await, protocol::CLOSE_TOO_BIG);
         assert_eq!(
             task.await.unwrap(),
-            Ended::Close(Close::new(codes::TOO_BIG, "message too big"))
+            Ended::Close(Close::new(protocol::CLOSE_TOO_BIG, "message too big"))
         );
         assert_eq!(room_text(&h.room), "", "the frame never reached the room");
         // Too big for the transport itself: the same close.
         let (mut client, task) = connect(&h.room, 2, Role::Editor, 16, false);
         client.skip_opening().await;
         let _ = client.to_server.send(Err(TransportError::TooBig));
-        assert_eq!(client.close_code().await, codes::TOO_BIG);
-        assert!(matches!(task.await.unwrap(), Ended::Close(c) if c.code == codes::TOO_BIG));
+        assert_eq!(client.close_code().await, protocol::CLOSE_TOO_BIG);
+        assert!(
+            matches!(task.await.unwrap(), Ended::Close(c) if c.code == protocol::CLOSE_TOO_BIG)
+        );
     }
 
     #[tokio::test]
@@ -765,7 +770,7 @@ mod tests {
         assert_eq!(
             slow_task.await.unwrap(),
             Ended::Close(Close::new(
-                codes::TRY_AGAIN,
+                protocol::CLOSE_TRY_AGAIN,
                 "too slow; reconnect to resync"
             ))
         );
@@ -823,18 +828,24 @@ mod tests {
         let (mut server, client) = transport(false);
         let _ = client.to_server.send(Ok(Frame::Text("hi".into())));
         let ended = serve(&room, 1, &outbox, &settings(), &mut server).await;
-        assert!(matches!(ended, Ended::Close(c) if c.code == 1003));
+        assert!(matches!(ended, Ended::Close(c) if c.code == protocol::CLOSE_UNSUPPORTED));
     }
 
     #[tokio::test]
     async fn close_sends_the_code_and_a_short_reason() {
         let (mut server, mut client) = transport(false);
         let long = "x".repeat(300);
-        let _ = client.to_server.send(Ok(Frame::Close(1000, String::new())));
-        close_gracefully(&mut server, Some(&Close::new(codes::TOO_BIG, long))).await;
+        let _ = client
+            .to_server
+            .send(Ok(Frame::Close(protocol::CLOSE_NORMAL, String::new())));
+        close_gracefully(
+            &mut server,
+            Some(&Close::new(protocol::CLOSE_TOO_BIG, long)),
+        )
+        .await;
         match client.recv().await {
             Frame::Close(code, reason) => {
-                assert_eq!(code, codes::TOO_BIG);
+                assert_eq!(code, protocol::CLOSE_TOO_BIG);
                 assert_eq!(reason.len(), MAX_CLOSE_REASON);
             }
             other => panic!("close expected, got {other:?}"),
@@ -851,6 +862,6 @@ mod tests {
             ..settings()
         };
         let ended = serve(&room, 1, &outbox, &s, &mut server).await;
-        assert!(matches!(ended, Ended::Close(c) if c.code == codes::UNAUTHENTICATED));
+        assert!(matches!(ended, Ended::Close(c) if c.code == protocol::CLOSE_UNAUTHENTICATED));
     }
 }

@@ -8,12 +8,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use parking_lot::Mutex;
-use quire_doc::guard;
+use quire_doc::{guard, protocol};
 use yrs::Doc;
 
 use super::persist::compactor::Compactor;
 use super::persist::{Backlog, Persist};
-use super::room::{Close, Room, RoomCtx, RoomLimits, UpkeepRules, codes};
+use super::room::{Close, Room, RoomCtx, RoomLimits, UpkeepRules};
 use crate::bus::Bus;
 use crate::config::Config;
 use crate::metrics;
@@ -347,7 +347,7 @@ impl Hub {
 
     pub fn document_deleted(&self, doc_id: &str) {
         if let Some(room) = self.rooms.lock().get(doc_id).cloned() {
-            room.close_all(Close::new(codes::GONE, "document deleted"));
+            room.close_all(Close::new(protocol::CLOSE_GONE, "document deleted"));
         }
         self.forget_room(doc_id);
     }
@@ -362,7 +362,7 @@ impl Hub {
         let rooms = self.rooms();
         tracing::info!(rooms = rooms.len(), "closing live connections (1012)");
         for room in &rooms {
-            room.close_all(Close::new(codes::RESTART, "server restarting"));
+            room.close_all(Close::new(protocol::CLOSE_RESTART, "server restarting"));
         }
         let closing = Instant::now() + Duration::from_secs(3);
         while rooms.iter().any(|r| r.peer_count() > 0) && Instant::now() < closing {

@@ -146,6 +146,7 @@ impl Outbox {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use quire_doc::protocol::{CLOSE_FORBIDDEN, CLOSE_NORMAL, CLOSE_TRY_AGAIN};
 
     fn frame(b: u8) -> Bytes {
         Bytes::from(vec![b])
@@ -179,12 +180,12 @@ mod tests {
     async fn close_wins_over_queued_frames_and_first_reason_wins() {
         let outbox = Outbox::new(8);
         outbox.push(frame(1)).unwrap();
-        outbox.close(Close::new(4403, "first"));
-        outbox.close(Close::new(1000, "second"));
+        outbox.close(Close::new(CLOSE_FORBIDDEN, "first"));
+        outbox.close(Close::new(CLOSE_NORMAL, "second"));
         outbox.push(frame(2)).unwrap(); // dropped: closing
         let mut out = Vec::new();
         match outbox.drain(&mut out, 64) {
-            Drained::Close(c) => assert_eq!(c, Close::new(4403, "first")),
+            Drained::Close(c) => assert_eq!(c, Close::new(CLOSE_FORBIDDEN, "first")),
             Drained::Frames => panic!("close expected"),
         }
         assert!(out.is_empty());
@@ -205,7 +206,7 @@ mod tests {
         let o = outbox.clone();
         let closer = tokio::spawn(async move {
             tokio::time::sleep(std::time::Duration::from_millis(20)).await;
-            o.close(Close::new(1013, "too slow"));
+            o.close(Close::new(CLOSE_TRY_AGAIN, "too slow"));
         });
         tokio::time::timeout(std::time::Duration::from_secs(1), outbox.closing())
             .await

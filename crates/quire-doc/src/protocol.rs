@@ -6,37 +6,15 @@
 //! Decoding borrows the payload from the frame; it never copies or
 //! allocates, so it is safe to run on untrusted input. The payloads
 //! themselves (state vectors, updates, awareness) are checked by
-//! [`crate::guard`].
+//! [`crate::guard`]. The numbers (message types, close codes, the editor
+//! schema version) are in [`constants`].
 
 use crate::lib0::{Lib0Error, Reader, write_var_bytes, write_var_string, write_var_u64};
 use thiserror::Error;
 
-/// Message type: document sync.
-pub const MSG_SYNC: u64 = 0;
-/// Message type: awareness (presence) update.
-pub const MSG_AWARENESS: u64 = 1;
-/// Message type: auth (y-protocols `auth.js`).
-pub const MSG_AUTH: u64 = 2;
-/// Message type: ask the other side to send all awareness states.
-pub const MSG_QUERY_AWARENESS: u64 = 3;
-/// Sync subtype: state vector of the sender.
-pub const SYNC_STEP1: u64 = 0;
-/// Sync subtype: the update the receiver is missing.
-pub const SYNC_STEP2: u64 = 1;
-/// Sync subtype: an incremental update.
-pub const SYNC_UPDATE: u64 = 2;
-/// Quire's opt-in custom message: "all your updates up to now are durable".
-/// Payload: varuint total of this connection's updates made durable so far.
-pub const MSG_QUIRE_ACK: u64 = 100;
-/// Auth subtype: permission denied, followed by a varstring reason.
-pub const AUTH_PERMISSION_DENIED: u64 = 0;
-/// Auth subtype: permission granted (yrs extension, no payload).
-pub const AUTH_PERMISSION_GRANTED: u64 = 1;
+pub mod constants;
 
-/// WebSocket close code for an unsupported message type.
-pub const CLOSE_UNSUPPORTED: u16 = 1003;
-/// WebSocket close code for malformed data (policy violation).
-pub const CLOSE_POLICY: u16 = 1008;
+pub use constants::*;
 
 /// One decoded client → server message. Payloads borrow from the frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -306,20 +284,20 @@ mod tests {
     #[test]
     fn each_error_variant() {
         let cases: &[(&[u8], ProtocolError, &str, u16)] = &[
-            (&[], ProtocolError::Truncated, "truncated", 1008),
-            (&[0], ProtocolError::Truncated, "truncated", 1008),
-            (&[0, 2], ProtocolError::Truncated, "truncated", 1008),
+            (&[], ProtocolError::Truncated, "truncated", CLOSE_POLICY),
+            (&[0], ProtocolError::Truncated, "truncated", CLOSE_POLICY),
+            (&[0, 2], ProtocolError::Truncated, "truncated", CLOSE_POLICY),
             (
                 &[0, 2, 3, 1],
                 ProtocolError::LengthExceedsFrame,
                 "length_exceeds_frame",
-                1008,
+                CLOSE_POLICY,
             ),
             (
                 &[0, 0, 0xf6, 0xa6, 0xf5, 0x64],
                 ProtocolError::LengthExceedsFrame,
                 "length_exceeds_frame",
-                1008,
+                CLOSE_POLICY,
             ),
             (
                 &[
@@ -327,38 +305,43 @@ mod tests {
                 ],
                 ProtocolError::VarintOverflow,
                 "varint_overflow",
-                1008,
+                CLOSE_POLICY,
             ),
             (
                 &[0, 2, 1, 9, 9],
                 ProtocolError::TrailingBytes(1),
                 "trailing_bytes",
-                1008,
+                CLOSE_POLICY,
             ),
             (
                 &[3, 0],
                 ProtocolError::TrailingBytes(1),
                 "trailing_bytes",
-                1008,
+                CLOSE_POLICY,
             ),
-            (&[7], ProtocolError::UnknownType(7), "unknown_type", 1003),
+            (
+                &[7],
+                ProtocolError::UnknownType(7),
+                "unknown_type",
+                CLOSE_UNSUPPORTED,
+            ),
             (
                 &[0, 5, 0],
                 ProtocolError::UnknownSyncType(5),
                 "unknown_sync_type",
-                1003,
+                CLOSE_UNSUPPORTED,
             ),
             (
                 &[2, 9],
                 ProtocolError::UnknownAuthType(9),
                 "unknown_auth_type",
-                1003,
+                CLOSE_UNSUPPORTED,
             ),
             (
                 &[2, 0, 1, 0xff],
                 ProtocolError::InvalidUtf8,
                 "invalid_utf8",
-                1008,
+                CLOSE_POLICY,
             ),
         ];
         for (frame, err, reason, code) in cases {

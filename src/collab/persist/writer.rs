@@ -144,10 +144,10 @@ mod tests {
     use std::sync::atomic::Ordering;
 
     use bytes::Bytes;
+    use quire_doc::protocol;
 
     use super::*;
     use crate::bus::BusPayload;
-    use crate::collab::room::codes;
     use crate::collab::room::tests::{edit, frames, harness, peer};
     use crate::store::Role;
     use crate::store::memory::MemoryDocLog;
@@ -243,7 +243,7 @@ mod tests {
         assert_eq!(backlog.unsaved(), 2, "nothing saved, nothing dropped");
         // Bound reached: new edits are refused (1013; REST maps it to 503).
         let refused = h.room.client_update(1, &edit(12, "c")).unwrap_err();
-        assert_eq!(refused.code, codes::TRY_AGAIN);
+        assert_eq!(refused.code, protocol::CLOSE_TRY_AGAIN);
         assert!(h.bus.take().is_empty(), "nothing published while unsaved");
         // The database is back: the backlog drains and edits flow again.
         log.set_failing(false);

@@ -58,20 +58,6 @@ impl Close {
     }
 }
 
-/// Close codes beyond the standard ones. 4400–4499 are permanent for
-/// y-websocket clients (they do not reconnect).
-pub mod codes {
-    pub const UNAUTHENTICATED: u16 = 4401;
-    pub const FORBIDDEN: u16 = 4403;
-    pub const SCHEMA_OUTDATED: u16 = 4426;
-    pub const DOC_TOO_LARGE: u16 = 4413;
-    pub const GONE: u16 = 4404;
-    pub const TOO_BIG: u16 = 1009;
-    pub const TRY_AGAIN: u16 = 1013;
-    pub const RESTART: u16 = 1012;
-    pub const INTERNAL: u16 = 1011;
-}
-
 /// The room was closed (reloading, evicted, deleted): join a fresh one.
 #[derive(Debug)]
 pub struct RoomClosed;
@@ -311,7 +297,7 @@ impl Room {
         if inner.log.size.saturating_add(update.len()) > max {
             crate::metrics::rejected_message("doc_too_large");
             return Err(Close::new(
-                codes::DOC_TOO_LARGE,
+                protocol::CLOSE_DOC_TOO_LARGE,
                 format!("document would exceed {max} bytes"),
             ));
         }
@@ -325,7 +311,7 @@ impl Room {
             if inner.log.items.saturating_add(structs) > max_items {
                 crate::metrics::rejected_message("doc_too_many_items");
                 return Err(Close::new(
-                    codes::DOC_TOO_LARGE,
+                    protocol::CLOSE_DOC_TOO_LARGE,
                     format!("document would exceed {max_items} items"),
                 ));
             }
@@ -342,7 +328,7 @@ impl Room {
             }
             crate::metrics::rejected_message("unsaved_backlog");
             return Err(Close::new(
-                codes::TRY_AGAIN,
+                protocol::CLOSE_TRY_AGAIN,
                 "edits cannot be saved right now; keep them and retry shortly",
             ));
         }
@@ -434,7 +420,7 @@ impl Room {
         inner.closed = true;
         inner
             .peers
-            .close_all(&Close::new(codes::RESTART, "document reloading"));
+            .close_all(&Close::new(protocol::CLOSE_RESTART, "document reloading"));
         // Not here: the registry lock is taken before room locks, never after.
         let on_poisoned = self.ctx.on_poisoned.clone();
         let id = self.id.clone();
@@ -650,15 +636,15 @@ pub(crate) fn reject(what: &'static str, e: &GuardError) -> Close {
     crate::metrics::rejected_message(e.reason());
     tracing::info!(message = what, error = %e, "rejected client message");
     let code = match e {
-        GuardError::TooLarge(_) => codes::TOO_BIG,
-        _ => 1008,
+        GuardError::TooLarge(_) => protocol::CLOSE_TOO_BIG,
+        _ => protocol::CLOSE_POLICY,
     };
     Close::new(code, format!("invalid {what}: {}", e.reason()))
 }
 
 fn internal(e: &GuardError) -> Close {
     tracing::error!(error = %e, "encoding failed");
-    Close::new(codes::INTERNAL, "internal error")
+    Close::new(protocol::CLOSE_INTERNAL, "internal error")
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use quire_doc::protocol;
 
-use super::{Close, ConnId, codes};
+use super::{Close, ConnId};
 use crate::collab::outbox::Outbox;
 use crate::store::Role;
 
@@ -117,7 +117,7 @@ impl PeerTable {
             match role {
                 None => peer
                     .outbox
-                    .close(Close::new(codes::FORBIDDEN, "access revoked")),
+                    .close(Close::new(protocol::CLOSE_FORBIDDEN, "access revoked")),
                 // The credential's cap always applies (a read-only token
                 // stays read-only whatever the user's role becomes).
                 Some(r) => peer.role = r.min(peer.cap),
@@ -132,8 +132,10 @@ impl PeerTable {
             .values()
             .filter(|p| p.credential.as_deref() == Some(credential))
         {
-            peer.outbox
-                .close(Close::new(codes::UNAUTHENTICATED, "credential revoked"));
+            peer.outbox.close(Close::new(
+                protocol::CLOSE_UNAUTHENTICATED,
+                "credential revoked",
+            ));
         }
     }
 
@@ -176,7 +178,7 @@ pub(crate) fn send_or_close(peer: &Peer, frame: Bytes) {
     if peer.outbox.push(frame).is_err() {
         crate::metrics::slow_consumer();
         peer.outbox.close(Close::new(
-            codes::TRY_AGAIN,
+            protocol::CLOSE_TRY_AGAIN,
             "too slow; reconnect to resync",
         ));
     }

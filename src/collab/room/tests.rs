@@ -281,7 +281,7 @@ async fn a_full_unsaved_backlog_refuses_new_edits_but_not_known_ones() {
     assert_eq!(h.room.client_update(1, &first), Ok(Accepted::Applied));
     assert_eq!(h.backlog.admit(), Err(super::super::persist::BacklogFull));
     let refused = h.room.client_update(1, &edit(8, "b")).unwrap_err();
-    assert_eq!(refused.code, codes::TRY_AGAIN);
+    assert_eq!(refused.code, protocol::CLOSE_TRY_AGAIN);
     assert_eq!(h.room.server_update(&first, None), Ok(Accepted::Duplicate));
     assert_eq!(text_of(&h.room), "a");
     // Saved: edits are accepted again.

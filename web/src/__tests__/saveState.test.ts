@@ -4,6 +4,15 @@
 import { describe, expect, it } from 'vitest';
 import { SaveState } from '../collab/saveState';
 import { backoffWithJitter, closeReasonFor } from '../collab/session';
+import {
+  CLOSE_DOC_TOO_LARGE,
+  CLOSE_FORBIDDEN,
+  CLOSE_GONE,
+  CLOSE_NORMAL,
+  CLOSE_PERMANENT_FIRST,
+  CLOSE_SCHEMA_OUTDATED,
+  CLOSE_UNAUTHENTICATED,
+} from '../protocol.gen';
 
 describe('SaveState', () => {
   it('goes connecting → syncing → synced → saving → saved', () => {
@@ -113,14 +122,14 @@ describe('reconnect policy', () => {
   });
 
   it('maps permanent close codes', () => {
-    expect(closeReasonFor(4401)).toBe('unauthenticated');
-    expect(closeReasonFor(4403)).toBe('forbidden');
-    expect(closeReasonFor(4426)).toBe('outdated');
+    expect(closeReasonFor(CLOSE_UNAUTHENTICATED)).toBe('unauthenticated');
+    expect(closeReasonFor(CLOSE_FORBIDDEN)).toBe('forbidden');
+    expect(closeReasonFor(CLOSE_SCHEMA_OUTDATED)).toBe('outdated');
     // any other 44xx is a permanent refusal, not a schema problem
-    expect(closeReasonFor(4400)).toBe('forbidden');
-    expect(closeReasonFor(4413)).toBe('tooLarge');
-    expect(closeReasonFor(4404)).toBe('notFound');
+    expect(closeReasonFor(CLOSE_PERMANENT_FIRST)).toBe('forbidden');
+    expect(closeReasonFor(CLOSE_DOC_TOO_LARGE)).toBe('tooLarge');
+    expect(closeReasonFor(CLOSE_GONE)).toBe('notFound');
     expect(closeReasonFor(1006)).toBeNull();
-    expect(closeReasonFor(1000)).toBeNull();
+    expect(closeReasonFor(CLOSE_NORMAL)).toBeNull();
   });
 });

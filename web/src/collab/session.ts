@@ -7,13 +7,24 @@ import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
 import { safeColor } from '../lib/colors';
+import {
+  CLOSE_DOC_TOO_LARGE,
+  CLOSE_FORBIDDEN,
+  CLOSE_GONE,
+  CLOSE_PERMANENT_FIRST,
+  CLOSE_PERMANENT_LAST,
+  CLOSE_SCHEMA_OUTDATED,
+  CLOSE_UNAUTHENTICATED,
+  EDITOR_SCHEMA_VERSION,
+  MSG_QUIRE_ACK,
+} from '../protocol.gen';
 import { SaveState } from './saveState';
 import { RestoreUndoGuard, versionListRestoreCheck } from './undoGuard';
 
-/** Editor schema version the server checks (`?schema=`). Bump when nodes/marks change. */
-export const EDITOR_SCHEMA_VERSION = '1';
-export const MSG_QUIRE_ACK = 100;
-/** Live document event (a JSON object as a varString), sent on sockets opened with `?events=1`. */
+/**
+ * Live document event (a JSON object as a varString), asked for with `?events=1`. Client-side only
+ * for now: the server does not send it (so it is not among the generated protocol constants).
+ */
 export const MSG_QUIRE_EVENT = 101;
 export const MAX_BACKOFF_MS = 10_000;
 /** How long to wait for the ack of a reconnect's sync-step-2 before assuming the server had it all. */
@@ -52,13 +63,13 @@ export function backoffWithJitter(attempt: number, cap = MAX_BACKOFF_MS, rand: (
 }
 
 export function closeReasonFor(code: number): CloseReason | null {
-  if (code === 4401) return 'unauthenticated';
-  if (code === 4403) return 'forbidden';
-  // the editor's schema (`?schema=`) is older than the server's: 4426, "upgrade required"
-  if (code === 4426) return 'outdated';
-  if (code === 4404) return 'notFound';
-  if (code === 4413) return 'tooLarge';
-  if (code >= 4400 && code < 4500) return 'forbidden';
+  if (code === CLOSE_UNAUTHENTICATED) return 'unauthenticated';
+  if (code === CLOSE_FORBIDDEN) return 'forbidden';
+  // the editor's schema (`?schema=`) is older than the server's: reload
+  if (code === CLOSE_SCHEMA_OUTDATED) return 'outdated';
+  if (code === CLOSE_GONE) return 'notFound';
+  if (code === CLOSE_DOC_TOO_LARGE) return 'tooLarge';
+  if (code >= CLOSE_PERMANENT_FIRST && code <= CLOSE_PERMANENT_LAST) return 'forbidden';
   return null;
 }
 
@@ -101,7 +112,7 @@ export class CollabSession {
       this.localLoaded = true;
     });
     this.provider = new WebsocketProvider(opts.wsUrl ?? wsBaseUrl(), docId, this.ydoc, {
-      params: { acks: '1', schema: EDITOR_SCHEMA_VERSION, events: '1' },
+      params: { acks: '1', schema: String(EDITOR_SCHEMA_VERSION), events: '1' },
       maxBackoffTime: MAX_BACKOFF_MS,
       disableBc: true,
       connect: false,
