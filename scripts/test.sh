@@ -26,6 +26,7 @@ QUIRE_BIN="$PWD/target/debug/quire" node --test tests/interop/
 echo "== interop with Python Yjs clients (pycrdt-websocket, ypy-websocket)"
 ./tests/interop_py/setup.sh
 QUIRE_BIN="$PWD/target/debug/quire" ./tests/interop_py/run.sh
+QUIRE_BIN="$PWD/target/debug/quire" ./tests/contract/run.sh
 
 echo "== web UI unit tests"
 npm --prefix web test
