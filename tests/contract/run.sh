@@ -16,7 +16,7 @@ here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 bin="${QUIRE_BIN:-$root/target/debug/quire}"
 seed="${CONTRACT_SEED:-20261202}"
-examples="${CONTRACT_MAX_EXAMPLES:-25}"
+examples="${CONTRACT_MAX_EXAMPLES:-50}"
 databases="${CONTRACT_DATABASES:-sqlite postgres}"
 venv="$here/.venv"
 req="$here/requirements.txt"
@@ -65,6 +65,21 @@ post() {
 }
 field() { "$py" -c "import json,sys; print(json.load(sys.stdin)$1)"; }
 
+# schemathesis on the served document, with the shared options.
+st_run() {
+  (cd "$work" && "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
+    --url "$base" \
+    --checks all \
+    --seed "$seed" \
+    --max-examples "$examples" \
+    --workers 2 \
+    --request-timeout 20 \
+    --no-color \
+    --warnings off \
+    -H "Authorization: Bearer $token" \
+    "$@")
+}
+
 # Runs the whole contract against a server on database URL $2 (name $1).
 contract() {
   local name="$1" url="$2"
@@ -81,7 +96,7 @@ contract() {
 
   # Something real behind the id paths: two documents, one with a version.
   post /api/auth/register '{"username":"contract","email":"contract@example.com","password":"contract-password"}' >/dev/null
-  local token doc1 doc2
+  local doc1 doc2
   token="$(post /api/auth/login '{"username":"contract","password":"contract-password"}' | field '["token"]')"
   doc1="$(post /api/documents '{"title":"Contract one","body":"# Hello\n\nworld","tags":["a"]}' "$token" | field '["id"]')"
   doc2="$(post /api/documents '{"title":"Contract two","body":"<p>two</p>","body_format":"html"}' "$token" | field '["id"]')"
@@ -100,30 +115,26 @@ values = ["$doc1", "$doc2"]
 [parameters]
 "path.id" = { dictionary = "documents", probability = 0.5 }
 
-# Raw Yjs binary: a body (or base64 state vector) that fits the schema is
-# almost never a decodable Yjs message, so "valid" generated data is rightly
-# refused with 400; every other check still runs on these operations.
-[[operations]]
-include-path = "/api/documents/{id}/updates"
-checks.positive_data_acceptance.enabled = false
-
-[[operations]]
-include-path = "/api/documents/{id}/state"
-checks.positive_data_acceptance.enabled = false
 EOF
-  echo "== contract ($name): schemathesis (seed $seed, at most $examples examples per operation)"
+  # Two runs over disjoint operations. The second leaves out one check,
+  # positive_data_acceptance, for the operations whose valid input cannot be
+  # generated from a schema:
+  # - raw Yjs binary (the body of /updates, the base64 state vector `sv` of
+  #   /state): bytes that fit the schema are almost never a decodable Yjs
+  #   message, so they are rightly refused with 400;
+  # - the WebSocket endpoint: it answers a valid request by switching
+  #   protocols, which an HTTP client cannot complete, and a request without
+  #   the upgrade headers rightly gets 400 (the upgrade itself is covered by
+  #   the Rust WebSocket tests).
+  # Every other check runs on them too.
+  local special='^/(api/documents/\{id\}/(updates|state)|ws/doc/\{id\})$'
   local rc=0
-  (cd "$work" && "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" run "$base/openapi.json" \
-    --url "$base" \
-    --checks all \
-    --seed "$seed" \
-    --max-examples "$examples" \
-    --generation-deterministic \
-    --workers 2 \
-    --request-timeout 20 \
-    --no-color \
-    --warnings off \
-    -H "Authorization: Bearer $token") || rc=$?
+  echo "== contract ($name): schemathesis, all checks (seed $seed, at most $examples examples per operation)"
+  st_run --exclude-path-regex "$special" || rc=$?
+  if [ "$rc" = 0 ]; then
+    echo "== contract ($name): schemathesis, binary and WebSocket operations"
+    st_run --include-path-regex "$special" --exclude-checks positive_data_acceptance || rc=$?
+  fi
   if ! kill -0 "$pid" 2>/dev/null; then
     echo "contract ($name): quire died" >&2; tail -50 "$work/$name.log" >&2; exit 1
   fi
