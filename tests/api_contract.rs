@@ -191,7 +191,7 @@ async fn malformed_input_is_a_json_error(s: &TestServer) {
     .await;
 }
 
-on_both_backends!(malformed_input, malformed_input_is_a_json_error);
+on_both_backends!(malformed_input, crate::malformed_input_is_a_json_error);
 
 /// The `{name}`s of a path template.
 fn template_names(path: &str) -> Vec<String> {
@@ -262,4 +262,4 @@ async fn served_openapi_is_consistent(s: &TestServer) {
     assert!(paths["/api/documents"]["get"]["security"].is_array());
 }
 
-on_both_backends!(openapi_document, served_openapi_is_consistent);
+on_both_backends!(openapi_document, crate::served_openapi_is_consistent);
