@@ -63,7 +63,7 @@ async fn malformed_input_is_a_json_error(s: &TestServer) {
         format!("/api/documents/{id}/versions/x/diff/1"),
         format!("/api/documents/{id}/versions/1/diff/x"),
         format!("/api/documents/{id}/versions/1/diff/99999999999999999999"),
-        format!("/api/documents/not-an-id/versions/1"),
+        "/api/documents/not-an-id/versions/1".to_string(),
     ] {
         json_error(&path, authed(&api, Method::GET, &path)).await;
     }
