@@ -31,6 +31,7 @@ QUIRE_BIN="$QUIRE_DEBUG_BIN" node --test tests/interop/
 echo "== interop with Python Yjs clients (pycrdt-websocket, ypy-websocket)"
 ./tests/interop_py/setup.sh
 QUIRE_BIN="$QUIRE_DEBUG_BIN" ./tests/interop_py/run.sh
+QUIRE_BIN="$QUIRE_DEBUG_BIN" ./tests/contract/run.sh
 
 echo "== web UI unit tests"
 npm --prefix web test

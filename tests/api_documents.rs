@@ -65,11 +65,11 @@ async fn optimistic_locking(s: &TestServer) {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
-    // No version at all → 422.
+    // No version at all → 428.
     let (st, _) = bob
         .patch(&format!("/api/documents/{id}"), json!({ "title": "x" }))
         .await;
-    assert_eq!(st, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(st, StatusCode::PRECONDITION_REQUIRED);
 
     // Every change is in the audit log with user and server time.
     let (st, activity) = alice.get(&format!("/api/documents/{id}/activity")).await;

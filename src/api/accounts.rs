@@ -32,15 +32,30 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(list_users))
 }
 
-/// Longest login name accepted (the longest e-mail address).
-pub const MAX_LOGIN_BYTES: usize = 254;
-/// Longest password accepted, in bytes (Argon2 input is bounded).
-pub const MAX_PASSWORD_BYTES: usize = 1024;
+/// Longest login name accepted, in characters (the longest e-mail address).
+pub const MAX_LOGIN_CHARS: usize = 254;
+/// Longest password accepted, in characters (at most 1 KiB of UTF-8, so
+/// the Argon2 input is bounded).
+pub const MAX_PASSWORD_CHARS: usize = 256;
+/// Shortest password accepted at registration, in characters.
+pub const MIN_PASSWORD_CHARS: usize = 8;
 
 #[derive(Deserialize, ToSchema)]
 pub struct RegisterRequest {
+    /// Letters, digits, `_`, `-` and `.`; 3–32 characters.
+    #[schema(
+        min_length = 3,
+        max_length = 32,
+        pattern = r"^[A-Za-z0-9_.\-]{3,32}$(?!\n)"
+    )]
     pub username: String,
+    /// `local@domain.tld`, without spaces or control characters.
+    #[schema(
+        max_length = 254,
+        pattern = r"^[^\s@\x00-\x1f\x7f-\x9f]+@[^\s@\x00-\x1f\x7f-\x9f]+\.[^\s@\x00-\x1f\x7f-\x9f]+$(?!\n)"
+    )]
     pub email: String,
+    #[schema(min_length = 8, max_length = 256)]
     pub password: String,
 }
 
@@ -67,25 +82,33 @@ impl From<User> for UserView {
 /// (bidi controls, zero-width) stripped.
 fn validate_registration(r: &RegisterRequest) -> ApiResult<String> {
     let username = super::validate::username(&r.username)?;
-    let email = r.email.trim();
-    let email_ok = email.len() <= 254
-        && !email.chars().any(|c| c.is_whitespace() || c.is_control())
-        && email
-            .split_once('@')
-            .is_some_and(|(local, domain)| !local.is_empty() && domain.contains('.'));
-    if !email_ok {
+    if !email_ok(&r.email) {
         return Err(ApiError::Validation("email is not a valid address".into()));
     }
-    if r.password.chars().count() < 8 || r.password.len() > MAX_PASSWORD_BYTES {
+    let n = r.password.chars().count();
+    if !(MIN_PASSWORD_CHARS..=MAX_PASSWORD_CHARS).contains(&n) {
         return Err(ApiError::Validation(format!(
-            "password must be at least 8 characters and at most {MAX_PASSWORD_BYTES} bytes"
+            "password must be {MIN_PASSWORD_CHARS}–{MAX_PASSWORD_CHARS} characters"
         )));
     }
     Ok(username)
 }
 
+/// `local@domain` of at most 254 characters, no whitespace, control
+/// characters or second `@`, with a dot inside the domain (not at its ends).
+fn email_ok(email: &str) -> bool {
+    let clean = !email.chars().any(|c| c.is_whitespace() || c.is_control());
+    let shaped = email.split_once('@').is_some_and(|(local, domain)| {
+        let inner = domain
+            .char_indices()
+            .any(|(i, c)| c == '.' && i > 0 && i + 1 < domain.len());
+        !local.is_empty() && !domain.contains('@') && inner
+    });
+    clean && shaped && email.chars().count() <= 254
+}
+
 /// Create an account.
-#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest,
+#[utoipa::path(post, path = "/api/auth/register", tag = "auth", request_body = RegisterRequest, security(()),
     responses((status = 201, body = UserView), (status = 409, description = "username or email taken"),
               (status = 422, description = "invalid input"),
               (status = 503, description = "password hashing busy; see Retry-After")))]
@@ -104,7 +127,7 @@ async fn register(
         .store
         .create_user(NewUser {
             username,
-            email: req.email.trim().to_string(),
+            email: req.email,
             password_hash,
         })
         .await?;
@@ -114,7 +137,9 @@ async fn register(
 #[derive(Deserialize, ToSchema)]
 pub struct LoginRequest {
     /// Username or e-mail.
+    #[schema(max_length = 254)]
     pub username: String,
+    #[schema(max_length = 256)]
     pub password: String,
 }
 
@@ -128,7 +153,7 @@ pub struct LoginResponse {
 }
 
 /// Log in: sets the session cookie and returns the token for API clients.
-#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest,
+#[utoipa::path(post, path = "/api/auth/login", tag = "auth", request_body = LoginRequest, security(()),
     responses((status = 200, body = LoginResponse), (status = 401, description = "wrong credentials"),
               (status = 422, description = "username or password too long"),
               (status = 429, description = "too many attempts"),
@@ -141,14 +166,14 @@ async fn login(
     ApiJson(req): ApiJson<LoginRequest>,
 ) -> ApiResult<impl IntoResponse> {
     // Size first: nothing below (lookup, limiter, Argon2) sees huge input.
-    if req.username.len() > MAX_LOGIN_BYTES {
+    if req.username.chars().count() > MAX_LOGIN_CHARS {
         return Err(ApiError::Validation(format!(
-            "username must be at most {MAX_LOGIN_BYTES} bytes"
+            "username must be at most {MAX_LOGIN_CHARS} characters"
         )));
     }
-    if req.password.len() > MAX_PASSWORD_BYTES {
+    if req.password.chars().count() > MAX_PASSWORD_CHARS {
         return Err(ApiError::Validation(format!(
-            "password must be at most {MAX_PASSWORD_BYTES} bytes"
+            "password must be at most {MAX_PASSWORD_CHARS} characters"
         )));
     }
     let limiter = &state.login_limiter;
@@ -216,7 +241,8 @@ fn hash_error(e: HashError) -> ApiError {
 }
 
 /// Log out: clears the session cookies.
-#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", responses((status = 204)))]
+#[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(()),
+    responses((status = 204, description = "the session cookies are cleared")))]
 async fn logout(jar: CookieJar) -> impl IntoResponse {
     let clear = |name: &'static str| {
         Cookie::build((name, ""))
@@ -231,7 +257,7 @@ async fn logout(jar: CookieJar) -> impl IntoResponse {
 
 /// The current user.
 #[utoipa::path(get, path = "/api/auth/me", tag = "auth",
-    responses((status = 200, body = UserView), (status = 401)))]
+    responses((status = 200, body = UserView)))]
 async fn me(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<UserView>> {
     let u = state
         .store
@@ -242,6 +268,7 @@ async fn me(State(state): State<AppState>, user: AuthUser) -> ApiResult<Json<Use
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Username prefix, at least 2 characters (shorter: an empty list).
     #[serde(default)]

@@ -7,6 +7,7 @@ use axum::http::header;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use base64::Engine;
+use quire_doc::content::Format;
 use quire_doc::{guard, protocol};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -15,8 +16,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::Gates;
 use super::documents::{document_with_role, visible_document};
 use super::extract::{ApiPath, ApiQuery, AuthUser};
-use crate::api::error::{ApiError, ApiResult};
-use crate::collab::content;
+use crate::api::error::{ApiError, ApiResult, ErrorBody};
 use crate::collab::room::Accepted;
 use crate::state::AppState;
 use crate::store::Role;
@@ -30,33 +30,111 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(post_update))
 }
 
+/// A content format as asked for (`txt`/`plain` mean `text`, `md` means
+/// `markdown`).
+#[derive(Deserialize, ToSchema, Clone, Copy)]
+#[serde(rename_all = "lowercase")]
+pub enum FormatName {
+    Text,
+    Txt,
+    Plain,
+    Markdown,
+    Md,
+    Html,
+    Json,
+}
+
+impl From<FormatName> for Format {
+    fn from(f: FormatName) -> Self {
+        match f {
+            FormatName::Text | FormatName::Txt | FormatName::Plain => Format::Text,
+            FormatName::Markdown | FormatName::Md => Format::Markdown,
+            FormatName::Html => Format::Html,
+            FormatName::Json => Format::Json,
+        }
+    }
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct FormatParam {
     /// `text`, `markdown` (default), `html` or `json` (ProseMirror).
-    pub format: Option<String>,
+    #[param(inline)]
+    pub format: Option<FormatName>,
+}
+
+impl FormatParam {
+    /// The format asked for, Markdown when none.
+    pub fn format(&self) -> Format {
+        self.format.map(Format::from).unwrap_or(Format::Markdown)
+    }
+}
+
+/// The format a content response is in.
+#[derive(Serialize, ToSchema, Clone, Copy, Debug, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum RenderedFormat {
+    Text,
+    Markdown,
+    Html,
+    Json,
+}
+
+impl From<Format> for RenderedFormat {
+    fn from(f: Format) -> Self {
+        match f {
+            Format::Text => RenderedFormat::Text,
+            Format::Markdown => RenderedFormat::Markdown,
+            Format::Html => RenderedFormat::Html,
+            Format::Json => RenderedFormat::Json,
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
 pub struct ContentView {
-    pub format: String,
-    /// A string, or the ProseMirror JSON object for `json`.
-    #[schema(value_type = Object)]
+    pub format: RenderedFormat,
+    /// A string for `text`, `markdown` and `html`; the ProseMirror JSON
+    /// object for `json`.
+    #[schema(schema_with = content_schema)]
     pub content: serde_json::Value,
+}
+
+impl ContentView {
+    /// The view of a rendering in `format` (`{ "format", "content" }`).
+    pub fn rendered(format: Format, mut rendered: serde_json::Value) -> Self {
+        Self {
+            format: format.into(),
+            content: rendered["content"].take(),
+        }
+    }
+}
+
+/// A string, or a JSON object.
+pub fn content_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::String))
+            .item(ObjectBuilder::new().schema_type(Type::Object))
+            .build(),
+    )
+    .into()
 }
 
 /// The current content (live state when the document is open, stored state otherwise).
 #[utoipa::path(get, path = "/api/documents/{id}/content", tag = "content",
-    params(("id" = String, Path), FormatParam), responses((status = 200, body = ContentView), (status = 404),
-        (status = 503, description = "conversion busy or over its time budget")))]
+    params(("id" = String, Path), FormatParam), responses((status = 200, body = ContentView),
+        (status = 503, description = "conversion busy or over its time budget, or the database is unavailable", body = ErrorBody)))]
 async fn get_content(
     State(state): State<AppState>,
     Extension(gates): Extension<Gates>,
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
     ApiQuery(q): ApiQuery<FormatParam>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<ContentView>> {
     visible_document(&state, &id, &user).await?;
-    let format = content::parse_format(q.format.as_deref())?;
+    let format = q.format();
     // Only the (cheap, linear) state encoding touches the live document;
     // the rendering runs on the blocking pool, bounded.
     let full = state
@@ -66,7 +144,7 @@ async fn get_content(
         .map_err(|e| ApiError::Internal(e.to_string()))?
         .map_err(|e| ApiError::Internal(e.to_string()))?;
     let body = gates.conversions.render_state(full, format).await?;
-    Ok(Json(body))
+    Ok(Json(ContentView::rendered(format, body)))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -84,7 +162,7 @@ pub struct PresenceView {
 
 /// Who is connected to the document now.
 #[utoipa::path(get, path = "/api/documents/{id}/presence", tag = "content",
-    params(("id" = String, Path)), responses((status = 200, body = PresenceView), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 200, body = PresenceView)))]
 async fn get_presence(
     State(state): State<AppState>,
     user: AuthUser,
@@ -114,6 +192,7 @@ async fn get_presence(
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct StateParam {
     /// Base64 state vector (v1); omit for the whole state.
     pub sv: Option<String>,
@@ -122,7 +201,8 @@ pub struct StateParam {
 /// The binary Yjs update (v1) the caller is missing given its state vector.
 #[utoipa::path(get, path = "/api/documents/{id}/state", tag = "content",
     params(("id" = String, Path), StateParam),
-    responses((status = 200, content_type = "application/octet-stream"), (status = 400), (status = 404)))]
+    responses((status = 200, description = "a Yjs v1 update", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 400, description = "`sv` is not base64 or not a state vector", body = ErrorBody)))]
 async fn get_state(
     State(state): State<AppState>,
     user: AuthUser,
@@ -170,7 +250,11 @@ pub struct UpdateResult {
 /// and fan-out as the WebSocket.
 #[utoipa::path(post, path = "/api/documents/{id}/updates", tag = "content",
     params(("id" = String, Path)), request_body(content = Vec<u8>, content_type = "application/octet-stream"),
-    responses((status = 200, body = UpdateResult), (status = 400), (status = 403), (status = 404), (status = 413)))]
+    responses((status = 200, body = UpdateResult),
+        (status = 400, description = "not a valid Yjs v1 update, or refused by the document's rules", body = ErrorBody),
+        (status = 403, description = "requires the editor role", body = ErrorBody),
+        (status = 413, description = "the update, or the document it would make, is too large", body = ErrorBody),
+        (status = 503, description = "too many unsaved updates (the database is unreachable), or the database is unavailable", body = ErrorBody)))]
 async fn post_update(
     State(state): State<AppState>,
     user: AuthUser,

@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::{Gates, validate};
-use crate::api::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult, ErrorBody};
 use crate::api::extract::AuthUser;
 use crate::state::AppState;
 use crate::store::{
@@ -98,13 +98,31 @@ pub async fn document_with_role(
     }
 }
 
+/// How an initial body is written.
+#[derive(Deserialize, ToSchema, Clone, Copy, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum BodyFormat {
+    #[default]
+    Markdown,
+    Html,
+}
+
+impl BodyFormat {
+    fn as_str(self) -> &'static str {
+        match self {
+            BodyFormat::Markdown => "markdown",
+            BodyFormat::Html => "html",
+        }
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 pub struct CreateDocument {
     pub title: String,
     /// Optional initial body.
     pub body: Option<String>,
     /// `markdown` (default) or `html`.
-    pub body_format: Option<String>,
+    pub body_format: Option<BodyFormat>,
     #[serde(default)]
     pub tags: Vec<String>,
     pub status: Option<Status>,
@@ -113,9 +131,9 @@ pub struct CreateDocument {
 /// Create a document (optionally with an initial Markdown or HTML body).
 /// Over the per-user document quota: 422 `quota_exceeded`.
 #[utoipa::path(post, path = "/api/documents", tag = "documents", request_body = CreateDocument,
-    responses((status = 201, body = DocumentView), (status = 413),
-              (status = 422, description = "invalid input, or `quota_exceeded`"),
-              (status = 503, description = "body conversion busy or over its time budget")))]
+    responses((status = 201, body = DocumentView),
+              (status = 422, description = "invalid input, or `quota_exceeded`", body = ErrorBody),
+              (status = 503, description = "body conversion busy or over its time budget, or the database is unavailable", body = ErrorBody)))]
 async fn create_document(
     State(state): State<AppState>,
     Extension(gates): Extension<Gates>,
@@ -138,7 +156,7 @@ async fn create_document(
     let body = req.body.as_deref().map(validate::free_text);
     let (initial_update, initial_text) = match body {
         Some(body) if !body.trim().is_empty() => {
-            let format = req.body_format.unwrap_or_else(|| "markdown".into());
+            let format = req.body_format.unwrap_or_default().as_str().to_string();
             // Off the async workers and bounded: imports can be heavy.
             let (update, text) = gates
                 .conversions
@@ -162,20 +180,45 @@ async fn create_document(
     Ok((StatusCode::CREATED, Json(DocumentView::from(doc))))
 }
 
+/// The field a document list is sorted by.
+#[derive(Deserialize, ToSchema, Clone, Copy, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum SortParam {
+    #[default]
+    UpdatedAt,
+    CreatedAt,
+    Title,
+}
+
+/// Sort direction.
+#[derive(Deserialize, ToSchema, Clone, Copy, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum OrderParam {
+    #[default]
+    Desc,
+    Asc,
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct ListParams {
+    #[param(inline)]
     pub status: Option<Status>,
     pub tag: Option<String>,
     /// Owner id or username.
     pub owner: Option<String>,
     /// Title filter (see `/api/search` for full text).
     pub q: Option<String>,
+    /// Page size; clamped to 1–200 (default 50).
     pub limit: Option<i64>,
+    /// Items to skip; negative counts as 0.
     pub offset: Option<i64>,
     /// `updated_at` (default), `created_at` or `title`.
-    pub sort: Option<String>,
+    #[param(inline)]
+    pub sort: Option<SortParam>,
     /// `desc` (default) or `asc`.
-    pub order: Option<String>,
+    #[param(inline)]
+    pub order: Option<OrderParam>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -194,21 +237,12 @@ async fn list_documents(
     user: AuthUser,
     ApiQuery(p): ApiQuery<ListParams>,
 ) -> ApiResult<Json<DocumentList>> {
-    let sort = match p.sort.as_deref() {
-        None | Some("updated_at") => SortField::UpdatedAt,
-        Some("created_at") => SortField::CreatedAt,
-        Some("title") => SortField::Title,
-        Some(other) => {
-            return Err(ApiError::BadRequest(format!(
-                "unknown sort field {other:?}"
-            )));
-        }
+    let sort = match p.sort.unwrap_or_default() {
+        SortParam::UpdatedAt => SortField::UpdatedAt,
+        SortParam::CreatedAt => SortField::CreatedAt,
+        SortParam::Title => SortField::Title,
     };
-    let descending = match p.order.as_deref() {
-        None | Some("desc") => true,
-        Some("asc") => false,
-        Some(other) => return Err(ApiError::BadRequest(format!("unknown order {other:?}"))),
-    };
+    let descending = matches!(p.order.unwrap_or_default(), OrderParam::Desc);
     let query = ListQuery {
         status: p.status,
         tag: p.tag.filter(|t| !t.is_empty()),
@@ -230,7 +264,8 @@ async fn list_documents(
 
 /// One document's metadata.
 #[utoipa::path(get, path = "/api/documents/{id}", tag = "documents",
-    params(("id" = String, Path)), responses((status = 200, body = DocumentView), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 200, body = DocumentView,
+        headers(("ETag" = String, description = "the document's `version`, quoted")))))]
 async fn get_document(
     State(state): State<AppState>,
     user: AuthUser,
@@ -246,16 +281,22 @@ pub struct PatchDocument {
     pub title: Option<String>,
     pub status: Option<Status>,
     pub tags: Option<Vec<String>>,
-    /// The `version` the change is based on (or send `If-Match`).
+    /// The `version` the change is based on. Required; a client that cannot
+    /// put it in the body may send `If-Match: "<version>"` instead.
+    #[schema(required = true, value_type = i64)]
+    #[serde(default, deserialize_with = "crate::api::extract::json_integer")]
     pub expected_version: Option<i64>,
 }
 
 /// Update title/status/tags with optimistic locking: a stale
 /// `expected_version` gets 409 with the current document.
 #[utoipa::path(patch, path = "/api/documents/{id}", tag = "documents", request_body = PatchDocument,
-    params(("id" = String, Path)),
-    responses((status = 200, body = DocumentView), (status = 409, description = "stale version; `current` holds the document"),
-              (status = 403), (status = 404), (status = 428, description = "no expected_version")))]
+    params(("id" = String, Path),
+        ("If-Match" = Option<String>, Header, description = "the `version` the change is based on, when the body has no `expected_version`")),
+    responses((status = 200, body = DocumentView),
+              (status = 403, description = "requires the editor role", body = ErrorBody),
+              (status = 409, description = "stale version; `current` holds the document", body = ErrorBody),
+              (status = 428, description = "neither `expected_version` nor `If-Match` says which version the change is based on", body = ErrorBody)))]
 async fn patch_document(
     State(state): State<AppState>,
     user: AuthUser,
@@ -275,7 +316,9 @@ async fn patch_document(
                 .ok()
         });
     let expected_version = req.expected_version.or(if_match).ok_or_else(|| {
-        ApiError::Validation("expected_version (or an If-Match header) is required".into())
+        ApiError::PreconditionRequired(
+            "expected_version (or an If-Match header) is required".into(),
+        )
     })?;
     let limits = &state.config.limits;
     let patch = DocumentPatch {
@@ -303,7 +346,8 @@ async fn patch_document(
 
 /// Delete a document (owner only).
 #[utoipa::path(delete, path = "/api/documents/{id}", tag = "documents",
-    params(("id" = String, Path)), responses((status = 204), (status = 403), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 204, description = "deleted"),
+        (status = 403, description = "only the owner may delete", body = ErrorBody)))]
 async fn delete_document(
     State(state): State<AppState>,
     user: AuthUser,
@@ -344,7 +388,7 @@ pub struct ActivityView {
 
 /// Who changed what and when.
 #[utoipa::path(get, path = "/api/documents/{id}/activity", tag = "documents",
-    params(("id" = String, Path)), responses((status = 200, body = ActivityView), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 200, body = ActivityView)))]
 async fn document_activity(
     State(state): State<AppState>,
     user: AuthUser,

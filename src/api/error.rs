@@ -3,15 +3,35 @@
 //! Every module has its own `thiserror` type (`AuthError`, `StoreError`,
 //! `CollabError`, `ContentError`); they convert into [`ApiError`] here and
 //! nowhere else, and its `IntoResponse` picks the status and writes
-//! `{ "error", "message" }`. Internal details are logged, never sent.
+//! `{ "error", "message" }` ([`ErrorBody`]). Internal details are logged,
+//! never sent. Responses made by the framework itself (unknown routes, a
+//! method a route does not have) pass through [`json_errors`], which gives
+//! them the same shape.
 
 use axum::Json;
+use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
+use crate::api::ws::UpgradeError;
 use crate::auth::AuthError;
 use crate::store::StoreError;
+
+/// The body of every error response.
+#[derive(Serialize, ToSchema)]
+pub struct ErrorBody {
+    /// Stable machine-readable code, e.g. `not_found`, `validation`.
+    pub error: String,
+    /// Human-readable explanation.
+    pub message: String,
+    /// On `conflict`: the current state of the resource.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub current: Option<serde_json::Value>,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
@@ -39,6 +59,15 @@ pub enum ApiError {
     PayloadTooLarge,
     #[error("unsupported media type: {0}")]
     UnsupportedMediaType(String),
+    /// The change must say which version it is based on (428).
+    #[error("{0}")]
+    PreconditionRequired(String),
+    /// The route exists but not with this method (405).
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    /// A request to the WebSocket endpoint that cannot be upgraded.
+    #[error(transparent)]
+    Upgrade(#[from] UpgradeError),
     #[error("{0}")]
     TooManyRequests(String),
     #[error("service unavailable: {0}")]
@@ -70,6 +99,16 @@ impl ApiError {
             ApiError::Duplicate(_) | ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::PreconditionRequired(_) => StatusCode::PRECONDITION_REQUIRED,
+            ApiError::MethodNotAllowed | ApiError::Upgrade(UpgradeError::MethodNotGet) => {
+                StatusCode::METHOD_NOT_ALLOWED
+            }
+            ApiError::Upgrade(UpgradeError::Version | UpgradeError::NotUpgradable) => {
+                StatusCode::UPGRADE_REQUIRED
+            }
+            ApiError::Upgrade(UpgradeError::NotUpgrade | UpgradeError::Key) => {
+                StatusCode::BAD_REQUEST
+            }
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(StoreError::Duplicate(_)) => StatusCode::CONFLICT,
@@ -100,6 +139,9 @@ impl ApiError {
             ApiError::Conflict(_) => "conflict",
             ApiError::PayloadTooLarge => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::PreconditionRequired(_) => "precondition_required",
+            ApiError::MethodNotAllowed => "method_not_allowed",
+            ApiError::Upgrade(_) => "bad_upgrade",
             ApiError::TooManyRequests(_) => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
             ApiError::Store(e) if e.is_unavailable() => "unavailable",
@@ -111,6 +153,10 @@ impl ApiError {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = match &self {
+            ApiError::Auth(AuthError::RateLimited(secs)) => Some(*secs),
+            _ => None,
+        };
         let message = match &self {
             ApiError::Store(StoreError::Duplicate(what)) => format!("{what} already exists"),
             ApiError::Store(StoreError::QuotaExceeded(why)) => why.clone(),
@@ -128,18 +174,81 @@ impl IntoResponse for ApiError {
             }
             other => other.to_string(),
         };
-        let mut body = json!({ "error": self.code(), "message": message });
-        if let ApiError::Conflict(current) = &self {
-            body["current"] = (**current).clone();
-        }
+        let code = self.code();
+        let current = match self {
+            ApiError::Conflict(current) => Some(*current),
+            _ => None,
+        };
+        let body = ErrorBody {
+            error: code.to_string(),
+            message,
+            current,
+        };
         let mut resp = (status, Json(body)).into_response();
-        if let ApiError::Auth(AuthError::RateLimited(secs)) = &self
+        if let Some(secs) = retry_after
             && let Ok(v) = HeaderValue::from_str(&secs.to_string())
         {
             resp.headers_mut().insert(header::RETRY_AFTER, v);
         }
+        if status == StatusCode::UPGRADE_REQUIRED {
+            resp.headers_mut().insert(
+                header::SEC_WEBSOCKET_VERSION,
+                HeaderValue::from_static("13"),
+            );
+        }
         resp
     }
+}
+
+/// The error code of a status the framework answers by itself.
+fn framework_code(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::NOT_FOUND => "not_found",
+        StatusCode::METHOD_NOT_ALLOWED => "method_not_allowed",
+        StatusCode::PAYLOAD_TOO_LARGE => "payload_too_large",
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => "unsupported_media_type",
+        StatusCode::UNPROCESSABLE_ENTITY => "validation",
+        StatusCode::TOO_MANY_REQUESTS => "rate_limited",
+        StatusCode::SERVICE_UNAVAILABLE => "unavailable",
+        s if s.is_server_error() => "internal",
+        _ => "bad_request",
+    }
+}
+
+/// Middleware for `/api` and `/ws`: an error response that is not JSON
+/// (one the router or a layer made, such as 405 for a method a route does
+/// not have) is replaced by the JSON error of the same status, keeping its
+/// headers (`Allow`, `Retry-After`).
+pub async fn json_errors(req: Request, next: Next) -> Response {
+    let path = req.uri().path();
+    let ours = path == "/api" || path.starts_with("/api/") || path.starts_with("/ws/");
+    let resp = next.run(req).await;
+    let status = resp.status();
+    let is_json = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json"));
+    if !ours || is_json || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (mut parts, _) = resp.into_parts();
+    let message = status
+        .canonical_reason()
+        .unwrap_or("request refused")
+        .to_ascii_lowercase();
+    let body = ErrorBody {
+        error: framework_code(status).to_string(),
+        message,
+        current: None,
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    let json = serde_json::to_vec(&body).unwrap_or_default();
+    Response::from_parts(parts, axum::body::Body::from(json))
 }
 
 impl From<crate::collab::hub::CollabError> for ApiError {

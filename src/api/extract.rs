@@ -210,3 +210,57 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
         }
     }
 }
+
+/// Deserializes an optional integer that JSON may write as `3` or `3.0`
+/// (JSON has one number type; a schema's `integer` admits both). A number
+/// with a fraction, or outside `i64`, is refused. For
+/// `#[serde(default, deserialize_with = "...")]`.
+pub fn json_integer<'de, D>(d: D) -> Result<Option<i64>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else {
+        return Ok(None);
+    };
+    if let Some(i) = n.as_i64() {
+        return Ok(Some(i));
+    }
+    match n.as_f64() {
+        // 2^63 is the first float past i64::MAX.
+        Some(f)
+            if f.fract() == 0.0
+                && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) =>
+        {
+            Ok(Some(f as i64))
+        }
+        _ => Err(D::Error::custom(format!("{n} is not a 64-bit integer"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[derive(serde::Deserialize)]
+    struct T {
+        #[serde(default, deserialize_with = "super::json_integer")]
+        n: Option<i64>,
+    }
+
+    fn n(json: &str) -> Option<Option<i64>> {
+        serde_json::from_str::<T>(json).ok().map(|t| t.n)
+    }
+
+    #[test]
+    fn integers_may_be_written_as_floats() {
+        assert_eq!(n(r#"{"n": 3}"#), Some(Some(3)));
+        assert_eq!(n(r#"{"n": 14614.0}"#), Some(Some(14614)));
+        assert_eq!(n(r#"{"n": -2e3}"#), Some(Some(-2000)));
+        assert_eq!(n(r#"{"n": null}"#), Some(None));
+        assert_eq!(n(r#"{}"#), Some(None));
+        assert_eq!(n(r#"{"n": 1.5}"#), None);
+        assert_eq!(n(r#"{"n": 9223372036854775808}"#), None);
+        assert_eq!(n(r#"{"n": 1e300}"#), None);
+        assert_eq!(n(r#"{"n": "3"}"#), None);
+    }
+}

@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 use super::documents::{document_with_role, visible_document};
 use super::extract::{ApiJson, ApiPath};
 use super::validate;
-use crate::api::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult, ErrorBody};
 use crate::api::extract::AuthUser;
 use crate::state::AppState;
 use crate::store::Role;
@@ -36,7 +36,7 @@ pub struct MemberList {
 
 /// Members of a document and their roles.
 #[utoipa::path(get, path = "/api/documents/{id}/members", tag = "sharing",
-    params(("id" = String, Path)), responses((status = 200, body = MemberList), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 200, body = MemberList)))]
 async fn list_members(
     State(state): State<AppState>,
     user: AuthUser,
@@ -84,12 +84,13 @@ async fn keeps_an_owner(
     Ok(())
 }
 
-/// Share: give `user` (id or username) a role (owner only). A `user` that is
-/// neither shaped like an id nor like a username is 404; a well-formed one
-/// that names nobody is 422.
+/// Share: give `user` (id or username) a role (owner only). A `user` that
+/// names nobody is 404, like one that is not shaped like an id or username.
 #[utoipa::path(put, path = "/api/documents/{id}/members/{user}", tag = "sharing", request_body = SetMember,
     params(("id" = String, Path), ("user" = String, Path, description = "user id or username")),
-    responses((status = 200, body = MemberView), (status = 403), (status = 404)))]
+    responses((status = 200, body = MemberView),
+        (status = 403, description = "only an owner may share", body = ErrorBody),
+        (status = 422, description = "the change would leave the document without an owner, or the body is invalid", body = ErrorBody)))]
 async fn set_member(
     State(state): State<AppState>,
     user: AuthUser,
@@ -103,7 +104,7 @@ async fn set_member(
         .store
         .find_user(&target)
         .await?
-        .ok_or_else(|| ApiError::Validation(format!("no user {target:?}")))?;
+        .ok_or(ApiError::NotFound)?;
     keeps_an_owner(&state, &id, &target.id, Some(req.role)).await?;
     state
         .store
@@ -120,7 +121,9 @@ async fn set_member(
 /// Remove a member (owner only).
 #[utoipa::path(delete, path = "/api/documents/{id}/members/{user}", tag = "sharing",
     params(("id" = String, Path), ("user" = String, Path, description = "user id or username")),
-    responses((status = 204), (status = 403), (status = 404)))]
+    responses((status = 204, description = "removed"),
+        (status = 403, description = "only an owner may remove members", body = ErrorBody),
+        (status = 422, description = "the change would leave the document without an owner", body = ErrorBody)))]
 async fn remove_member(
     State(state): State<AppState>,
     user: AuthUser,

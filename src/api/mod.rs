@@ -10,6 +10,7 @@ pub mod documents;
 pub mod error;
 pub mod extract;
 pub mod members;
+pub mod openapi;
 pub mod search;
 pub mod system;
 pub mod tokens;
@@ -43,7 +44,8 @@ use crate::state::AppState;
         Authenticate with `Authorization: Bearer <token>` (from /api/auth/login) or the session cookie \
         plus `X-CSRF-Token` on writes. Real-time editing: WebSocket `/ws/doc/{id}` (y-websocket protocol)."),
     tags((name = "auth"), (name = "documents"), (name = "sharing"), (name = "content"),
-         (name = "versions"), (name = "search"), (name = "system"))
+         (name = "versions"), (name = "search"), (name = "system")),
+    components(schemas(error::ErrorBody))
 )]
 struct ApiDoc;
 
@@ -61,9 +63,12 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(system::router())
 }
 
-/// The OpenAPI document of every route.
+/// The OpenAPI document of every route, as served at `/openapi.json`.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_routes().split_for_parts().1
+    openapi::complete(
+        api_routes().split_for_parts().1,
+        &crate::config::Limits::default(),
+    )
 }
 
 /// Bounds on CPU-heavy work shared by the handlers of one application:
@@ -100,9 +105,11 @@ const DOCS_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 
 /// The whole application.
 pub fn app(state: AppState) -> Router {
     let gates = Gates::new(&state.config);
-    let (api, openapi) = api_routes().split_for_parts();
+    let (api, doc) = api_routes().split_for_parts();
+    let doc = openapi::complete(doc, &state.config.limits);
     let dynamic = api
         .fallback(api_fallback)
+        .layer(middleware::from_fn(error::json_errors))
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),
@@ -113,7 +120,7 @@ pub fn app(state: AppState) -> Router {
             refuse_oversized_body,
         ));
     // Swagger UI: own scripts only; it sets inline styles and data: icons.
-    let docs = Router::from(SwaggerUi::new("/docs").url("/openapi.json", openapi)).layer(
+    let docs = Router::from(SwaggerUi::new("/docs").url("/openapi.json", doc)).layer(
         SetResponseHeaderLayer::overriding(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(DOCS_CSP),

@@ -11,7 +11,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::documents::DocumentView;
 use super::extract::ApiQuery;
-use crate::api::error::{ApiError, ApiResult};
+use crate::api::error::ApiResult;
 use crate::api::extract::AuthUser;
 use crate::state::AppState;
 use crate::store::{SearchQuery, SearchScope, search::words};
@@ -20,12 +20,25 @@ pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(search))
 }
 
+/// What a search looks in.
+#[derive(Deserialize, ToSchema, Clone, Copy, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum ScopeParam {
+    #[default]
+    Documents,
+    Versions,
+}
+
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct SearchParams {
     pub q: String,
     /// `documents` (default) or `versions`.
-    pub scope: Option<String>,
+    #[param(inline)]
+    pub scope: Option<ScopeParam>,
+    /// Page size; clamped to 1–100 (default 20).
     pub limit: Option<i64>,
+    /// Items to skip; negative counts as 0.
     pub offset: Option<i64>,
 }
 
@@ -53,16 +66,15 @@ pub struct SearchResults {
 
 /// Full-text search, ranked (title matches above body matches).
 #[utoipa::path(get, path = "/api/search", tag = "search", params(SearchParams),
-    responses((status = 200, body = SearchResults), (status = 400)))]
+    responses((status = 200, body = SearchResults)))]
 async fn search(
     State(state): State<AppState>,
     user: AuthUser,
     ApiQuery(p): ApiQuery<SearchParams>,
 ) -> ApiResult<Json<SearchResults>> {
-    let scope = match p.scope.as_deref() {
-        None | Some("documents") => SearchScope::Documents,
-        Some("versions") => SearchScope::Versions,
-        Some(other) => return Err(ApiError::BadRequest(format!("unknown scope {other:?}"))),
+    let scope = match p.scope.unwrap_or_default() {
+        ScopeParam::Documents => SearchScope::Documents,
+        ScopeParam::Versions => SearchScope::Versions,
     };
     let query = SearchQuery {
         words: words(&p.q),

@@ -5,10 +5,11 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use crate::api::error::ApiError;
+use crate::api::error::{ApiError, ErrorBody};
 use crate::auth::AuthError;
 use crate::config::{Config, Environment};
 use crate::state::AppState;
@@ -20,10 +21,34 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(metrics))
 }
 
+/// The liveness answer.
+#[derive(Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: String,
+}
+
+/// The readiness answer.
+#[derive(Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` or `not_ready`.
+    pub status: String,
+    /// `ok` or `unreachable`.
+    pub database: String,
+    pub instance: String,
+    /// Accepted updates not yet stored.
+    pub unsaved_updates: u64,
+    /// Open documents holding edits whose dependencies have not arrived.
+    pub documents_with_missing_updates: Vec<String>,
+}
+
 /// Liveness: the process answers.
-#[utoipa::path(get, path = "/healthz", tag = "system", responses((status = 200)))]
-async fn healthz() -> impl IntoResponse {
-    Json(json!({ "status": "ok" }))
+#[utoipa::path(get, path = "/healthz", tag = "system", security(()),
+    responses((status = 200, description = "the process answers", body = Health)))]
+async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+    })
 }
 
 /// Readiness: the last known state of the database (probed every second
@@ -31,7 +56,9 @@ async fn healthz() -> impl IntoResponse {
 /// hangs). `documents_with_missing_updates` lists open documents holding
 /// edits whose dependencies have not arrived for a while (a gap in what was
 /// stored or relayed); they stay ready, the list is for operators.
-#[utoipa::path(get, path = "/readyz", tag = "system", responses((status = 200), (status = 503)))]
+#[utoipa::path(get, path = "/readyz", tag = "system", security(()),
+    responses((status = 200, description = "the database answers", body = Readiness),
+        (status = 503, description = "the database is unreachable", body = Readiness)))]
 async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     let db_ok = state.health.database_ok();
     let status = if db_ok {
@@ -39,24 +66,24 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
-        status,
-        Json(json!({
-            "status": if db_ok { "ready" } else { "not_ready" },
-            "database": if db_ok { "ok" } else { "unreachable" },
-            "instance": state.instance_id,
-            "unsaved_updates": state.hub.unsaved_updates(),
-            "documents_with_missing_updates": state.hub.documents_with_missing_updates(),
-        })),
-    )
+    let body = Readiness {
+        status: if db_ok { "ready" } else { "not_ready" }.into(),
+        database: if db_ok { "ok" } else { "unreachable" }.into(),
+        instance: state.instance_id.clone(),
+        unsaved_updates: state.hub.unsaved_updates(),
+        documents_with_missing_updates: state.hub.documents_with_missing_updates(),
+    };
+    (status, Json(body))
 }
 
 /// Prometheus text exposition. With `METRICS_TOKEN` set it needs
 /// `Authorization: Bearer <token>`; with `METRICS_ADDR` set it is served
 /// there and not on the main port; with neither it is open in dev mode only.
-#[utoipa::path(get, path = "/metrics", tag = "system", responses((status = 200, content_type = "text/plain"),
-    (status = 401, description = "METRICS_TOKEN required"), (status = 403, description = "disabled on this port"),
-    (status = 404, description = "served on METRICS_ADDR instead")))]
+#[utoipa::path(get, path = "/metrics", tag = "system", security(()),
+    responses((status = 200, description = "Prometheus text exposition", content_type = "text/plain", body = String),
+    (status = 401, description = "METRICS_TOKEN required", body = ErrorBody),
+    (status = 403, description = "disabled on this port", body = ErrorBody),
+    (status = 404, description = "served on METRICS_ADDR instead", body = ErrorBody)))]
 async fn metrics(State(state): State<AppState>, headers: HeaderMap) -> Response {
     let config = &state.config;
     if config.metrics_addr.is_some() {

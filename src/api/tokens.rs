@@ -12,7 +12,7 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::extract::{ApiJson, ApiPath};
 use super::validate;
-use crate::api::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult, ErrorBody};
 use crate::api::extract::AuthUser;
 use crate::auth::token::{api_token_hash, new_api_token};
 use crate::state::AppState;
@@ -31,8 +31,10 @@ pub struct CreateToken {
     /// Read-only tokens can call GET routes and open documents as a viewer.
     #[serde(default)]
     pub read_only: bool,
-    /// Lifetime in days (none: until revoked).
-    pub expires_in_days: Option<u32>,
+    /// Lifetime in days (none: until revoked); more than 3650 counts as 3650.
+    #[schema(minimum = 1)]
+    #[serde(default, deserialize_with = "crate::api::extract::json_integer")]
+    pub expires_in_days: Option<i64>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -75,7 +77,8 @@ pub struct TokenList {
 
 /// Create a personal API token (the secret is returned once).
 #[utoipa::path(post, path = "/api/auth/tokens", tag = "auth", request_body = CreateToken,
-    responses((status = 201, body = CreatedToken), (status = 422)))]
+    responses((status = 201, body = CreatedToken),
+        (status = 403, description = "a read-only token cannot create tokens", body = ErrorBody)))]
 async fn create_token(
     State(state): State<AppState>,
     user: AuthUser,
@@ -86,14 +89,14 @@ async fn create_token(
             "a read-only token cannot create tokens".into(),
         ));
     }
-    let name = validate::title(&req.name, &state.config.limits)?;
+    let name = validate::line("name", &req.name, state.config.limits.max_title_chars)?;
     let expires_at = match req.expires_in_days {
-        Some(0) => {
+        Some(..=0) => {
             return Err(ApiError::Validation(
                 "expires_in_days must be at least 1".into(),
             ));
         }
-        Some(days) => Some(now_ms() + i64::from(days.min(3650)) * 86_400_000),
+        Some(days) => Some(now_ms() + days.min(3650) * 86_400_000),
         None => None,
     };
     let secret = new_api_token();
@@ -131,7 +134,7 @@ async fn list_tokens(State(state): State<AppState>, user: AuthUser) -> ApiResult
 
 /// Revoke a token.
 #[utoipa::path(delete, path = "/api/auth/tokens/{id}", tag = "auth",
-    params(("id" = String, Path)), responses((status = 204), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 204, description = "revoked")))]
 async fn revoke_token(
     State(state): State<AppState>,
     user: AuthUser,

@@ -58,18 +58,27 @@ pub fn free_text(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
+/// A character that survives [`clean_line`] inside a line: the pattern
+/// the OpenAPI document gives one-line fields that must not be empty.
+pub const VISIBLE_PATTERN: &str = "[^\\s\\x00-\\x1f\\x7f-\\x9f\\u061c\\u200b-\\u200f\\u2028-\\u202e\\u2060-\\u2064\\u2066-\\u2069\\ufeff]";
+
 /// A clean, non-empty title of at most `max_title_chars` characters.
 pub fn title(raw: &str, limits: &Limits) -> ApiResult<String> {
+    line("title", raw, limits.max_title_chars)
+}
+
+/// A clean, non-empty one-line value called `field`: at most `max`
+/// characters as sent (before cleaning), something visible after it.
+pub fn line(field: &str, raw: &str, max: usize) -> ApiResult<String> {
+    let n = raw.chars().count();
+    if n > max {
+        return Err(ApiError::Validation(format!(
+            "{field} has {n} characters; the limit is {max}"
+        )));
+    }
     let t = clean_line(raw);
     if t.is_empty() {
-        return Err(ApiError::Validation("title must not be empty".into()));
-    }
-    let n = t.chars().count();
-    if n > limits.max_title_chars {
-        return Err(ApiError::Validation(format!(
-            "title has {n} characters; the limit is {}",
-            limits.max_title_chars
-        )));
+        return Err(ApiError::Validation(format!("{field} must not be empty")));
     }
     Ok(t)
 }
@@ -89,16 +98,16 @@ pub fn tags(raw: &[String], limits: &Limits) -> ApiResult<Vec<String>> {
     let mut seen: HashSet<String> = HashSet::with_capacity(raw.len());
     let mut out: Vec<String> = Vec::with_capacity(raw.len());
     for tag in raw {
+        if tag.chars().count() > limits.max_tag_chars {
+            return Err(ApiError::Validation(format!(
+                "tag {:?} is longer than {} characters",
+                tag.chars().take(20).collect::<String>(),
+                limits.max_tag_chars
+            )));
+        }
         let t = clean_line(tag);
         if t.is_empty() {
             continue;
-        }
-        if t.chars().count() > limits.max_tag_chars {
-            return Err(ApiError::Validation(format!(
-                "tag {:?} is longer than {} characters",
-                t.chars().take(20).collect::<String>(),
-                limits.max_tag_chars
-            )));
         }
         if seen.insert(t.clone()) {
             out.push(t);
@@ -146,17 +155,16 @@ pub fn path_user(s: &str) -> ApiResult<&str> {
     }
 }
 
-/// A username for a new account: invisible characters are stripped (so
-/// "ali\u{200B}ce" is "alice", not a look-alike of it), then it must fit the
-/// allowed charset and length, else 422.
+/// A username for a new account, taken as sent: it must fit the allowed
+/// charset and length, else 422 (so an invisible character never makes a
+/// look-alike of another name).
 pub fn username(raw: &str) -> ApiResult<String> {
-    let name: String = raw.trim().chars().filter(|&c| !is_invisible(c)).collect();
-    if !is_username(&name) {
+    if !is_username(raw) {
         return Err(ApiError::Validation(
             "username must be 3–32 characters: letters, digits, '_', '-', '.'".into(),
         ));
     }
-    Ok(name)
+    Ok(raw.to_string())
 }
 
 /// Shortest query the user directory (`/api/users?q=`) answers.
@@ -239,15 +247,14 @@ mod tests {
             // Only invisible characters: nothing is left, so it is refused.
             assert!(title(&format!("{c}{c}"), &l).is_err(), "{:?}", c);
             assert!(username(&format!("{c}{c}{c}")).is_err(), "{:?}", c);
+            assert!(username(&format!("alice{c}")).is_err(), "{:?}", c);
         }
         assert_eq!(
             tags(&["\u{200B}".into(), "x\u{2067}y".into()], &l).ok(),
             Some(vec!["xy".to_string()])
         );
-        assert_eq!(
-            username("ali\u{200B}ce\u{202E}").ok().as_deref(),
-            Some("alice")
-        );
+        assert_eq!(username("alice").ok().as_deref(), Some("alice"));
+        assert!(username(" alice").is_err());
         // Visible non-ASCII letters are still not allowed in usernames.
         assert!(username("аlice").is_err()); // Cyrillic а
         assert!(username("a\u{0}lice").is_err());

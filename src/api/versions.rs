@@ -18,11 +18,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::content::FormatParam;
+use super::content::{ContentView, FormatParam};
 use super::documents::{document_with_role, visible_document};
 use super::extract::{ApiJson, ApiPath, ApiQuery};
 use super::validate;
-use crate::api::error::{ApiError, ApiResult};
+use crate::api::error::{ApiError, ApiResult, ErrorBody};
 use crate::api::extract::AuthUser;
 use crate::collab::content;
 use crate::state::AppState;
@@ -68,7 +68,7 @@ pub struct VersionList {
 
 /// Saved versions, newest first.
 #[utoipa::path(get, path = "/api/documents/{id}/versions", tag = "versions",
-    params(("id" = String, Path)), responses((status = 200, body = VersionList), (status = 404)))]
+    params(("id" = String, Path)), responses((status = 200, body = VersionList)))]
 async fn list_versions(
     State(state): State<AppState>,
     user: AuthUser,
@@ -93,8 +93,9 @@ pub struct CreateVersion {
 
 /// Save the current state as a named version.
 #[utoipa::path(post, path = "/api/documents/{id}/versions", tag = "versions", request_body = CreateVersion,
-    params(("id" = String, Path)), responses((status = 201, body = VersionView), (status = 403), (status = 404),
-        (status = 422, description = "`quota_exceeded`: every version slot holds a version saved by hand")))]
+    params(("id" = String, Path)), responses((status = 201, body = VersionView),
+        (status = 403, description = "requires the editor role", body = ErrorBody),
+        (status = 422, description = "`quota_exceeded`: every version slot holds a version saved by hand", body = ErrorBody)))]
 async fn create_version(
     State(state): State<AppState>,
     user: AuthUser,
@@ -102,9 +103,10 @@ async fn create_version(
     ApiJson(req): ApiJson<CreateVersion>,
 ) -> ApiResult<impl IntoResponse> {
     document_with_role(&state, &id, &user, Role::Editor).await?;
+    let max = state.config.limits.max_title_chars;
     let label = match validate::clean_line(&req.label) {
-        l if l.is_empty() => "Untitled version".to_string(),
-        l => validate::title(&l, &state.config.limits)?,
+        l if l.is_empty() && req.label.chars().count() <= max => "Untitled version".to_string(),
+        _ => validate::line("label", &req.label, max)?,
     };
     make_room_for_version(&state, &id).await?;
     let version = state
@@ -118,9 +120,8 @@ async fn create_version(
 pub struct VersionContent {
     #[serde(flatten)]
     pub version: VersionView,
-    pub format: String,
-    #[schema(value_type = Object)]
-    pub content: serde_json::Value,
+    #[serde(flatten)]
+    pub content: ContentView,
 }
 
 /// Applies the version quota before a save (see the module docs).
@@ -147,7 +148,7 @@ async fn load_version(state: &AppState, id: &str, n: i64) -> ApiResult<(Version,
 /// One version's content (`format` as for the document content).
 #[utoipa::path(get, path = "/api/documents/{id}/versions/{n}", tag = "versions",
     params(("id" = String, Path), ("n" = i64, Path), FormatParam),
-    responses((status = 200, body = VersionContent), (status = 404)))]
+    responses((status = 200, body = VersionContent)))]
 async fn get_version(
     State(state): State<AppState>,
     user: AuthUser,
@@ -155,49 +156,93 @@ async fn get_version(
     ApiQuery(q): ApiQuery<FormatParam>,
 ) -> ApiResult<Json<VersionContent>> {
     visible_document(&state, &id, &user).await?;
-    let format = content::parse_format(q.format.as_deref())?;
+    let format = q.format();
     let (version, bytes) = load_version(&state, &id, n).await?;
     let pm = content::pm_of_state(&bytes)?;
-    let rendered = content::render_pm(&pm, format);
     Ok(Json(VersionContent {
         version: version.into(),
-        format: rendered["format"].as_str().unwrap_or_default().to_string(),
-        content: rendered["content"].clone(),
+        content: ContentView::rendered(format, content::render_pm(&pm, format)),
     }))
 }
 
+/// A diff of two versions.
+#[derive(Serialize, ToSchema)]
+pub struct DiffView {
+    /// Blocks in order, each `{ op, words: [{ op, text }] }`.
+    #[schema(value_type = Vec<Object>)]
+    pub blocks: Vec<quire_doc::diff::BlockDiff>,
+    /// `{ inserted_words, deleted_words, blocks_changed }`.
+    #[schema(value_type = Object)]
+    pub stats: quire_doc::diff::DiffStats,
+    /// Unified diff of the plain text (empty when equal).
+    pub unified: String,
+    pub from: i64,
+    /// The version number, or `"current"`.
+    #[schema(schema_with = diff_end_schema)]
+    pub to: serde_json::Value,
+}
+
+/// A version number or the string `current`.
+fn diff_end_schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ObjectBuilder::new().schema_type(Type::Integer))
+            .item(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .enum_values(Some(["current"])),
+            )
+            .build(),
+    )
+    .into()
+}
+
 /// What changed between version `a` and `b` (a number or `current`):
-/// block- and word-level runs plus a unified text diff.
+/// block- and word-level runs plus a unified text diff. A number too large
+/// to be a version names none (404).
 #[utoipa::path(get, path = "/api/documents/{id}/versions/{a}/diff/{b}", tag = "versions",
-    params(("id" = String, Path), ("a" = i64, Path), ("b" = String, Path, description = "version number or `current`")),
-    responses((status = 200, body = Object), (status = 404)))]
+    params(("id" = String, Path), ("a" = i64, Path),
+        ("b" = String, Path, pattern = r"^(current|\+?[0-9]+)$(?!\n)", description = "version number or `current`")),
+    responses((status = 200, body = DiffView)))]
 async fn diff_versions(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath((id, a, b)): ApiPath<(String, i64, String)>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<DiffView>> {
     visible_document(&state, &id, &user).await?;
     let (_, a_bytes) = load_version(&state, &id, a).await?;
     let old = content::pm_of_state(&a_bytes)?;
-    let (new, b_label) = if b == "current" {
+    let (new, b_label, to) = if b == "current" {
         let pm = state.hub.read(&id, quire_doc::content::doc_to_pm).await?;
-        (pm, "current".to_string())
+        (pm, "current".to_string(), serde_json::json!("current"))
     } else {
-        let n: i64 = b
-            .parse()
-            .map_err(|_| ApiError::BadRequest("b must be a version number or `current`".into()))?;
+        if b.is_empty()
+            || !b
+                .trim_start_matches('+')
+                .bytes()
+                .all(|c| c.is_ascii_digit())
+        {
+            return Err(ApiError::BadRequest(
+                "b must be a version number or `current`".into(),
+            ));
+        }
+        let n: i64 = b.parse().map_err(|_| ApiError::NotFound)?;
         let (_, b_bytes) = load_version(&state, &id, n).await?;
-        (content::pm_of_state(&b_bytes)?, format!("v{n}"))
+        (
+            content::pm_of_state(&b_bytes)?,
+            format!("v{n}"),
+            serde_json::json!(n),
+        )
     };
     let diff = quire_doc::diff::diff_pm(&old, &new, &format!("v{a}"), &b_label);
-    let mut body = serde_json::to_value(&diff).map_err(|e| ApiError::Internal(e.to_string()))?;
-    body["from"] = serde_json::json!(a);
-    body["to"] = if b == "current" {
-        serde_json::json!("current")
-    } else {
-        serde_json::json!(b.parse::<i64>().ok())
-    };
-    Ok(Json(body))
+    Ok(Json(DiffView {
+        blocks: diff.blocks,
+        stats: diff.stats,
+        unified: diff.unified,
+        from: a,
+        to,
+    }))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -210,8 +255,9 @@ pub struct RestoreResult {
 /// Make the live content equal to version `n`, as a new change.
 #[utoipa::path(post, path = "/api/documents/{id}/restore/{n}", tag = "versions",
     params(("id" = String, Path), ("n" = i64, Path)),
-    responses((status = 200, body = RestoreResult), (status = 403), (status = 404),
-        (status = 422, description = "`quota_exceeded`: no room for the backup version; nothing was changed")))]
+    responses((status = 200, body = RestoreResult),
+        (status = 403, description = "requires the editor role", body = ErrorBody),
+        (status = 422, description = "`quota_exceeded`: no room for the backup version; nothing was changed", body = ErrorBody)))]
 async fn restore_version(
     State(state): State<AppState>,
     user: AuthUser,

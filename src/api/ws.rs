@@ -19,7 +19,7 @@
 //! of that document. Clients reassemble fragments transparently (the
 //! browser's and Node's WebSocket APIs deliver one message either way).
 
-use axum::extract::{FromRequestParts, Path, State};
+use axum::extract::{FromRequestParts, State};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Version, header};
 use axum::response::{IntoResponse, Response};
@@ -37,8 +37,8 @@ use tokio_tungstenite::tungstenite::protocol::{CloseFrame, Role as WsRole, WebSo
 use tokio_tungstenite::tungstenite::{Error as WsError, Message, error::CapacityError};
 use utoipa_axum::{router::OpenApiRouter, routes};
 
-use super::error::ApiError;
-use super::extract::{ApiQuery, AuthVia, credentials};
+use super::error::{ApiError, ErrorBody};
+use super::extract::{ApiPath, ApiQuery, AuthVia, credentials};
 use crate::auth::{Access, AuthError, authorize, role_cap};
 use crate::collab::connection::{self, Admission, Frame, Transport, TransportError};
 use crate::collab::hub::ConnectionSlot;
@@ -60,6 +60,7 @@ pub fn router() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct WsParams {
     /// Session token (else `Authorization: Bearer` or the session cookie).
     token: Option<String>,
@@ -146,13 +147,17 @@ fn host_name(authority: &str) -> &str {
 /// protocol (sync step 1/2/update, awareness, query-awareness). Close codes
 /// 4401/4403/4404/4413/4426 are permanent.
 #[utoipa::path(get, path = "/ws/doc/{id}", tag = "content", params(("id" = String, Path), WsParams),
-    responses((status = 101, description = "switching protocols"), (status = 401), (status = 403), (status = 429)))]
+    responses((status = 101, description = "switching protocols"),
+        (status = 400, description = "not a WebSocket upgrade request (e.g. a plain GET), or a malformed parameter", body = ErrorBody),
+        (status = 403, description = "no access to the document, or a session cookie from another origin", body = ErrorBody),
+        (status = 426, description = "unsupported WebSocket version (13 expected)", body = ErrorBody),
+        (status = 429, description = "too many open connections for this user", body = ErrorBody)))]
 async fn upgrade(
     State(state): State<AppState>,
-    Path(doc_id): Path<String>,
+    ApiPath(doc_id): ApiPath<String>,
     ApiQuery(params): ApiQuery<WsParams>,
     headers: HeaderMap,
-    ws: Result<WsUpgrade, UpgradeError>,
+    ws: Result<WsUpgrade, ApiError>,
 ) -> Response {
     let (mut admission, slot) = match admit(&state, &headers, &doc_id, params.token).await {
         Ok(a) => a,
@@ -310,26 +315,6 @@ pub enum UpgradeError {
     NotUpgradable,
 }
 
-impl IntoResponse for UpgradeError {
-    fn into_response(self) -> Response {
-        let status = match self {
-            Self::MethodNotGet => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Version => StatusCode::UPGRADE_REQUIRED,
-            Self::NotUpgradable => StatusCode::UPGRADE_REQUIRED,
-            Self::NotUpgrade | Self::Key => StatusCode::BAD_REQUEST,
-        };
-        let body = serde_json::json!({ "error": "bad_upgrade", "message": self.to_string() });
-        let mut resp = (status, axum::Json(body)).into_response();
-        if status == StatusCode::UPGRADE_REQUIRED {
-            resp.headers_mut().insert(
-                header::SEC_WEBSOCKET_VERSION,
-                HeaderValue::from_static("13"),
-            );
-        }
-        resp
-    }
-}
-
 /// `true` when the comma-separated `name` header lists `token`.
 fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) -> bool {
     headers.get_all(name).iter().any(|v| {
@@ -339,9 +324,16 @@ fn header_has_token(headers: &HeaderMap, name: header::HeaderName, token: &str) 
 }
 
 impl<S: Send + Sync> FromRequestParts<S> for WsUpgrade {
-    type Rejection = UpgradeError;
+    type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Self::from_parts(parts).map_err(ApiError::from)
+    }
+}
+
+impl WsUpgrade {
+    /// The upgrade a request asks for, or why it cannot have one.
+    fn from_parts(parts: &mut Parts) -> Result<Self, UpgradeError> {
         if parts.method != Method::GET {
             return Err(UpgradeError::MethodNotGet);
         }
@@ -370,9 +362,7 @@ impl<S: Send + Sync> FromRequestParts<S> for WsUpgrade {
             .ok_or(UpgradeError::NotUpgradable)?;
         Ok(Self { key, on_upgrade })
     }
-}
 
-impl WsUpgrade {
     /// Answers 101 Switching Protocols and runs `serve` on the socket once
     /// hyper hands the connection over.
     pub fn on_upgrade<F, Fut>(self, config: WebSocketConfig, serve: F) -> Response
