@@ -210,9 +210,8 @@ export interface paths {
         };
         get?: never;
         /**
-         * Share: give `user` (id or username) a role (owner only). A `user` that is
-         *     neither shaped like an id nor like a username is 404; a well-formed one
-         *     that names nobody is 422.
+         * Share: give `user` (id or username) a role (owner only). A `user` that
+         *     names nobody is 404, like one that is not shaped like an id or username.
          */
         put: operations["set_member"];
         post?: never;
@@ -321,7 +320,8 @@ export interface paths {
         };
         /**
          * What changed between version `a` and `b` (a number or `current`):
-         *     block- and word-level runs plus a unified text diff.
+         *     block- and word-level runs plus a unified text diff. A number too large
+         *     to be a version names none (404).
          */
         get: operations["diff_versions"];
         put?: never;
@@ -486,24 +486,27 @@ export interface components {
             user_id?: string | null;
             username?: string | null;
         };
+        /**
+         * @description How an initial body is written.
+         * @enum {string}
+         */
+        BodyFormat: "markdown" | "html";
         ContentView: {
-            /** @description A string, or the ProseMirror JSON object for `json`. */
-            content: Record<string, never>;
-            format: string;
+            content: string | Record<string, never>;
+            format: components["schemas"]["RenderedFormat"];
         };
         CreateDocument: {
             /** @description Optional initial body. */
             body?: string | null;
-            /** @description `markdown` (default) or `html`. */
-            body_format?: string | null;
+            body_format?: components["schemas"]["BodyFormat"] | null;
             status?: components["schemas"]["Status"] | null;
             tags?: string[];
             title: string;
         };
         CreateToken: {
             /**
-             * Format: int32
-             * @description Lifetime in days (none: until revoked).
+             * Format: int64
+             * @description Lifetime in days (none: until revoked); more than 3650 counts as 3650.
              */
             expires_in_days?: number | null;
             name: string;
@@ -516,6 +519,18 @@ export interface components {
         CreatedToken: components["schemas"]["TokenView"] & {
             /** @description The secret: shown only in this response. */
             token: string;
+        };
+        /** @description A diff of two versions. */
+        DiffView: {
+            /** @description Blocks in order, each `{ op, words: [{ op, text }] }`. */
+            blocks: Record<string, never>[];
+            /** Format: int64 */
+            from: number;
+            /** @description `{ inserted_words, deleted_words, blocks_changed }`. */
+            stats: Record<string, never>;
+            to: number | "current";
+            /** @description Unified diff of the plain text (empty when equal). */
+            unified: string;
         };
         DocumentList: {
             items: components["schemas"]["DocumentView"][];
@@ -554,6 +569,20 @@ export interface components {
             user_id: string;
             username?: string | null;
         };
+        /** @description The body of every error response. */
+        ErrorBody: {
+            /** @description On `conflict`: the current state of the resource. */
+            current?: Record<string, never> | null;
+            /** @description Stable machine-readable code, e.g. `not_found`, `validation`. */
+            error: string;
+            /** @description Human-readable explanation. */
+            message: string;
+        };
+        /** @description The liveness answer. */
+        Health: {
+            /** @description Always `ok`. */
+            status: string;
+        };
         LoginRequest: {
             password: string;
             /** @description Username or e-mail. */
@@ -577,9 +606,10 @@ export interface components {
         PatchDocument: {
             /**
              * Format: int64
-             * @description The `version` the change is based on (or send `If-Match`).
+             * @description The `version` the change is based on. Required; a client that cannot
+             *     put it in the body may send `If-Match: "<version>"` instead.
              */
-            expected_version?: number | null;
+            expected_version: number;
             status?: components["schemas"]["Status"] | null;
             tags?: string[] | null;
             title?: string | null;
@@ -593,11 +623,33 @@ export interface components {
         PresenceView: {
             users: components["schemas"]["PresenceUser"][];
         };
+        /** @description The readiness answer. */
+        Readiness: {
+            /** @description `ok` or `unreachable`. */
+            database: string;
+            /** @description Open documents holding edits whose dependencies have not arrived. */
+            documents_with_missing_updates: string[];
+            instance: string;
+            /** @description `ready` or `not_ready`. */
+            status: string;
+            /**
+             * Format: int64
+             * @description Accepted updates not yet stored.
+             */
+            unsaved_updates: number;
+        };
         RegisterRequest: {
+            /** @description `local@domain.tld`, without spaces or control characters. */
             email: string;
             password: string;
+            /** @description Letters, digits, `_`, `-` and `.`; 3–32 characters. */
             username: string;
         };
+        /**
+         * @description The format a content response is in.
+         * @enum {string}
+         */
+        RenderedFormat: "text" | "markdown" | "html" | "json";
         RestoreResult: {
             /**
              * Format: int64
@@ -662,10 +714,7 @@ export interface components {
             id: string;
             username: string;
         };
-        VersionContent: components["schemas"]["VersionView"] & {
-            content: Record<string, never>;
-            format: string;
-        };
+        VersionContent: components["schemas"]["VersionView"] & components["schemas"]["ContentView"];
         VersionList: {
             items: components["schemas"]["VersionView"][];
         };
@@ -706,6 +755,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -714,33 +764,68 @@ export interface operations {
                     "application/json": components["schemas"]["LoginResponse"];
                 };
             };
+            /** @description the body is not well-formed JSON, or a parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description wrong credentials */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description username or password too long */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description too many attempts */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description password hashing busy; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -753,6 +838,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description the session cookies are cleared */
             204: {
                 headers: {
                     [name: string]: unknown;
@@ -770,6 +856,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -778,11 +865,32 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -799,6 +907,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -807,26 +916,59 @@ export interface operations {
                     "application/json": components["schemas"]["UserView"];
                 };
             };
+            /** @description the body is not well-formed JSON, or a parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
             /** @description username or email taken */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description invalid input */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description password hashing busy; see Retry-After */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -839,12 +981,40 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["TokenList"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -862,6 +1032,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -870,11 +1041,68 @@ export interface operations {
                     "application/json": components["schemas"]["CreatedToken"];
                 };
             };
+            /** @description the body is not well-formed JSON, or a parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a read-only token cannot create tokens */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body does not have the documented shape or its values are out of range */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -889,48 +1117,118 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description revoked */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
     list_documents: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
-                status: components["schemas"]["Status"] | null;
-                tag: string | null;
+            query?: {
+                status?: "draft" | "review" | "published" | "archived";
+                tag?: string;
                 /** @description Owner id or username. */
-                owner: string | null;
+                owner?: string;
                 /** @description Title filter (see `/api/search` for full text). */
-                q: string | null;
-                limit: number | null;
-                offset: number | null;
+                q?: string;
+                /** @description Page size; clamped to 1–200 (default 50). */
+                limit?: number;
+                /** @description Items to skip; negative counts as 0. */
+                offset?: number;
                 /** @description `updated_at` (default), `created_at` or `title`. */
-                sort: string | null;
+                sort?: "updated_at" | "created_at" | "title";
                 /** @description `desc` (default) or `asc`. */
-                order: string | null;
+                order?: "desc" | "asc";
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentList"];
+                };
+            };
+            /** @description a query parameter is malformed or has an unknown value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -948,6 +1246,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -956,25 +1255,68 @@ export interface operations {
                     "application/json": components["schemas"]["DocumentView"];
                 };
             };
+            /** @description the body is not well-formed JSON, or a parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the limit */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description invalid input, or `quota_exceeded` */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
-            /** @description body conversion busy or over its time budget */
+            /** @description body conversion busy or over its time budget, or the database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -989,19 +1331,52 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
+                    /** @description the document's `version`, quoted */
+                    ETag?: string;
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["DocumentView"];
                 };
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1016,30 +1391,58 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description deleted */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only the owner may delete */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
     patch_document: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description the `version` the change is based on, when the body has no `expected_version` */
+                "If-Match"?: string | null;
+            };
             path: {
                 id: string;
             };
@@ -1051,6 +1454,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1059,31 +1463,95 @@ export interface operations {
                     "application/json": components["schemas"]["DocumentView"];
                 };
             };
+            /** @description the body is not well-formed JSON, or a parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description requires the editor role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description stale version; `current` holds the document */
             409: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
-            /** @description no expected_version */
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body does not have the documented shape or its values are out of range */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description neither `expected_version` nor `If-Match` says which version the change is based on */
             428: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1098,6 +1566,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1106,27 +1575,59 @@ export interface operations {
                     "application/json": components["schemas"]["ActivityView"];
                 };
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
     get_content: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `text`, `markdown` (default), `html` or `json` (ProseMirror). */
+                format?: "text" | "txt" | "plain" | "markdown" | "md" | "html" | "json";
+            };
             header?: never;
             path: {
                 id: string;
-                /** @description `text`, `markdown` (default), `html` or `json` (ProseMirror). */
-                format: string | null;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1135,18 +1636,50 @@ export interface operations {
                     "application/json": components["schemas"]["ContentView"];
                 };
             };
+            /** @description a query parameter is malformed or has an unknown value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
-            /** @description conversion busy or over its time budget */
+            /** @description conversion busy or over its time budget, or the database is unavailable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1161,6 +1694,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1169,11 +1703,41 @@ export interface operations {
                     "application/json": components["schemas"]["MemberList"];
                 };
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1194,6 +1758,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1202,17 +1767,77 @@ export interface operations {
                     "application/json": components["schemas"]["MemberView"];
                 };
             };
+            /** @description the body is not well-formed JSON, or a parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only an owner may share */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the change would leave the document without an owner, or the body is invalid */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1229,23 +1854,57 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description removed */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description only an owner may remove members */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the change would leave the document without an owner */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1260,6 +1919,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1268,11 +1928,41 @@ export interface operations {
                     "application/json": components["schemas"]["PresenceView"];
                 };
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1288,6 +1978,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1296,59 +1987,120 @@ export interface operations {
                     "application/json": components["schemas"]["RestoreResult"];
                 };
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description requires the editor role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description `quota_exceeded`: no room for the backup version; nothing was changed */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
     get_state: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Base64 state vector (v1); omit for the whole state. */
+                sv?: string;
+            };
             header?: never;
             path: {
                 id: string;
-                /** @description Base64 state vector (v1); omit for the whole state. */
-                sv: string | null;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description a Yjs v1 update */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/octet-stream": unknown;
+                    "application/octet-stream": string;
                 };
             };
+            /** @description `sv` is not base64 or not a state vector */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1363,10 +2115,11 @@ export interface operations {
         };
         requestBody: {
             content: {
-                "application/octet-stream": number[];
+                "application/octet-stream": string;
             };
         };
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1375,29 +2128,59 @@ export interface operations {
                     "application/json": components["schemas"]["UpdateResult"];
                 };
             };
+            /** @description not a valid Yjs v1 update, or refused by the document's rules */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description requires the editor role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description the update, or the document it would make, is too large */
             413: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many unsaved updates (the database is unreachable), or the database is unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1412,6 +2195,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1420,11 +2204,41 @@ export interface operations {
                     "application/json": components["schemas"]["VersionList"];
                 };
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1443,6 +2257,7 @@ export interface operations {
             };
         };
         responses: {
+            /** @description Created */
             201: {
                 headers: {
                     [name: string]: unknown;
@@ -1451,24 +2266,77 @@ export interface operations {
                     "application/json": components["schemas"]["VersionView"];
                 };
             };
+            /** @description the body is not well-formed JSON, or a parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description requires the editor role */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description `quota_exceeded`: every version slot holds a version saved by hand */
             422: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1486,36 +2354,69 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": Record<string, never>;
+                    "application/json": components["schemas"]["DiffView"];
                 };
             };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
     get_version: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description `text`, `markdown` (default), `html` or `json` (ProseMirror). */
+                format?: "text" | "txt" | "plain" | "markdown" | "md" | "html" | "json";
+            };
             header?: never;
             path: {
                 id: string;
                 n: number;
-                /** @description `text`, `markdown` (default), `html` or `json` (ProseMirror). */
-                format: string | null;
             };
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1524,29 +2425,71 @@ export interface operations {
                     "application/json": components["schemas"]["VersionContent"];
                 };
             };
+            /** @description a query parameter is malformed or has an unknown value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
     search: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query: {
                 q: string;
                 /** @description `documents` (default) or `versions`. */
-                scope: string | null;
-                limit: number | null;
-                offset: number | null;
+                scope?: "documents" | "versions";
+                /** @description Page size; clamped to 1–100 (default 20). */
+                limit?: number;
+                /** @description Items to skip; negative counts as 0. */
+                offset?: number;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
@@ -1555,32 +2498,99 @@ export interface operations {
                     "application/json": components["schemas"]["SearchResults"];
                 };
             };
+            /** @description a query parameter is malformed or has an unknown value */
             400: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
     list_users: {
         parameters: {
-            query?: never;
-            header?: never;
-            path: {
+            query?: {
                 /** @description Username prefix, at least 2 characters (shorter: an empty list). */
-                q: string;
+                q?: string;
             };
+            header?: never;
+            path?: never;
             cookie?: never;
         };
         requestBody?: never;
         responses: {
+            /** @description OK */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
                     "application/json": components["schemas"]["UserList"];
+                };
+            };
+            /** @description a query parameter is malformed or has an unknown value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
                 };
             };
         };
@@ -1594,11 +2604,14 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description the process answers */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Health"];
+                };
             };
         };
     };
@@ -1611,12 +2624,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description Prometheus text exposition */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "text/plain": unknown;
+                    "text/plain": string;
                 };
             };
             /** @description METRICS_TOKEN required */
@@ -1624,21 +2638,27 @@ export interface operations {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description disabled on this port */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
             /** @description served on METRICS_ADDR instead */
             404: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -1651,32 +2671,39 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
+            /** @description the database answers */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
             };
+            /** @description the database is unreachable */
             503: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["Readiness"];
+                };
             };
         };
     };
     upgrade: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description Session token (else `Authorization: Bearer` or the session cookie). */
+                token?: string;
+                /** @description `1`: receive message type 100 once your updates are durable. */
+                acks?: string;
+                /** @description Editor schema version; older than the server's → close 4426. */
+                schema?: number;
+            };
             header?: never;
             path: {
                 id: string;
-                /** @description Session token (else `Authorization: Bearer` or the session cookie). */
-                token: string | null;
-                /** @description `1`: receive message type 100 once your updates are durable. */
-                acks: string | null;
-                /** @description Editor schema version; older than the server's → close 4426. */
-                schema: number | null;
             };
             cookie?: never;
         };
@@ -1689,23 +2716,68 @@ export interface operations {
                 };
                 content?: never;
             };
+            /** @description not a WebSocket upgrade request (e.g. a plain GET), or a malformed parameter */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
             401: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description no access to the document, or a session cookie from another origin */
             403: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
+            /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unsupported WebSocket version (13 expected) */
+            426: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description too many open connections for this user */
             429: {
                 headers: {
                     [name: string]: unknown;
                 };
-                content?: never;
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
