@@ -93,7 +93,7 @@ pub async fn search(
         ),
     };
     let sql = format!(
-        "SELECT {DOC_COLUMNS}, m.role, {select_extra} {from} ORDER BY score DESC, d.updated_at DESC LIMIT $3 OFFSET $4"
+        "SELECT {DOC_COLUMNS}, m.role, {select_extra}, COUNT(*) OVER () AS n {from} ORDER BY score DESC, d.updated_at DESC LIMIT $3 OFFSET $4"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(user_id)
@@ -117,13 +117,21 @@ pub async fn search(
                 .map(|(number, label)| VersionLabel { number, label }),
         });
     }
-    let total = rows::count(
-        &sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}")))
-            .bind(user_id)
-            .bind(&expr)
-            .fetch_one(pool)
-            .await?,
-    )?;
+    // The total comes from the same query as the page, so the two always
+    // agree while the index changes underneath (a second query could see
+    // a document the first did not). Only a page past the end needs its own
+    // count.
+    let total = match rows.first() {
+        Some(r) => rows::count(r)?,
+        None if q.offset > 0 => rows::count(
+            &sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}")))
+                .bind(user_id)
+                .bind(&expr)
+                .fetch_one(pool)
+                .await?,
+        )?,
+        None => 0,
+    };
     Ok(Page { items, total })
 }
 
