@@ -92,8 +92,14 @@ pub async fn search(
              v.number AS vnumber, v.label AS vlabel",
         ),
     };
+    // PostgreSQL counts in the page's own query. SQLite cannot combine a
+    // window function with the FTS5 ranking functions, so it counts apart.
+    let window_total = match backend {
+        Backend::Postgres => ", COUNT(*) OVER () AS n",
+        Backend::Sqlite => "",
+    };
     let sql = format!(
-        "SELECT {DOC_COLUMNS}, m.role, {select_extra}, COUNT(*) OVER () AS n {from} ORDER BY score DESC, d.updated_at DESC LIMIT $3 OFFSET $4"
+        "SELECT {DOC_COLUMNS}, m.role, {select_extra}{window_total} {from} ORDER BY score DESC, d.updated_at DESC LIMIT $3 OFFSET $4"
     );
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(user_id)
@@ -117,20 +123,20 @@ pub async fn search(
                 .map(|(number, label)| VersionLabel { number, label }),
         });
     }
-    // The total comes from the same query as the page, so the two always
-    // agree while the index changes underneath (a second query could see
-    // a document the first did not). Only a page past the end needs its own
-    // count.
+    // On PostgreSQL the total comes from the same query as the page, so
+    // the two agree while the index changes underneath (a second query could
+    // see a document the first did not). A page past the end, and SQLite,
+    // count with a second query.
     let total = match rows.first() {
-        Some(r) => rows::count(r)?,
-        None if q.offset > 0 => rows::count(
+        Some(r) if backend == Backend::Postgres => rows::count(r)?,
+        None if backend == Backend::Postgres && q.offset == 0 => 0,
+        _ => rows::count(
             &sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}")))
                 .bind(user_id)
                 .bind(&expr)
                 .fetch_one(pool)
                 .await?,
         )?,
-        None => 0,
     };
     Ok(Page { items, total })
 }
