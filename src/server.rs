@@ -240,6 +240,7 @@ impl Server {
         }
         drop(self.listener);
         stop.cancel();
+        self.state.feed.close();
         connections.close();
         // Live WebSockets are closed (1012) at once, while in-flight HTTP
         // requests drain; then the collaboration side waits for durability.

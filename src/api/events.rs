@@ -2,7 +2,7 @@
 //! events (`created`, `updated`, `shared`, `unshared`, `deleted`), from
 //! every instance (see [`crate::feed`]). A comment line every 15 s keeps
 //! proxies from closing an idle stream. The stream ends when the caller's
-//! session is revoked or when it fell too far behind; a client that
+//! session is revoked, when it fell too far behind, or on shutdown; a client that
 //! reconnects refetches its list.
 
 use std::convert::Infallible;
@@ -36,7 +36,12 @@ pub fn router() -> OpenApiRouter<AppState> {
     responses((status = 200, description = "a stream of server-sent events", content_type = "text/event-stream", body = String),
         (status = 401, description = "no valid credentials", body = ErrorBody)))]
 async fn events(State(state): State<AppState>, user: AuthUser) -> impl IntoResponse {
-    let stream = notices(state.feed.listen(), user.id, user.claims.sid);
+    let stream = notices(
+        state.feed.listen(),
+        state.feed.closing(),
+        user.id,
+        user.claims.sid,
+    );
     (
         // Proxies must pass events on as they come.
         [(header::HeaderName::from_static("x-accel-buffering"), "no")],
@@ -48,15 +53,21 @@ async fn events(State(state): State<AppState>, user: AuthUser) -> impl IntoRespo
 /// `sid` is revoked or the receiver lags.
 fn notices(
     rx: tokio::sync::broadcast::Receiver<std::sync::Arc<Notice>>,
+    closing: tokio_util::sync::CancellationToken,
     user_id: String,
     sid: Option<String>,
 ) -> impl Stream<Item = Result<Event, Infallible>> {
     futures_util::stream::unfold(rx, move |mut rx| {
         let user_id = user_id.clone();
         let sid = sid.clone();
+        let closing = closing.clone();
         async move {
             loop {
-                let notice = match rx.recv().await {
+                let received = tokio::select! {
+                    () = closing.cancelled() => return None,
+                    r = rx.recv() => r,
+                };
+                let notice = match received {
                     Ok(n) => n,
                     // Fell behind (or shutting down): end, so the client
                     // reconnects and refetches.

@@ -14,6 +14,7 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use tokio::sync::broadcast;
+use tokio_util::sync::CancellationToken;
 
 use crate::auth::Sessions;
 use crate::bus::{Bus, BusMessage, BusPayload};
@@ -104,6 +105,9 @@ pub struct Feed {
     hub: Arc<Hub>,
     sessions: Sessions,
     local: broadcast::Sender<Arc<Notice>>,
+    /// Cancelled on shutdown: local listeners end (an open event stream
+    /// would otherwise hold the HTTP drain for its whole timeout).
+    closing: CancellationToken,
 }
 
 impl Feed {
@@ -121,6 +125,7 @@ impl Feed {
             hub,
             sessions,
             local,
+            closing: CancellationToken::new(),
         });
         tokio::spawn(receive(Arc::downgrade(&feed)));
         feed
@@ -141,6 +146,16 @@ impl Feed {
     /// Notices from now on, for one local listener.
     pub fn listen(&self) -> broadcast::Receiver<Arc<Notice>> {
         self.local.subscribe()
+    }
+
+    /// Cancelled once the server shuts down.
+    pub fn closing(&self) -> CancellationToken {
+        self.closing.clone()
+    }
+
+    /// Ends every local listener (shutdown).
+    pub fn close(&self) {
+        self.closing.cancel();
     }
 
     fn apply(&self, notice: Notice) {
