@@ -16,7 +16,11 @@ export const ROLES: Role[] = ['owner', 'editor', 'viewer'];
 export type User = Schemas['UserView'];
 export type LoginResponse = Schemas['LoginResponse'];
 /** A document as the server sends it; `role` is the caller's role (absent when it has none). */
-export type QuireDocument = Schemas['DocumentView'];
+export type QuireDocument = Schemas['DocumentView'] & {
+  /** Who last changed the metadata (title/status/tags); the body's last editor is `last_edited_by`. */
+  updated_by?: string | null;
+  updated_by_username?: string | null;
+};
 export type DocumentList = Schemas['DocumentList'];
 export type CreateDocumentInput = Schemas['CreateDocument'];
 /** The metadata fields an edit changes; the client adds `expected_version` when it sends them. */
