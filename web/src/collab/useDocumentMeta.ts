@@ -119,8 +119,19 @@ export function useDocumentMeta(initial: QuireDocument, opts: MetaOptions = {}) 
     [docId, setQueue],
   );
 
-  const submit = useCallback(
-    async (patch: MetadataPatch, expectedVersion: number, baseTags: string[]): Promise<boolean> => {
+  /** Saves run one after another, so a quick second edit does not race (and 409 against) the first. */
+  const chain = useRef<Promise<unknown>>(Promise.resolve());
+  /** Versions this client's own saves moved from → to: an edit based on one of them is not stale. */
+  const ownSaves = useRef(new Map<number, number>());
+  const resolveBase = (v: number) => {
+    let out = v;
+    for (let i = 0; i < 100 && ownSaves.current.has(out); i++) out = ownSaves.current.get(out) as number;
+    return out;
+  };
+
+  const submitNow = useCallback(
+    async (patch: MetadataPatch, baseVersion: number, baseTags: string[]): Promise<boolean> => {
+      const expectedVersion = resolveBase(baseVersion);
       if (useQueue && browserOffline()) {
         await enqueue(patch, expectedVersion, baseTags);
         return false;
@@ -129,6 +140,7 @@ export function useDocumentMeta(initial: QuireDocument, opts: MetaOptions = {}) 
       setError(null);
       try {
         const next = await api.updateDocument(docId, patch, expectedVersion);
+        ownSaves.current.set(expectedVersion, next.version);
         setDoc(next);
         setConflict(null);
         setSavedAt(Date.now());
@@ -149,6 +161,15 @@ export function useDocumentMeta(initial: QuireDocument, opts: MetaOptions = {}) 
     [docId, enqueue, setDoc, useQueue],
   );
 
+  const submit = useCallback(
+    (patch: MetadataPatch, baseVersion: number, baseTags: string[]): Promise<boolean> => {
+      const run = chain.current.then(() => submitNow(patch, baseVersion, baseTags));
+      chain.current = run.catch(() => {});
+      return run;
+    },
+    [submitNow],
+  );
+
   /** Save fields; `baseVersion` is the version the user's edit started from (default: the one shown). */
   const update = useCallback(
     (patch: MetadataPatch, baseVersion?: number) => {
@@ -156,9 +177,15 @@ export function useDocumentMeta(initial: QuireDocument, opts: MetaOptions = {}) 
       const q = queuedRef.current;
       // while something is queued, new edits join it so they replay together, from the same base
       if (q) return enqueue(patch, q.baseVersion, q.baseTags).then(() => false);
-      return submit(patch, baseVersion ?? docRef.current.version, docRef.current.tags);
+      // without a base, the edit starts from whatever version is current when it is sent
+      if (baseVersion === undefined) {
+        const run = chain.current.then(() => submitNow(patch, docRef.current.version, docRef.current.tags));
+        chain.current = run.catch(() => {});
+        return run;
+      }
+      return submit(patch, baseVersion, docRef.current.tags);
     },
-    [enqueue, submit],
+    [enqueue, submit, submitNow],
   );
 
   /** Send the queued offline edit (on reconnect) with the version it started from. */
@@ -169,7 +196,9 @@ export function useDocumentMeta(initial: QuireDocument, opts: MetaOptions = {}) 
     try {
       setSaving(true);
       try {
-        const next = await api.updateDocument(docId, q.patch, q.baseVersion);
+        const expected = resolveBase(q.baseVersion);
+        const next = await api.updateDocument(docId, q.patch, expected);
+        ownSaves.current.set(expected, next.version);
         setDoc(next);
         setSavedAt(Date.now());
         setQueue(null);
