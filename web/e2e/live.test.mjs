@@ -282,4 +282,20 @@ describe('live document events', { timeout: 300_000 }, () => {
     assert.ok(hit, 'the version sidebar is on top at the middle of the screen');
     await phone.context.close();
   });
+
+  it('(g) the same user in two tabs is one person in the presence bar, with a count', async () => {
+    const doc = await newSharedDoc('Two tabs');
+    await openDoc(alice.page, doc.id);
+    await openDoc(bob.page, doc.id);
+    const second = await bob.context.newPage();
+    await openDoc(second, doc.id);
+    const bar = alice.page.getByTestId('presence-bar');
+    await alice.page.locator('[data-testid="presence-user"][data-username="bob"][data-tabs="2"]').waitFor({ timeout: 5000 });
+    assert.equal(await bar.getAttribute('data-count'), '2');
+    assert.equal(await alice.page.locator('[data-testid="presence-user"][data-username="bob"]').count(), 1);
+    assert.match(await bar.getAttribute('aria-label'), /bob, 2 tabs/);
+    await second.close();
+    await alice.page.locator('[data-testid="presence-user"][data-username="bob"][data-tabs="1"]').waitFor({ timeout: 5000 });
+  });
 });
+
