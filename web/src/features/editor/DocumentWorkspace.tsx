@@ -2,7 +2,7 @@
  * The document screen once loaded: top bar, banners, title/status/tags header, the editor, the version
  * sidebar and the share, delete and conflict dialogs — all kept current by the session's live events.
  */
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { DocStatus, Member, QuireDocument, User } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
 import { canEditBody, type QuireEvent } from '../../collab/events';
@@ -82,9 +82,18 @@ export function DocumentWorkspace({ initial, user }: Props) {
     },
     [applyRemote, applyRole],
   );
-  // on every (re)connection, catch up on what changed while the socket was down
+  // on every (re)connection, catch up on what changed while the socket was down; a role changed
+  // meanwhile is handled exactly like a live `role` event
+  const sessionRef = useRef(session);
+  sessionRef.current = session;
+  const roleRef = useRef(doc.role);
+  roleRef.current = doc.role;
   const onConnected = useCallback(() => {
-    api.getDocument(initial.id).then(applyRemote, () => {});
+    api.getDocument(initial.id).then((remote) => {
+      const s = sessionRef.current;
+      if (s && remote.role && remote.role !== roleRef.current) s.dispatchEvent({ type: 'role', role: remote.role });
+      applyRemote(remote);
+    }, () => {});
   }, [initial.id, applyRemote]);
   useSessionEvents(session, onEvent, onConnected);
 
