@@ -228,6 +228,26 @@ describe('live document events', { timeout: 300_000 }, () => {
     await dialog.waitFor({ timeout: 10_000 });
     assert.match(await dialog.innerText(), /alice/);
     assert.match(await dialog.getByTestId('conflict-mine-title').innerText(), /Bob second title/);
+    // the table wraps between words only: every word fits on one line of its cell
+    const broken = await dialog.locator('.conflict-table').evaluate((table) => {
+      const out = [];
+      for (const cell of table.querySelectorAll('th, td')) {
+        const st = getComputedStyle(cell);
+        if (st.wordBreak === 'break-all' || st.overflowWrap === 'anywhere') out.push(`${cell.textContent}: ${st.wordBreak}/${st.overflowWrap}`);
+        const walker = document.createTreeWalker(cell, NodeFilter.SHOW_TEXT);
+        for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+          const re = /\S+/g;
+          for (let m = re.exec(n.data); m; m = re.exec(n.data)) {
+            const r = document.createRange();
+            r.setStart(n, m.index);
+            r.setEnd(n, m.index + m[0].length);
+            if (r.getClientRects().length > 1) out.push(`“${m[0]}” is split`);
+          }
+        }
+      }
+      return out;
+    });
+    assert.deepEqual(broken, []);
     await bob.page.keyboard.press('Escape');
     await dialog.waitFor({ state: 'detached', timeout: 2000 });
     assert.equal(await bob.page.getByTestId('title-input').inputValue(), 'Bob second title', 'Escape keeps bob’s value');
