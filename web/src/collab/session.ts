@@ -154,7 +154,13 @@ export class CollabSession {
   dispatchEvent(event: QuireEvent) {
     if (this.disposed) return;
     if (isRestoreEvent(event)) this.notifyRestored();
-    [...this.eventListeners].forEach((l) => l(event));
+    for (const l of [...this.eventListeners]) {
+      try {
+        l(event);
+      } catch (e) {
+        console.error('live event listener failed', e);
+      }
+    }
   }
 
   /** Listen to live events (metadata, role, members, version). */

@@ -64,8 +64,9 @@ export function useCollabSession(docId: string, user: CollabUser, enabled: boole
         offClose();
         s.provider.awareness.off('change', refreshUsers);
         setSession(null);
-        const forget = s.destroyAndForgetLocal().catch(() => {});
-        void Promise.race([forget, new Promise((r) => setTimeout(r, FORGET_TIMEOUT_MS))]).then(() =>
+        // outside the provider's message handler that delivered the event
+        const forget = new Promise<void>((resolve) => setTimeout(resolve, 0)).then(() => s.destroyAndForgetLocal());
+        void Promise.race([forget.catch(() => {}), new Promise((r) => setTimeout(r, FORGET_TIMEOUT_MS))]).then(() =>
           setGeneration((g) => g + 1),
         );
       }
