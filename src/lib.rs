@@ -6,7 +6,8 @@
 //! - [`auth`]: passwords, tokens and their access policy, rate limits.
 //! - [`api`]: the HTTP edge: REST API, WebSocket admission, OpenAPI,
 //!   metrics, and the mapping of every error to a status.
-//! - [`collab`]: document rooms and the live connection loop.
+//! - [`collab`]: document rooms, the live connection loop, document events.
+//! - [`feed`]: document-list events and session revocations across instances.
 //! - [`health`]: database readiness, probed in the background.
 //! - [`web`]: the embedded web UI.
 //! - [`cli`]: `seed`, `user add` and other commands.
@@ -17,6 +18,7 @@ pub mod bus;
 pub mod cli;
 pub mod collab;
 pub mod config;
+pub mod feed;
 pub mod health;
 pub mod metrics;
 pub mod server;

@@ -9,6 +9,7 @@ use crate::auth::{Authenticator, TokenKeys};
 use crate::bus::Bus;
 use crate::collab::hub::Hub;
 use crate::config::Config;
+use crate::feed::Feed;
 use crate::store::Store;
 
 #[derive(Clone)]
@@ -23,6 +24,8 @@ pub struct Inner {
     pub login_limiter: LoginLimiter,
     pub instance_id: String,
     pub hub: Arc<Hub>,
+    /// Document-list events and session revocations across instances.
+    pub feed: Arc<Feed>,
     /// Last known database reachability (probed in the background).
     pub health: Arc<crate::health::DbHealth>,
 }
@@ -52,14 +55,27 @@ impl AppState {
         );
         // Install the metrics recorder before anything records.
         crate::telemetry::metrics_handle();
-        let hub = Hub::start(store.clone(), config.clone(), bus, instance_id.clone());
+        let hub = Hub::start(
+            store.clone(),
+            config.clone(),
+            bus.clone(),
+            instance_id.clone(),
+        );
         let health = crate::health::DbHealth::start(store.clone());
         let keys = TokenKeys::new(jwt_secret);
+        let auth = Authenticator::new(keys.clone(), store.clone());
+        let feed = Feed::start(
+            bus,
+            instance_id.clone(),
+            hub.clone(),
+            auth.sessions().clone(),
+        );
         Self(Arc::new(Inner {
             hub,
+            feed,
             health,
-            keys: keys.clone(),
-            auth: Authenticator::new(keys, store.clone()),
+            keys,
+            auth,
             login_limiter,
             instance_id,
             store,

@@ -2,7 +2,8 @@
 //!
 //! Dependencies point down: `api` (the HTTP edge) may use everything below
 //! it; `collab` knows nothing of HTTP (`api`, `state`, `server`, `axum`);
-//! `auth` knows no server types; `store` and `bus` use neither `collab` nor
+//! `auth` knows no server types; `feed` (account notices) sits beside
+//! `collab` and knows no HTTP either; `store` and `bus` use neither `collab` nor
 //! `api`; and no two top-level modules import each other in a circle. Test
 //! code (`#[cfg(test)]` modules and files) is left out: a unit test may
 //! reach across layers to set up its case.
@@ -18,6 +19,7 @@ use std::path::{Path, PathBuf};
 const FORBIDDEN: &[(&str, &[&str])] = &[
     ("collab", &["api", "state", "server", "cli", "axum"]),
     ("auth", &["api", "state", "server", "collab", "cli", "axum"]),
+    ("feed", &["api", "state", "server", "cli", "axum"]),
     (
         "store",
         &[

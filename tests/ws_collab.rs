@@ -129,8 +129,9 @@ async fn upgrade_auth(s: &TestServer) {
     // A document-scoped token opens its document only.
     let (scoped, _) = s
         .state
-        .keys
-        .issue(&alice.id, "alice", 60, Some(doc_a.clone()))
+        .auth
+        .start_session(&alice.id, "alice", 60, Some(doc_a.clone()))
+        .await
         .unwrap();
     assert!(
         connect_status(&format!("{ws}/ws/doc/{doc_a}?token={scoped}"))
@@ -144,7 +145,12 @@ async fn upgrade_auth(s: &TestServer) {
         Some(403)
     );
     // An expired token is refused.
-    let (expired, _) = s.state.keys.issue(&alice.id, "alice", 0, None).unwrap();
+    let (expired, _) = s
+        .state
+        .auth
+        .start_session(&alice.id, "alice", 0, None)
+        .await
+        .unwrap();
     tokio::time::sleep(Duration::from_millis(1100)).await;
     assert_eq!(
         connect_status(&format!("{ws}/ws/doc/{doc_a}?token={expired}"))
@@ -153,7 +159,12 @@ async fn upgrade_auth(s: &TestServer) {
         Some(401)
     );
     // A token that expires while connected closes with 4401.
-    let (short, _) = s.state.keys.issue(&alice.id, "alice", 2, None).unwrap();
+    let (short, _) = s
+        .state
+        .auth
+        .start_session(&alice.id, "alice", 2, None)
+        .await
+        .unwrap();
     let mut c = YClient::connect(&s.base, &doc_a, &short).await;
     assert_eq!(
         c.closed_with(Duration::from_secs(6)).await,

@@ -2,7 +2,7 @@
 //! share dialog.
 
 use axum::extract::State;
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use axum_extra::extract::CookieJar;
@@ -13,11 +13,13 @@ use utoipa_axum::{router::OpenApiRouter, routes};
 
 use super::Gates;
 use super::extract::{ApiJson, ApiQuery};
+use crate::api::error::ErrorBody;
 use crate::api::error::{ApiError, ApiResult};
-use crate::api::extract::{AuthUser, ClientAddr};
+use crate::api::extract::{AuthUser, ClientAddr, credentials};
 use crate::auth::password::HashError;
 use crate::auth::ratelimit::LoginKey;
 use crate::auth::{AuthError, CSRF_COOKIE, SESSION_COOKIE};
+use crate::feed::Notice;
 use crate::metrics;
 use crate::state::AppState;
 use crate::store::{NewUser, User};
@@ -28,6 +30,7 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(register))
         .routes(routes!(login))
         .routes(routes!(logout))
+        .routes(routes!(logout_all))
         .routes(routes!(me))
         .routes(routes!(list_users))
 }
@@ -209,7 +212,10 @@ async fn login(
     };
     attempt.succeeded();
     let ttl = state.config.session_ttl_secs;
-    let (token, claims) = state.keys.issue(&user.id, &user.username, ttl, None)?;
+    let (token, claims) = state
+        .auth
+        .start_session(&user.id, &user.username, ttl, None)
+        .await?;
     let secure = state.config.secure_cookies();
     let max_age = time::Duration::seconds(ttl as i64);
     let session = Cookie::build((SESSION_COOKIE, token.clone()))
@@ -240,19 +246,57 @@ fn hash_error(e: HashError) -> ApiError {
     }
 }
 
-/// Log out: clears the session cookies.
+/// Log out: revokes the session presented (cookie or bearer token), on
+/// every instance within a second, and clears the session cookies. Its open
+/// WebSockets close with 4401. Without a valid session it only clears the
+/// cookies.
 #[utoipa::path(post, path = "/api/auth/logout", tag = "auth", security(()),
-    responses((status = 204, description = "the session cookies are cleared")))]
-async fn logout(jar: CookieJar) -> impl IntoResponse {
+    responses((status = 204, description = "the session is revoked and its cookies cleared"),
+        (status = 503, description = "the session store is unreachable; retry", body = ErrorBody)))]
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    jar: CookieJar,
+) -> ApiResult<impl IntoResponse> {
+    // No CSRF check: the session cookie is SameSite=Strict, and signing
+    // out is what a stolen CSRF token could least abuse.
+    if let Some((token, _)) = credentials(&headers, None)
+        && let Ok(claims) = state.auth.authenticate(&token).await
+        && let Some(sid) = claims.sid
+    {
+        state.store.revoke_session(&claims.sub, &sid).await?;
+        state
+            .feed
+            .publish(Notice::SessionsRevoked { sids: vec![sid] });
+    }
+    Ok((StatusCode::NO_CONTENT, clear_session_cookies(jar)))
+}
+
+/// Log out everywhere: revokes every session of the caller (and the
+/// document-scoped tokens issued from them); personal API tokens stay valid
+/// until revoked themselves. Clears this client's cookies too.
+#[utoipa::path(post, path = "/api/auth/logout-all", tag = "auth",
+    responses((status = 204, description = "every session of the caller is revoked"),
+        (status = 401, description = "no valid credentials", body = ErrorBody)))]
+async fn logout_all(
+    State(state): State<AppState>,
+    user: AuthUser,
+    jar: CookieJar,
+) -> ApiResult<impl IntoResponse> {
+    let sids = state.store.revoke_sessions(&user.id).await?;
+    if !sids.is_empty() {
+        state.feed.publish(Notice::SessionsRevoked { sids });
+    }
+    Ok((StatusCode::NO_CONTENT, clear_session_cookies(jar)))
+}
+
+fn clear_session_cookies(jar: CookieJar) -> CookieJar {
     let clear = |name: &'static str| {
         Cookie::build((name, ""))
             .path("/")
             .max_age(time::Duration::ZERO)
     };
-    (
-        StatusCode::NO_CONTENT,
-        jar.remove(clear(SESSION_COOKIE)).remove(clear(CSRF_COOKIE)),
-    )
+    jar.remove(clear(SESSION_COOKIE)).remove(clear(CSRF_COOKIE))
 }
 
 /// The current user.

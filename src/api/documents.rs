@@ -43,6 +43,10 @@ pub struct DocumentView {
     pub last_edited_by: Option<String>,
     pub last_edited_by_username: Option<String>,
     pub last_edited_at: Option<String>,
+    /// Who made the last change to title, status or tags (the body's last
+    /// editor is `last_edited_by`).
+    pub updated_by: Option<String>,
+    pub updated_by_username: Option<String>,
     /// The caller's role.
     pub role: Option<Role>,
 }
@@ -62,6 +66,8 @@ impl From<Document> for DocumentView {
             last_edited_by: d.last_edited_by,
             last_edited_by_username: d.last_edited_by_username,
             last_edited_at: d.last_edited_at.map(rfc3339),
+            updated_by: d.updated_by,
+            updated_by_username: d.updated_by_username,
             role: d.role,
         }
     }
@@ -177,6 +183,7 @@ async fn create_document(
             initial_text,
         })
         .await?;
+    super::announce::created(&state, &doc);
     Ok((StatusCode::CREATED, Json(DocumentView::from(doc))))
 }
 
@@ -336,7 +343,10 @@ async fn patch_document(
         expected_version,
     };
     match state.store.patch_document(&id, &user.id, &patch).await? {
-        PatchOutcome::Updated(doc) => Ok(Json(doc.into())),
+        PatchOutcome::Updated(doc) => {
+            super::announce::metadata_changed(&state, &doc).await;
+            Ok(Json(doc.into()))
+        }
         PatchOutcome::Conflict(doc) => Err(ApiError::Conflict(Box::new(
             DocumentView::from(doc).to_json(),
         ))),
@@ -354,8 +364,10 @@ async fn delete_document(
     ApiPath(id): ApiPath<String>,
 ) -> ApiResult<StatusCode> {
     document_with_role(&state, &id, &user, Role::Owner).await?;
+    // Read first: afterwards nobody is a member any more.
+    let members = state.store.members(&id).await?;
     state.store.delete_document(&id, &user.id).await?;
-    crate::collab::document_deleted(&state.hub, &id);
+    super::announce::deleted(&state, &id, &members);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -88,7 +88,10 @@ impl ApiError {
                 | AuthError::OtherDocument,
             ) => StatusCode::FORBIDDEN,
             ApiError::Auth(AuthError::RateLimited(_)) => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Auth(AuthError::Hash) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Auth(AuthError::Hash | AuthError::Storage) => {
+                StatusCode::INTERNAL_SERVER_ERROR
+            }
+            ApiError::Auth(AuthError::Unavailable) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Auth(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound => StatusCode::NOT_FOUND,
@@ -126,7 +129,8 @@ impl ApiError {
             ) => "forbidden",
             ApiError::Auth(AuthError::RateLimited(_)) => "rate_limited",
             ApiError::Auth(AuthError::BadCredentials) => "invalid_credentials",
-            ApiError::Auth(AuthError::Hash) => "internal",
+            ApiError::Auth(AuthError::Hash | AuthError::Storage) => "internal",
+            ApiError::Auth(AuthError::Unavailable) => "unavailable",
             ApiError::Auth(_) => "unauthorized",
             ApiError::Forbidden(_) => "forbidden",
             ApiError::NotFound => "not_found",

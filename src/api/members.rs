@@ -1,5 +1,6 @@
 //! Sharing: list members, set a member's role, remove a member (owner only).
-//! Role changes take effect on live WebSocket connections at once.
+//! Role changes take effect on live WebSocket connections at once, on
+//! every instance, and are announced (see [`super::announce`]).
 
 use axum::Json;
 use axum::extract::State;
@@ -106,11 +107,12 @@ async fn set_member(
         .await?
         .ok_or(ApiError::NotFound)?;
     keeps_an_owner(&state, &id, &target.id, Some(req.role)).await?;
+    let before = state.store.role_of(&id, &target.id).await?;
     state
         .store
         .set_member(&id, &target.id, req.role, &user.id)
         .await?;
-    crate::collab::role_changed(&state.hub, &id, &target.id, Some(req.role));
+    super::announce::membership_changed(&state, &id, &target.id, before, Some(req.role)).await;
     Ok(Json(MemberView {
         user_id: target.id,
         username: target.username,
@@ -138,9 +140,10 @@ async fn remove_member(
         .await?
         .ok_or(ApiError::NotFound)?;
     keeps_an_owner(&state, &id, &target.id, None).await?;
+    let before = state.store.role_of(&id, &target.id).await?;
     if !state.store.remove_member(&id, &target.id, &user.id).await? {
         return Err(ApiError::NotFound);
     }
-    crate::collab::role_changed(&state.hub, &id, &target.id, None);
+    super::announce::membership_changed(&state, &id, &target.id, before, None).await;
     Ok(StatusCode::NO_CONTENT)
 }

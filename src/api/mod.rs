@@ -5,9 +5,11 @@
 //! [`content`].
 
 pub mod accounts;
+mod announce;
 pub mod content;
 pub mod documents;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod members;
 pub mod openapi;
@@ -55,6 +57,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(accounts::router())
         .merge(tokens::router())
         .merge(documents::router())
+        .merge(events::router())
         .merge(members::router())
         .merge(versions::router())
         .merge(search::router())

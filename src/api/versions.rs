@@ -25,9 +25,9 @@ use super::validate;
 use crate::api::error::{ApiError, ApiResult, ErrorBody};
 use crate::api::extract::AuthUser;
 use crate::collab::content;
+pub use crate::collab::events::VersionView;
 use crate::state::AppState;
 use crate::store::{Role, Version};
-use crate::util::rfc3339;
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -35,30 +35,6 @@ pub fn router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_version))
         .routes(routes!(diff_versions))
         .routes(routes!(restore_version))
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct VersionView {
-    pub number: i64,
-    pub label: String,
-    pub created_by: Option<String>,
-    pub created_by_username: Option<String>,
-    pub created_at: String,
-    /// Saved automatically (idle auto-save, before a restore).
-    pub auto: bool,
-}
-
-impl From<Version> for VersionView {
-    fn from(v: Version) -> Self {
-        Self {
-            number: v.number,
-            label: v.label,
-            created_by: v.created_by,
-            created_by_username: v.created_by_username,
-            created_at: rfc3339(v.created_at),
-            auto: v.auto,
-        }
-    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -113,6 +89,7 @@ async fn create_version(
         .hub
         .save_version(&id, &label, Some(&user.id), false)
         .await?;
+    super::announce::version_saved(&state, &id, &version, None);
     Ok((StatusCode::CREATED, Json(VersionView::from(version))))
 }
 
@@ -273,6 +250,7 @@ async fn restore_version(
         .save_version(&id, &format!("Before restore to {n}"), Some(&user.id), true)
         .await?;
     state.hub.restore(&id, &bytes, &user.id).await?;
+    super::announce::version_saved(&state, &id, &backup, Some(n));
     state
         .store
         .audit(

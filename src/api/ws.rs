@@ -42,7 +42,7 @@ use super::extract::{ApiPath, ApiQuery, AuthVia, credentials};
 use crate::auth::{Access, AuthError, authorize, role_cap};
 use crate::collab::connection::{self, Admission, Frame, Transport, TransportError};
 use crate::collab::hub::ConnectionSlot;
-use crate::collab::room::Close;
+use crate::collab::room::{Close, Credential};
 use crate::metrics;
 use crate::state::AppState;
 
@@ -66,6 +66,9 @@ pub struct WsParams {
     token: Option<String>,
     /// `1`: receive message type 100 once your updates are durable.
     acks: Option<String>,
+    /// `1`: receive live document events (message type 101: metadata,
+    /// role, members, versions).
+    events: Option<String>,
     /// Editor schema version; older than the server's → close 4426.
     schema: Option<u32>,
 }
@@ -101,11 +104,16 @@ async fn admit(
     let admission = Admission {
         role: role.min(cap),
         cap,
-        credential: claims.tid,
+        credential: match (claims.tid, claims.sid) {
+            (Some(token), _) => Some(Credential::ApiToken(token)),
+            (None, Some(session)) => Some(Credential::Session(session)),
+            (None, None) => None,
+        },
         expires_at_unix: claims.exp,
         user_id: claims.sub,
         username: claims.name,
         acks: false,
+        events: false,
     };
     Ok((admission, slot))
 }
@@ -170,10 +178,9 @@ async fn upgrade(
         Ok(ws) => ws,
         Err(rejection) => return rejection.into_response(),
     };
-    admission.acks = params
-        .acks
-        .as_deref()
-        .is_some_and(|v| v == "1" || v == "true");
+    let on = |flag: &Option<String>| flag.as_deref().is_some_and(|v| v == "1" || v == "true");
+    admission.acks = on(&params.acks);
+    admission.events = on(&params.events);
     let schema_ok = params
         .schema
         .is_none_or(|s| s >= protocol::EDITOR_SCHEMA_VERSION);

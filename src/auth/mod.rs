@@ -10,10 +10,12 @@ pub mod client_ip;
 pub mod password;
 pub mod policy;
 pub mod ratelimit;
+pub mod sessions;
 pub mod token;
 
 pub use authenticator::Authenticator;
 pub use policy::{Access, authorize, role_cap};
+pub use sessions::Sessions;
 pub use token::{Claims, TokenKeys, constant_time_eq};
 
 /// Name of the HttpOnly session cookie holding the JWT.
@@ -45,4 +47,10 @@ pub enum AuthError {
     RateLimited(u64),
     #[error("password hashing failed")]
     Hash,
+    /// The session store could not be reached to check the session.
+    #[error("sessions cannot be checked right now; retry shortly")]
+    Unavailable,
+    /// The session could not be recorded.
+    #[error("session storage failed")]
+    Storage,
 }

@@ -49,6 +49,7 @@ mod tests {
             exp: 0,
             csrf: String::new(),
             doc: doc.map(str::to_string),
+            sid: None,
             ro,
             tid: None,
         }

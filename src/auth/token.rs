@@ -21,6 +21,11 @@ pub struct Claims {
     /// When set, the token only opens this document (document-scoped token).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub doc: Option<String>,
+    /// The server-side session this token belongs to (session tokens and
+    /// the document-scoped tokens issued from a session); revoking the
+    /// session refuses the token.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<String>,
     /// Read-only identity (a read-only personal API token): no writes.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub ro: bool,
@@ -51,11 +56,13 @@ impl TokenKeys {
         }
     }
 
-    /// Issues a token for `user` valid for `ttl_secs`, optionally scoped to a document.
+    /// Issues a token of session `sid` for `user` valid for `ttl_secs`,
+    /// optionally scoped to a document.
     pub fn issue(
         &self,
         user_id: &str,
         username: &str,
+        sid: &str,
         ttl_secs: u64,
         doc: Option<String>,
     ) -> Result<(String, Claims), AuthError> {
@@ -67,6 +74,7 @@ impl TokenKeys {
             exp: now + ttl_secs,
             csrf: random_token(),
             doc,
+            sid: Some(sid.to_string()),
             ro: false,
             tid: None,
         };
@@ -118,7 +126,7 @@ mod tests {
     #[test]
     fn issue_and_verify_round_trip() {
         let keys = TokenKeys::new(b"secret");
-        let (t, c) = keys.issue("u1", "alice", 60, None).expect("issue");
+        let (t, c) = keys.issue("u1", "alice", "s1", 60, None).expect("issue");
         assert_eq!(keys.verify(&t).expect("verify"), c);
         assert!(TokenKeys::new(b"other").verify(&t).is_err());
         assert!(keys.verify("garbage").is_err());
@@ -135,6 +143,7 @@ mod tests {
             exp: now - 10,
             csrf: String::new(),
             doc: None,
+            sid: None,
             ro: false,
             tid: None,
         };

@@ -55,6 +55,9 @@ impl Drop for Unsubscribe {
     }
 }
 
+/// The key the feed's subscribers are kept under (no document id is empty).
+const FEED: &str = "";
+
 #[async_trait::async_trait]
 impl Bus for LocalBus {
     async fn subscribe(&self, doc_id: &str) -> Result<Subscription, BusError> {
@@ -73,6 +76,15 @@ impl Bus for LocalBus {
                 id,
             }),
         })
+    }
+
+    async fn subscribe_feed(&self) -> Result<Subscription, BusError> {
+        self.subscribe(FEED).await
+    }
+
+    fn publish_feed(&self, mut msg: BusMessage) {
+        msg.doc_id = FEED.to_string();
+        self.publish(msg);
     }
 
     fn publish(&self, msg: BusMessage) {

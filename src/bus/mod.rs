@@ -10,6 +10,13 @@
 //! (`SyncRequest`), answered with the missing updates (`Repair` addressed to
 //! everyone; Yjs updates are idempotent).
 //!
+//! Besides the per-document channels there is one feed channel every
+//! instance subscribes to for as long as it runs ([`Bus::subscribe_feed`]):
+//! account-level notices such as document-list events and revoked
+//! sessions. Events ([`BusPayload::Event`] on a document's channel,
+//! [`BusPayload::Feed`] on the feed) are opaque JSON to the bus and carry
+//! no sequence: a lost one is not repaired (clients refetch on reconnect).
+//!
 //! An `Update` is published only once it is durable on its sender, so no
 //! other instance relays an update that could die with the instance that
 //! accepted it. A `Repair` is computed from a live document and may hold
@@ -37,6 +44,10 @@ pub enum BusPayload {
     /// Local signal from the bus: the connection to other instances was
     /// lost and is back; exchange state vectors now.
     Reconnected,
+    /// A live document event (JSON), for the document's open sockets.
+    Event(Bytes),
+    /// An account-level notice (JSON) on the feed channel.
+    Feed(Bytes),
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -75,6 +86,10 @@ pub trait Bus: Send + Sync + 'static {
     async fn subscribe(&self, doc_id: &str) -> Result<Subscription, BusError>;
     /// Publishes without waiting; failures are counted and healed by anti-entropy.
     fn publish(&self, msg: BusMessage);
+    /// Starts receiving other instances' feed messages ([`BusPayload::Feed`]).
+    async fn subscribe_feed(&self) -> Result<Subscription, BusError>;
+    /// Publishes a feed message to the other instances, without waiting.
+    fn publish_feed(&self, msg: BusMessage);
     /// Replaces this instance's report of who is connected to `doc_id`.
     fn report_presence(&self, _doc_id: &str, _users: Vec<PresenceRecord>) {}
     /// Everyone connected to `doc_id` on any instance, when the bus keeps

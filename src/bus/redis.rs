@@ -8,8 +8,12 @@
 //! exchange), rooms ask for a sync periodically, and after a reconnect every
 //! subscriber receives [`BusPayload::Reconnected`] and resynchronises at once.
 //!
+//! The feed ([`FEED_CHANNEL`]) is one more channel, subscribed from start to
+//! shutdown.
+//!
 //! Wire format of a message: `b'Q', 1, kind, sender_len, sender, varuint seq,
-//! payload`; kind 0 = update, 1 = awareness, 2 = sync request.
+//! payload`; kind 0 = update, 1 = awareness, 2 = sync request, 4 = repair,
+//! 5 = document event, 6 = feed message.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -47,12 +51,23 @@ pub struct RedisBus {
     control_tx: mpsc::UnboundedSender<Control>,
 }
 
+/// The channel of account-level notices (no document's channel looks like it).
+pub const FEED_CHANNEL: &str = "quire:feed";
+/// Where feed subscribers are kept among the per-document subscribers.
+const FEED_KEY: &str = "";
+
 pub fn channel(doc_id: &str) -> String {
+    if doc_id == FEED_KEY {
+        return FEED_CHANNEL.to_string();
+    }
     format!("doc:{doc_id}:updates")
 }
 
 fn doc_of_channel(channel: &[u8]) -> Option<String> {
     let s = std::str::from_utf8(channel).ok()?;
+    if s == FEED_CHANNEL {
+        return Some(FEED_KEY.to_string());
+    }
     Some(
         s.strip_prefix("doc:")?
             .strip_suffix(":updates")?
@@ -148,6 +163,15 @@ impl Bus for RedisBus {
 
     fn publish(&self, msg: BusMessage) {
         let _ = self.publish_tx.send((channel(&msg.doc_id), encode(&msg)));
+    }
+
+    async fn subscribe_feed(&self) -> Result<Subscription, BusError> {
+        self.subscribe(FEED_KEY).await
+    }
+
+    fn publish_feed(&self, mut msg: BusMessage) {
+        msg.doc_id = FEED_KEY.to_string();
+        self.publish(msg);
     }
 
     fn report_presence(&self, doc_id: &str, users: Vec<PresenceRecord>) {
@@ -252,6 +276,8 @@ pub fn encode(msg: &BusMessage) -> Vec<u8> {
         BusPayload::SyncRequest(b) => (2, b),
         BusPayload::Reconnected => (3, &[]),
         BusPayload::Repair(b) => (4, b),
+        BusPayload::Event(b) => (5, b),
+        BusPayload::Feed(b) => (6, b),
     };
     let sender = msg.sender.as_bytes();
     let sender = &sender[..sender.len().min(255)];
@@ -280,6 +306,8 @@ pub fn decode(doc_id: &str, bytes: &[u8]) -> Option<BusMessage> {
         1 => BusPayload::Awareness(rest),
         2 => BusPayload::SyncRequest(rest),
         4 => BusPayload::Repair(rest),
+        5 => BusPayload::Event(rest),
+        6 => BusPayload::Feed(rest),
         _ => return None,
     };
     Some(BusMessage {
@@ -399,6 +427,20 @@ mod tests {
             payload: BusPayload::Update(Bytes::from_static(&[1, 2, 3])),
         };
         assert_eq!(decode("d1", &encode(&msg)), Some(msg));
+        for payload in [
+            BusPayload::Event(Bytes::from_static(b"{}")),
+            BusPayload::Feed(Bytes::from_static(b"[]")),
+        ] {
+            let msg = BusMessage {
+                doc_id: "d1".into(),
+                sender: "i".into(),
+                seq: 0,
+                payload,
+            };
+            assert_eq!(decode("d1", &encode(&msg)), Some(msg));
+        }
+        assert_eq!(doc_of_channel(FEED_CHANNEL.as_bytes()).as_deref(), Some(""));
+        assert_eq!(channel(""), FEED_CHANNEL);
         assert_eq!(decode("d1", b"junk"), None);
         assert_eq!(decode("d1", &[b'Q', 1, 9, 0, 0]), None);
         assert_eq!(doc_of_channel(b"doc:abc:updates").as_deref(), Some("abc"));

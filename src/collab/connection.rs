@@ -25,7 +25,7 @@ use quire_doc::protocol::{self, ClientMessage};
 use super::hub::Hub;
 use super::outbox::{Drained, Outbound, Outbox};
 use super::ratelimit::TokenBucket;
-use super::room::{Close, ConnId, Peer, Room};
+use super::room::{Close, ConnId, Credential, Peer, Room};
 use crate::metrics;
 use crate::store::Role;
 
@@ -121,12 +121,15 @@ pub struct Admission {
     pub role: Role,
     /// The highest role the credential ever allows.
     pub cap: Role,
-    /// The API token id when one opened the connection (revocation closes it).
-    pub credential: Option<String>,
+    /// The API token or session that opened the connection (revoking it
+    /// closes the connection).
+    pub credential: Option<Credential>,
     /// When the credential expires, in Unix seconds (close 4401 then).
     pub expires_at_unix: u64,
     /// The client asked for durability acknowledgements.
     pub acks: bool,
+    /// The client asked for live document events.
+    pub events: bool,
 }
 
 /// The per-connection limits and deadline of [`serve`].
@@ -192,6 +195,7 @@ pub async fn run<T: Transport>(hub: &Arc<Hub>, doc_id: &str, who: Admission, mut
         cap: who.cap,
         credential: who.credential,
         acks: who.acks,
+        events: who.events,
         unacked: 0,
         acked_total: 0,
         client_ids: Vec::new(),
@@ -630,6 +634,7 @@ mod tests {
             cap: Role::Owner,
             credential: None,
             acks: false,
+            events: false,
             unacked: 0,
             acked_total: 0,
             client_ids: Vec::new(),

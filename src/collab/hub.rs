@@ -7,14 +7,16 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use bytes::Bytes;
 use parking_lot::Mutex;
 use quire_doc::{guard, protocol};
 use yrs::Doc;
 
+use super::events::DocEvent;
 use super::persist::compactor::Compactor;
 use super::persist::{Backlog, Persist};
 use super::room::{Close, Room, RoomCtx, RoomLimits, UpkeepRules};
-use crate::bus::Bus;
+use crate::bus::{Bus, BusMessage, BusPayload};
 use crate::config::Config;
 use crate::metrics;
 use crate::store::doclog::DocLog;
@@ -339,17 +341,22 @@ impl Hub {
         })
     }
 
-    pub fn set_role(&self, doc_id: &str, user_id: &str, role: Option<crate::store::Role>) {
-        if let Some(room) = self.active_room(doc_id) {
-            room.set_role(user_id, role);
+    /// Delivers `event` to the document's sockets on this instance and
+    /// publishes it for every other instance.
+    pub fn publish_event(&self, doc_id: &str, event: &DocEvent) {
+        let room = self.rooms.lock().get(doc_id).cloned();
+        if let Some(room) = room {
+            room.on_event(event);
         }
-    }
-
-    pub fn document_deleted(&self, doc_id: &str) {
-        if let Some(room) = self.rooms.lock().get(doc_id).cloned() {
-            room.close_all(Close::new(protocol::CLOSE_GONE, "document deleted"));
+        self.bus.publish(BusMessage {
+            doc_id: doc_id.to_string(),
+            sender: self.instance_id.clone(),
+            seq: 0,
+            payload: BusPayload::Event(Bytes::from(event.to_bytes())),
+        });
+        if *event == DocEvent::Deleted {
+            self.forget_room(doc_id);
         }
-        self.forget_room(doc_id);
     }
 
     /// Graceful shutdown: closes every socket with 1012 ("service restart",

@@ -7,8 +7,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use super::events::DocEvent;
 use super::hub::Hub;
-use super::room::Room;
+use super::room::{Credential, Room};
 
 /// Every few seconds: idle compaction, eviction of empty rooms whose updates
 /// are durable, permission re-checks and anti-entropy.
@@ -71,11 +72,18 @@ async fn auto_version(hub: &Arc<Hub>, room: &Arc<Room>) {
         tracing::warn!(doc = %room.id, error = %e, "automatic version skipped");
         return;
     }
-    if let Err(e) = hub
+    match hub
         .save_version(&room.id, "Automatic version", None, true)
         .await
     {
-        tracing::warn!(doc = %room.id, error = %e, "automatic version failed");
+        Ok(version) => hub.publish_event(
+            &room.id,
+            &DocEvent::Version {
+                version: version.into(),
+                restored_from: None,
+            },
+        ),
+        Err(e) => tracing::warn!(doc = %room.id, error = %e, "automatic version failed"),
     }
 }
 
@@ -90,10 +98,15 @@ async fn recheck_permissions(hub: &Arc<Hub>, room: &Arc<Room>) {
     for user in users {
         room.set_role(&user, roles.get(&user).copied());
     }
-    // A token revoked (or expired) through another instance.
+    // A token or session revoked (or expired) through another instance,
+    // in case the bus did not carry the revocation.
     for credential in credentials {
-        if matches!(hub.store.api_token_is_live(&credential).await, Ok(false)) {
-            room.revoke_credential(&credential);
+        let live = match &credential {
+            Credential::ApiToken(id) => hub.store.api_token_is_live(id).await,
+            Credential::Session(id) => hub.store.session_is_live(id).await,
+        };
+        if matches!(live, Ok(false)) {
+            room.revoke_credential(credential.id());
         }
     }
 }

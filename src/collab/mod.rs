@@ -11,10 +11,13 @@
 //!   (the WebSocket itself is accepted in `api::ws`).
 //! - [`awareness`], [`ratelimit`]: presence state and stamping, per-connection budgets.
 //! - [`content`]: text/Markdown/HTML/JSON views of a document.
+//! - [`events`]: live document events (metadata, role, members, versions)
+//!   for sockets that ask for them, across instances.
 
 pub mod awareness;
 pub mod connection;
 pub mod content;
+pub mod events;
 pub mod hub;
 pub mod maintenance;
 pub mod outbox;
@@ -24,18 +27,7 @@ pub mod room;
 
 pub use content::initial_state;
 
-use crate::store::Role;
 use hub::Hub;
-
-/// Closes live connections of a deleted document.
-pub fn document_deleted(hub: &Hub, doc_id: &str) {
-    hub.document_deleted(doc_id);
-}
-
-/// Applies a membership change to live connections at once.
-pub fn role_changed(hub: &Hub, doc_id: &str, user_id: &str, role: Option<Role>) {
-    hub.set_role(doc_id, user_id, role);
-}
 
 /// Closes connections and flushes pending updates before the process exits.
 pub async fn shutdown(hub: &Hub) {

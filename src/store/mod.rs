@@ -113,6 +113,17 @@ pub trait Store: Send + Sync + 'static {
     /// The live token with this SHA-256 hash and its user (records the use).
     async fn api_token_user(&self, hash: &str) -> Result<Option<AuthenticatedToken>>;
 
+    // --- sessions ----------------------------------------------------------
+    /// Records a sign-in (`id` is the session JWT's `sid`), valid until
+    /// `expires_at` (ms).
+    async fn create_session(&self, id: &str, user_id: &str, expires_at: i64) -> Result<()>;
+    /// True while the session is neither revoked nor expired.
+    async fn session_is_live(&self, id: &str) -> Result<bool>;
+    /// Revokes one session of `user_id`; false when it was not live.
+    async fn revoke_session(&self, user_id: &str, id: &str) -> Result<bool>;
+    /// Revokes every live session of `user_id`; returns their ids.
+    async fn revoke_sessions(&self, user_id: &str) -> Result<Vec<String>>;
+
     // --- documents -------------------------------------------------------
     /// Creates the document, the owner's membership, the audit entry and, when
     /// given, the first CRDT update holding the initial body.

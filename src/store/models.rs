@@ -115,6 +115,9 @@ pub struct Document {
     pub last_edited_by: Option<String>,
     pub last_edited_by_username: Option<String>,
     pub last_edited_at: Option<i64>,
+    /// Who made the last metadata change (title, status, tags), if anyone did.
+    pub updated_by: Option<String>,
+    pub updated_by_username: Option<String>,
     /// The viewing user's role (None when read without a user context).
     pub role: Option<Role>,
 }

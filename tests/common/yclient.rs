@@ -24,6 +24,10 @@ pub struct YClient {
     pub close: Option<CloseFrame>,
     pub acks: u64,
     pub frames: u64,
+    /// Live events received (message type 101), oldest first.
+    pub events: Vec<serde_json::Value>,
+    /// Sync step 1 messages received from the server.
+    pub step1s: u64,
 }
 
 /// Upgrade refused: the HTTP status.
@@ -55,6 +59,8 @@ impl YClient {
             close: None,
             acks: 0,
             frames: 0,
+            events: Vec::new(),
+            step1s: 0,
         };
         let sv = c.doc.transact().state_vector().encode_v1();
         c.send(protocol::encode_sync_step1(&sv)).await;
@@ -200,6 +206,7 @@ impl YClient {
                 let payload = r.read_var_bytes().unwrap_or(&[]).to_vec();
                 match sub {
                     0 => {
+                        self.step1s += 1;
                         let sv = StateVector::decode_v1(&payload).unwrap_or_default();
                         let diff = self.doc.transact().encode_diff_v1(&sv);
                         self.send(protocol::encode_sync_step2(&diff)).await;
@@ -225,6 +232,11 @@ impl YClient {
                 }
             }
             100 => self.acks += 1,
+            101 => {
+                let json = r.read_var_string().unwrap_or("null");
+                self.events
+                    .push(serde_json::from_str(json).unwrap_or(serde_json::Value::Null));
+            }
             _ => {}
         }
     }
@@ -244,6 +256,25 @@ impl YClient {
                 return pred(self);
             }
         }
+    }
+
+    /// Pumps until an event of `kind` arrives after the first `seen` events;
+    /// returns it.
+    pub async fn next_event(
+        &mut self,
+        kind: &str,
+        seen: usize,
+        timeout: Duration,
+    ) -> Option<serde_json::Value> {
+        let found = |c: &Self| c.events.iter().skip(seen).any(|e| e["type"] == kind);
+        if !self.until(timeout, found).await {
+            return None;
+        }
+        self.events
+            .iter()
+            .skip(seen)
+            .find(|e| e["type"] == kind)
+            .cloned()
     }
 
     /// Reads until the server closes the socket; returns the close code.

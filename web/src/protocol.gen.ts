@@ -49,6 +49,8 @@ export const MSG_AUTH = 2;
 export const MSG_QUERY_AWARENESS = 3;
 /** Quire's opt-in message (`?acks=1`): "all your updates up to now are durable". Payload: varuint total of this connection's updates made durable so far. */
 export const MSG_QUIRE_ACK = 100;
+/** Quire's opt-in message (`?events=1`): a live document event (metadata, role, members, version, …). Payload: varstring holding one JSON object with a `type` field. Server to client only: a client sending it is closed. */
+export const MSG_QUIRE_EVENT = 101;
 
 /** Sync subtype: state vector of the sender. */
 export const SYNC_STEP1 = 0;

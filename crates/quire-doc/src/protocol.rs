@@ -209,6 +209,14 @@ pub fn encode_ack(count: u64) -> Vec<u8> {
     out
 }
 
+/// Frame a Quire live event (`[101, varstring json]`).
+pub fn encode_event(json: &str) -> Vec<u8> {
+    let mut out = Vec::with_capacity(json.len() + 8);
+    write_var_u64(&mut out, MSG_QUIRE_EVENT);
+    write_var_string(&mut out, json);
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -268,6 +276,19 @@ mod tests {
                 denied_reason: None
             })
         );
+    }
+
+    #[test]
+    fn event_encoding_and_clients_may_not_send_events() {
+        let frame = encode_event(r#"{"type":"role"}"#);
+        let mut r = Reader::new(&frame);
+        assert_eq!(r.read_var_u64(), Ok(MSG_QUIRE_EVENT));
+        assert_eq!(r.read_var_string(), Ok(r#"{"type":"role"}"#));
+        assert!(r.is_empty());
+        // The same frame from a client is an unsupported message type.
+        let err = decode_client_message(&frame).unwrap_err();
+        assert_eq!(err, ProtocolError::UnknownType(MSG_QUIRE_EVENT));
+        assert_eq!(err.close_code(), CLOSE_UNSUPPORTED);
     }
 
     #[test]

@@ -51,6 +51,14 @@ impl Room {
             });
             return;
         }
+        // Events carry no sequence (a lost one is not repaired).
+        if let BusPayload::Event(bytes) = &msg.payload {
+            match crate::collab::events::DocEvent::from_bytes(bytes) {
+                Some(event) => self.apply_event_locked(inner, &event),
+                None => crate::metrics::bus_malformed(),
+            }
+            return;
+        }
         if inner.seq.receive(&msg.sender, msg.seq) == Received::Gap {
             // A gap: ask everyone for what we miss.
             crate::metrics::bus_gap();
@@ -83,7 +91,7 @@ impl Room {
                     .peers
                     .broadcast(&Bytes::from(protocol::encode_awareness(&payload)));
             }
-            BusPayload::Reconnected => {}
+            BusPayload::Reconnected | BusPayload::Event(_) | BusPayload::Feed(_) => {}
             BusPayload::SyncRequest(sv) => {
                 if let Ok(sv) = guard::decode_state_vector(&sv)
                     && let Ok(diff) = guard::encode_diff(&inner.doc, &sv)

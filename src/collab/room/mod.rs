@@ -15,6 +15,7 @@
 //! compaction, eviction and the ticker take from it).
 
 mod aware;
+mod events;
 mod fanout;
 pub mod peers;
 pub mod upkeep;
@@ -35,8 +36,8 @@ use super::persist::{PendingUpdate, Persist};
 use crate::bus::seq::Sequences;
 use crate::bus::{Bus, BusMessage, BusPayload};
 use crate::store::Role;
-pub use peers::Peer;
 use peers::PeerTable;
+pub use peers::{Credential, Peer};
 use upkeep::LogState;
 pub use upkeep::{Compacted, CompactionEnd, PENDING_REPORT_AFTER, Upkeep, UpkeepRules};
 
@@ -106,7 +107,7 @@ pub struct RoomCtx {
     pub bus: Arc<dyn Bus>,
     pub instance_id: String,
     /// Called (outside the room lock) after the room closed itself because
-    /// its document may be corrupt, so its registry can drop it.
+    /// its document may be corrupt or was deleted, so its registry can drop it.
     pub on_poisoned: Arc<dyn Fn(&str) + Send + Sync>,
 }
 
@@ -536,14 +537,19 @@ impl Room {
     }
 
     /// The distinct users and credentials connected here.
-    pub(crate) fn users_and_credentials(&self) -> (Vec<String>, Vec<String>) {
+    pub(crate) fn users_and_credentials(&self) -> (Vec<String>, Vec<Credential>) {
         self.inner.lock().peers.users_and_credentials()
     }
 
     /// Changes a user's role on live connections: removal closes (4403),
-    /// a demotion to viewer makes the sockets read-only.
-    pub fn set_role(&self, user_id: &str, role: Option<Role>) {
-        self.inner.lock().peers.set_role(user_id, role);
+    /// a demotion to viewer makes the sockets read-only; either way the
+    /// affected sockets are told (see [`Room::on_event`]).
+    pub fn set_role(self: &Arc<Self>, user_id: &str, role: Option<Role>) {
+        let event = crate::collab::events::DocEvent::Role {
+            user_id: user_id.to_string(),
+            role,
+        };
+        self.on_event(&event);
     }
 
     /// Closes every socket opened with `credential` (a revoked API token or

@@ -11,6 +11,31 @@ use super::{Close, ConnId};
 use crate::collab::outbox::Outbox;
 use crate::store::Role;
 
+/// The credential a socket was opened with, so revoking it closes the socket.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Credential {
+    /// A personal API token, by id.
+    ApiToken(String),
+    /// A sign-in session, by id (the session JWT's `sid`).
+    Session(String),
+}
+
+impl Credential {
+    pub fn id(&self) -> &str {
+        match self {
+            Credential::ApiToken(id) | Credential::Session(id) => id,
+        }
+    }
+}
+
+/// A socket whose effective role changed.
+#[derive(Debug, PartialEq, Eq)]
+pub struct RoleChange {
+    pub conn: ConnId,
+    pub from: Role,
+    pub to: Role,
+}
+
 pub struct Peer {
     /// Frames to this socket; closing the peer goes through it too.
     pub outbox: Arc<Outbox>,
@@ -21,11 +46,12 @@ pub struct Peer {
     /// The highest role the credential allows (a read-only API token caps
     /// at viewer). Every later role change is capped by it too.
     pub cap: Role,
-    /// Which credential opened the socket (API token id or session id),
-    /// so revoking it can close the socket.
-    pub credential: Option<String>,
+    /// Which credential opened the socket, so revoking it closes the socket.
+    pub credential: Option<Credential>,
     /// Wants `MSG_QUIRE_ACK` after its updates are durable.
     pub acks: bool,
+    /// Wants live document events (`MSG_QUIRE_EVENT`).
+    pub events: bool,
     /// Updates from this peer handed to persistence, not yet acknowledged.
     pub unacked: u64,
     /// Updates from this peer made durable so far (the ack's payload).
@@ -111,26 +137,45 @@ impl PeerTable {
     }
 
     /// Removal closes every socket of the user (4403); another role is
-    /// applied capped by each socket's credential.
-    pub fn set_role(&mut self, user_id: &str, role: Option<Role>) {
-        for peer in self.peers.values_mut().filter(|p| p.user_id == user_id) {
+    /// applied capped by each socket's credential. Returns the sockets
+    /// whose effective role changed.
+    pub fn set_role(&mut self, user_id: &str, role: Option<Role>) -> Vec<RoleChange> {
+        let mut changed = Vec::new();
+        for (conn, peer) in self.peers.iter_mut().filter(|(_, p)| p.user_id == user_id) {
             match role {
                 None => peer
                     .outbox
                     .close(Close::new(protocol::CLOSE_FORBIDDEN, "access revoked")),
                 // The credential's cap always applies (a read-only token
                 // stays read-only whatever the user's role becomes).
-                Some(r) => peer.role = r.min(peer.cap),
+                Some(r) => {
+                    let to = r.min(peer.cap);
+                    if to != peer.role {
+                        changed.push(RoleChange {
+                            conn: *conn,
+                            from: peer.role,
+                            to,
+                        });
+                        peer.role = to;
+                    }
+                }
             }
         }
+        changed
     }
 
-    /// Closes every socket opened with `credential`: 4401, permanent.
-    pub fn revoke_credential(&self, credential: &str) {
+    /// The sockets that asked for live events, with their roles.
+    pub fn event_listeners(&self) -> impl Iterator<Item = &Peer> {
+        self.peers.values().filter(|p| p.events)
+    }
+
+    /// Closes every socket opened with the credential `id` (an API token's
+    /// or a session's): 4401, permanent.
+    pub fn revoke_credential(&self, id: &str) {
         for peer in self
             .peers
             .values()
-            .filter(|p| p.credential.as_deref() == Some(credential))
+            .filter(|p| p.credential.as_ref().is_some_and(|c| c.id() == id))
         {
             peer.outbox.close(Close::new(
                 protocol::CLOSE_UNAUTHENTICATED,
@@ -159,11 +204,11 @@ impl PeerTable {
     }
 
     /// The distinct users and credentials connected (permission re-checks).
-    pub fn users_and_credentials(&self) -> (Vec<String>, Vec<String>) {
+    pub fn users_and_credentials(&self) -> (Vec<String>, Vec<Credential>) {
         let mut users: Vec<String> = self.peers.values().map(|p| p.user_id.clone()).collect();
         users.sort();
         users.dedup();
-        let mut creds: Vec<String> = self
+        let mut creds: Vec<Credential> = self
             .peers
             .values()
             .filter_map(|p| p.credential.clone())

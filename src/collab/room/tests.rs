@@ -39,6 +39,12 @@ impl Bus for RecordingBus {
     fn publish(&self, msg: BusMessage) {
         self.published.lock().push(msg);
     }
+    async fn subscribe_feed(&self) -> Result<Subscription, BusError> {
+        Err(BusError::Unavailable("recording only".into()))
+    }
+    fn publish_feed(&self, msg: BusMessage) {
+        self.published.lock().push(msg);
+    }
     fn report_presence(&self, _doc_id: &str, _users: Vec<PresenceRecord>) {}
 }
 
@@ -81,6 +87,10 @@ pub(crate) fn harness(max_unsaved: u64) -> Harness {
 }
 
 pub(crate) fn peer(user: &str, role: Role, acks: bool) -> (Peer, Arc<Outbox>) {
+    events_peer(user, role, acks, false)
+}
+
+pub(crate) fn events_peer(user: &str, role: Role, acks: bool, events: bool) -> (Peer, Arc<Outbox>) {
     let outbox = Arc::new(Outbox::new(64));
     (
         Peer {
@@ -89,8 +99,9 @@ pub(crate) fn peer(user: &str, role: Role, acks: bool) -> (Peer, Arc<Outbox>) {
             username: user.into(),
             role,
             cap: Role::Owner,
-            credential: Some(format!("cred-{user}")),
+            credential: Some(Credential::Session(format!("cred-{user}"))),
             acks,
+            events,
             unacked: 0,
             acked_total: 0,
             client_ids: Vec::new(),
@@ -387,4 +398,121 @@ async fn durable_updates_reach_the_compaction_threshold() {
     assert!(!h.room.close_if_idle(), "not compacted yet");
     assert!(h.room.begin_compaction(Instant::now()));
     assert!(!h.room.begin_compaction(Instant::now()), "one at a time");
+}
+
+/// The JSON of every live event in `frames`.
+fn events_in(frames: &[Bytes]) -> Vec<serde_json::Value> {
+    frames
+        .iter()
+        .filter_map(|f| {
+            let mut r = quire_doc::lib0::Reader::new(f);
+            (r.read_var_u64().ok()? == protocol::MSG_QUIRE_EVENT)
+                .then(|| serde_json::from_str(r.read_var_string().ok()?).ok())?
+        })
+        .collect()
+}
+
+fn is_step1(f: &Bytes) -> bool {
+    matches!(
+        protocol::decode_client_message(f),
+        Ok(ClientMessage::SyncStep1 { .. })
+    )
+}
+
+#[tokio::test]
+async fn events_go_to_listeners_with_their_role() {
+    use crate::collab::events::DocEvent;
+    let h = harness(100);
+    let (owner, out_owner) = events_peer("alice", Role::Owner, false, true);
+    let (viewer, out_viewer) = events_peer("bob", Role::Viewer, false, true);
+    let (stock, out_stock) = peer("carol", Role::Editor, false);
+    h.room.join(1, owner).unwrap();
+    h.room.join(2, viewer).unwrap();
+    h.room.join(3, stock).unwrap();
+    for o in [&out_owner, &out_viewer, &out_stock] {
+        frames(o);
+    }
+    h.room.on_event(&DocEvent::Metadata {
+        document: serde_json::json!({"id": "doc", "title": "New", "role": null}),
+    });
+    let owner_events = events_in(&frames(&out_owner));
+    let viewer_events = events_in(&frames(&out_viewer));
+    assert_eq!(owner_events.len(), 1);
+    assert_eq!(owner_events[0]["document"]["role"], "owner");
+    assert_eq!(viewer_events[0]["document"]["role"], "viewer");
+    assert_eq!(viewer_events[0]["document"]["title"], "New");
+    assert!(frames(&out_stock).is_empty(), "no events unless asked");
+    // The same event from another instance.
+    h.room.on_bus(from_there(
+        0,
+        BusPayload::Event(Bytes::from(
+            DocEvent::Notice {
+                event: serde_json::json!({"type": "comment"}),
+            }
+            .to_bytes(),
+        )),
+    ));
+    assert_eq!(events_in(&frames(&out_viewer))[0]["type"], "comment");
+    // Garbage on the bus is ignored.
+    h.room
+        .on_bus(from_there(0, BusPayload::Event(Bytes::from_static(b"{"))));
+    assert!(frames(&out_viewer).is_empty());
+}
+
+#[tokio::test]
+async fn role_events_are_enforced_and_a_promotion_resyncs() {
+    use crate::collab::events::DocEvent;
+    let h = harness(100);
+    let (bob, out) = events_peer("bob", Role::Editor, false, true);
+    let (alice, out_alice) = events_peer("alice", Role::Owner, false, true);
+    h.room.join(1, bob).unwrap();
+    h.room.join(2, alice).unwrap();
+    frames(&out);
+    frames(&out_alice);
+    let demote = DocEvent::Role {
+        user_id: "bob".into(),
+        role: Some(Role::Viewer),
+    };
+    h.room.on_event(&demote);
+    let got = frames(&out);
+    assert_eq!(
+        events_in(&got),
+        [serde_json::json!({"type": "role", "role": "viewer"})]
+    );
+    assert!(!got.iter().any(is_step1), "no resync on a demotion");
+    assert!(frames(&out_alice).is_empty(), "only the user concerned");
+    assert_eq!(
+        h.room.client_update(1, &edit(9, "dropped")),
+        Ok(Accepted::ReadOnly)
+    );
+    // The same role again changes nothing and says nothing.
+    h.room.on_event(&demote);
+    assert!(frames(&out).is_empty());
+    h.room.set_role("bob", Some(Role::Editor));
+    let got = frames(&out);
+    assert_eq!(events_in(&got)[0]["role"], "editor");
+    assert!(
+        got.iter().any(is_step1),
+        "a promotion asks for the client's state"
+    );
+    assert_eq!(
+        h.room.client_update(1, &edit(9, "kept")),
+        Ok(Accepted::Applied)
+    );
+}
+
+#[tokio::test]
+async fn a_deletion_closes_every_socket_with_4404() {
+    use crate::collab::events::DocEvent;
+    let h = harness(100);
+    let (bob, out) = peer("bob", Role::Editor, false);
+    h.room.join(1, bob).unwrap();
+    frames(&out);
+    h.room.on_event(&DocEvent::Deleted);
+    let mut batch = Vec::new();
+    match out.drain(&mut batch, 16) {
+        Drained::Close(c) => assert_eq!(c.code, protocol::CLOSE_GONE),
+        Drained::Frames => panic!("expected a close"),
+    }
+    assert!(h.room.is_closed());
 }

@@ -252,8 +252,8 @@ pub async fn patch(
     let tags = patch.tags.clone().unwrap_or_else(|| current.tags.clone());
     let mut tx = super::dialect::begin_write(pool).await?;
     let done = sqlx::query(
-        "UPDATE documents SET title = $1, status = $2, tags = $3, version = version + 1, updated_at = $4 \
-         WHERE id = $5 AND version = $6",
+        "UPDATE documents SET title = $1, status = $2, tags = $3, version = version + 1, updated_at = $4, \
+         updated_by = $7 WHERE id = $5 AND version = $6",
     )
     .bind(&title)
     .bind(status.as_str())
@@ -261,6 +261,7 @@ pub async fn patch(
     .bind(now)
     .bind(id)
     .bind(patch.expected_version)
+    .bind(actor)
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {

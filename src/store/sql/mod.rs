@@ -14,6 +14,7 @@ pub mod documents;
 pub mod members;
 pub mod rows;
 pub mod search;
+pub mod sessions;
 pub mod tokens;
 pub mod updates;
 pub mod users;
@@ -140,6 +141,22 @@ impl Store for SqlStore {
 
     async fn api_token_is_live(&self, id: &str) -> Result<bool> {
         tokens::is_live(&self.pool, id).await
+    }
+
+    async fn create_session(&self, id: &str, user_id: &str, expires_at: i64) -> Result<()> {
+        sessions::create(&self.pool, id, user_id, expires_at).await
+    }
+
+    async fn session_is_live(&self, id: &str) -> Result<bool> {
+        sessions::is_live(&self.pool, id).await
+    }
+
+    async fn revoke_session(&self, user_id: &str, id: &str) -> Result<bool> {
+        sessions::revoke(&self.pool, user_id, id).await
+    }
+
+    async fn revoke_sessions(&self, user_id: &str) -> Result<Vec<String>> {
+        sessions::revoke_all(&self.pool, user_id).await
     }
 
     async fn api_token_user(&self, hash: &str) -> Result<Option<AuthenticatedToken>> {

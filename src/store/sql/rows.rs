@@ -19,10 +19,11 @@ pub const USER_COLUMNS: &str = "id, username, email, created_at";
 /// Columns [`document`] reads, over `documents d` joined with [`DOC_JOINS`].
 pub const DOC_COLUMNS: &str = "d.id, d.title, d.status, d.tags, d.owner_id, ou.username AS owner_username, \
      d.version, d.created_at, d.updated_at, d.last_edited_by, le.username AS last_edited_by_username, \
-     d.last_edited_at";
-/// The owner's and the last editor's names for [`DOC_COLUMNS`].
-pub const DOC_JOINS: &str =
-    "JOIN users ou ON ou.id = d.owner_id LEFT JOIN users le ON le.id = d.last_edited_by";
+     d.last_edited_at, d.updated_by, ub.username AS updated_by_username";
+/// The owner's, the last editor's and the last metadata editor's names for
+/// [`DOC_COLUMNS`].
+pub const DOC_JOINS: &str = "JOIN users ou ON ou.id = d.owner_id LEFT JOIN users le ON le.id = d.last_edited_by \
+     LEFT JOIN users ub ON ub.id = d.updated_by";
 
 /// Columns [`version`] reads, over `document_versions v` left-joined with
 /// `users u` on the author.
@@ -69,6 +70,8 @@ pub fn document(row: &AnyRow, with_role: bool) -> Result<Document> {
         last_edited_by: row.try_get("last_edited_by")?,
         last_edited_by_username: row.try_get("last_edited_by_username")?,
         last_edited_at: row.try_get("last_edited_at")?,
+        updated_by: row.try_get("updated_by")?,
+        updated_by_username: row.try_get("updated_by_username")?,
         role: if with_role {
             Some(parsed(row, "role")?)
         } else {
@@ -177,7 +180,7 @@ mod tests {
             "SELECT 'd1' AS id, 'Title' AS title, 'review' AS status, '[\"a\",\"b\"]' AS tags, \
              'u1' AS owner_id, 'alice' AS owner_username, 3 AS version, 10 AS created_at, \
              20 AS updated_at, 'u2' AS last_edited_by, 'bob' AS last_edited_by_username, \
-             30 AS last_edited_at, 'editor' AS role",
+             30 AS last_edited_at, 'u1' AS updated_by, 'alice' AS updated_by_username, 'editor' AS role",
         )
         .await;
         let doc = document(&row, true).unwrap();
@@ -186,6 +189,7 @@ mod tests {
         assert_eq!(doc.version, 3);
         assert_eq!(doc.last_edited_by_username.as_deref(), Some("bob"));
         assert_eq!(doc.last_edited_at, Some(30));
+        assert_eq!(doc.updated_by_username.as_deref(), Some("alice"));
         assert_eq!(doc.role, Some(Role::Editor));
         assert_eq!(document(&row, false).unwrap().role, None);
 
@@ -193,7 +197,7 @@ mod tests {
             "SELECT 'd1' AS id, 'Title' AS title, 'draft' AS status, '[]' AS tags, \
              'u1' AS owner_id, 'alice' AS owner_username, 1 AS version, 10 AS created_at, \
              20 AS updated_at, NULL AS last_edited_by, NULL AS last_edited_by_username, \
-             NULL AS last_edited_at",
+             NULL AS last_edited_at, NULL AS updated_by, NULL AS updated_by_username",
         )
         .await;
         let doc = document(&row, false).unwrap();
@@ -206,7 +210,8 @@ mod tests {
         let bad_status = one(
             "SELECT 'd1' AS id, 'T' AS title, 'lost' AS status, '[]' AS tags, 'u1' AS owner_id, \
              'alice' AS owner_username, 1 AS version, 1 AS created_at, 1 AS updated_at, \
-             NULL AS last_edited_by, NULL AS last_edited_by_username, NULL AS last_edited_at",
+             NULL AS last_edited_by, NULL AS last_edited_by_username, NULL AS last_edited_at, \
+             NULL AS updated_by, NULL AS updated_by_username",
         )
         .await;
         assert!(matches!(
@@ -216,7 +221,8 @@ mod tests {
         let bad_tags = one(
             "SELECT 'd1' AS id, 'T' AS title, 'draft' AS status, 'x' AS tags, 'u1' AS owner_id, \
              'alice' AS owner_username, 1 AS version, 1 AS created_at, 1 AS updated_at, \
-             NULL AS last_edited_by, NULL AS last_edited_by_username, NULL AS last_edited_at",
+             NULL AS last_edited_by, NULL AS last_edited_by_username, NULL AS last_edited_at, \
+             NULL AS updated_by, NULL AS updated_by_username",
         )
         .await;
         assert!(matches!(

@@ -30,8 +30,34 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Log out: clears the session cookies. */
+        /**
+         * Log out: revokes the session presented (cookie or bearer token), on
+         *     every instance within a second, and clears the session cookies. Its open
+         *     WebSockets close with 4401. Without a valid session it only clears the
+         *     cookies.
+         */
         post: operations["logout"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/auth/logout-all": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Log out everywhere: revokes every session of the caller (and the
+         *     document-scoped tokens issued from them); personal API tokens stay valid
+         *     until revoked themselves. Clears this client's cookies too.
+         */
+        post: operations["logout_all"];
         delete?: never;
         options?: never;
         head?: never;
@@ -349,6 +375,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Live changes to the caller's document list, as `text/event-stream`:
+         *     each event is an `event: <type>` line and one `data:` line of JSON,
+         *     `{type, document}` for created/updated/shared (the document shape with
+         *     the caller's role) and `{type, document_id}` for unshared/deleted.
+         */
+        get: operations["events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/search": {
         parameters: {
             query?: never;
@@ -556,6 +604,12 @@ export interface components {
             title: string;
             updated_at: string;
             /**
+             * @description Who made the last change to title, status or tags (the body's last
+             *     editor is `last_edited_by`).
+             */
+            updated_by?: string | null;
+            updated_by_username?: string | null;
+            /**
              * Format: int64
              * @description Optimistic-lock counter: send it back as `expected_version`.
              */
@@ -723,6 +777,7 @@ export interface components {
             /** Format: int64 */
             number: number;
         };
+        /** @description A saved version as clients see it (REST and `version` events). */
         VersionView: {
             /** @description Saved automatically (idle auto-save, before a restore). */
             auto: boolean;
@@ -838,12 +893,66 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description the session cookies are cleared */
+            /** @description the session is revoked and its cookies cleared */
             204: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content?: never;
+            };
+            /** @description the session store is unreachable; retry */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    logout_all: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description every session of the caller is revoked */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
             };
         };
     };
@@ -2472,6 +2581,53 @@ export interface operations {
             };
         };
     };
+    events: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description a stream of server-sent events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description no valid credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     search: {
         parameters: {
             query: {
@@ -2698,6 +2854,11 @@ export interface operations {
                 token?: string;
                 /** @description `1`: receive message type 100 once your updates are durable. */
                 acks?: string;
+                /**
+                 * @description `1`: receive live document events (message type 101: metadata,
+                 *     role, members, versions).
+                 */
+                events?: string;
                 /** @description Editor schema version; older than the server's → close 4426. */
                 schema?: number;
             };

@@ -110,6 +110,11 @@ constants! {
     /// durable". Payload: varuint total of this connection's updates made
     /// durable so far.
     Message MSG_QUIRE_ACK: u64 = 100;
+    /// Quire's opt-in message (`?events=1`): a live document event (metadata,
+    /// role, members, version, …). Payload: varstring holding one JSON
+    /// object with a `type` field. Server to client only: a client sending
+    /// it is closed.
+    Message MSG_QUIRE_EVENT: u64 = 101;
 
     /// Sync subtype: state vector of the sender.
     Subtype SYNC_STEP1: u64 = 0;
