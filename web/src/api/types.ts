@@ -15,12 +15,11 @@ export const ROLES: Role[] = ['owner', 'editor', 'viewer'];
 /** The signed-in user (`/api/auth/me`, login); other users appear as `UserSummary`. */
 export type User = Schemas['UserView'];
 export type LoginResponse = Schemas['LoginResponse'];
-/** A document as the server sends it; `role` is the caller's role (absent when it has none). */
-export type QuireDocument = Schemas['DocumentView'] & {
-  /** Who last changed the metadata (title/status/tags); the body's last editor is `last_edited_by`. */
-  updated_by?: string | null;
-  updated_by_username?: string | null;
-};
+/**
+ * A document as the server sends it; `role` is the caller's role (absent when it has none);
+ * `updated_by(_username)` names who last changed the metadata, `last_edited_by` the body's last editor.
+ */
+export type QuireDocument = Schemas['DocumentView'];
 export type DocumentList = Schemas['DocumentList'];
 export type CreateDocumentInput = Schemas['CreateDocument'];
 /** The metadata fields an edit changes; the client adds `expected_version` when it sends them. */

@@ -2,9 +2,10 @@
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
 import type { Member, QuireDocument, Role, Version } from '../api/types';
+import { MSG_QUIRE_EVENT } from '../protocol.gen';
 
 /** Message type of a Quire event frame; the server sends it, the client never does. */
-export const MSG_QUIRE_EVENT = 101;
+export { MSG_QUIRE_EVENT };
 
 export type QuireEvent =
   | { type: 'metadata'; document: QuireDocument }
