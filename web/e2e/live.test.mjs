@@ -73,6 +73,8 @@ describe('live document events', { timeout: 300_000 }, () => {
     await sleep(300); // the list's event stream is open
 
     await renameVia(alice.page, 'Renamed live');
+    // Enter in the title moves on into the body
+    assert.equal(await alice.page.evaluate(() => document.activeElement?.getAttribute('data-testid')), 'editor-content');
     await alice.page.getByTestId('status-select').selectOption('review');
     const t0 = Date.now();
     await until('bob sees the new title in the editor', async () => (await bob.page.getByTestId('title-input').inputValue()) === 'Renamed live');
@@ -159,14 +161,30 @@ describe('live document events', { timeout: 300_000 }, () => {
     assert.equal(await bob.page.evaluate(() => performance.getEntriesByType('navigation').length), 1);
   });
 
-  it('(c) signing out in one tab ends the session in the other tab’s editor, which offers to sign in again', async () => {
+  it('(c) signing out in one tab ends the session in the other tab’s editor, which keeps its unsent edits and offers to sign in again', async () => {
     const doc = await newSharedDoc('Sign out');
     const own = await userContext(browser, server.base, 'bob');
     const tabB = await own.context.newPage();
+    // tab B's edits can be held back on their way to the server (the page's socket stays open)
+    let holdBack = false;
+    await tabB.routeWebSocket(/\/ws\/doc\//, (ws) => {
+      const srv = ws.connectToServer();
+      ws.onMessage((m) => {
+        if (!holdBack) srv.send(m);
+      });
+      srv.onMessage((m) => ws.send(m));
+      srv.onClose((code, reason) => ws.close({ code, reason }));
+      ws.onClose((code, reason) => srv.close({ code, reason }));
+    });
     await openDoc(tabB, doc.id);
     await tabB.getByTestId('editor-content').click();
     await tabB.keyboard.type('Kept text.', { delay: 5 });
     await waitSaved(tabB);
+    holdBack = true;
+    await tabB.keyboard.type(' Unsent words.', { delay: 5 });
+    await sleep(500);
+    assert.ok(!(await serverText(doc.id)).includes('Unsent words.'), 'the server has not seen them yet');
+
     await own.page.goto('/');
     await own.page.getByRole('button', { name: 'Sign out' }).click();
     await own.page.getByRole('heading', { name: 'Sign in' }).waitFor();
@@ -174,15 +192,18 @@ describe('live document events', { timeout: 300_000 }, () => {
     await tabB.getByTestId('session-ended').waitFor({ timeout: 2000 });
     console.log(`session ended shown after ${Date.now() - t0} ms`);
     assert.match(await tabB.getByTestId('session-ended').innerText(), /session ended/i);
-    assert.ok((await editorText(tabB)).includes('Kept text.'), 'the editor still shows its text');
+    assert.ok((await editorText(tabB)).includes('Kept text. Unsent words.'), 'the editor still shows its text');
     assert.equal(await tabB.getByTestId('editor-content').getAttribute('contenteditable'), 'false');
-    // sign in again: back on the document
+
+    // sign in again: back on the document, and the unsent words reach the server
+    holdBack = false;
     await tabB.getByTestId('sign-in-again').click();
     await tabB.getByLabel('Username or email').fill('bob');
     await tabB.getByLabel('Password').fill(PASSWORD);
     await tabB.getByRole('button', { name: 'Sign in' }).click();
-    await tabB.getByTestId('editor-content').filter({ hasText: 'Kept text.' }).waitFor({ timeout: 10_000 });
+    await tabB.getByTestId('editor-content').filter({ hasText: 'Unsent words.' }).waitFor({ timeout: 10_000 });
     assert.ok(tabB.url().includes(`/d/${doc.id}`));
+    await until('the words typed before the session ended are saved', async () => (await serverText(doc.id)).includes('Kept text. Unsent words.'), 10_000);
     await own.context.close();
   });
 
