@@ -138,4 +138,24 @@ describe('conflict flow (useDocumentMeta)', () => {
     expect(calls[1].body).toEqual({ tags: ['plans', 'mine', 'q3'], expected_version: 4 });
     expect(result.current.doc.tags).toEqual(['plans', 'mine', 'q3']);
   });
+
+  it('saving my kept tags after dismissing still merges them with theirs', async () => {
+    const theirs = makeDoc({ tags: ['plans', 'q3'], version: 4 });
+    const calls = mockFetch((c) => {
+      const body = c.body as { expected_version: number; tags: string[] };
+      if (body.expected_version === 3) return { status: 409, body: { error: 'conflict', message: 'stale', current: theirs } };
+      return { status: 200, body: makeDoc({ tags: body.tags, version: 5 }) };
+    });
+    const { result } = renderHook(() => useDocumentMeta(makeDoc({ version: 3, tags: ['plans'] }), { offlineQueue: false }));
+    await act(async () => {
+      await result.current.update({ tags: ['plans', 'mine'] });
+    });
+    act(() => result.current.dismissConflict());
+    expect(result.current.doc.tags).toEqual(['plans', 'q3']);
+    await act(async () => {
+      await result.current.saveHeld();
+    });
+    expect(calls[1].body).toEqual({ tags: ['plans', 'mine', 'q3'], expected_version: 4 });
+  });
 });
+

@@ -55,6 +55,7 @@ export function useDocumentMeta(initial: QuireDocument, opts: MetaOptions = {}) 
   const [conflict, setConflict] = useState<Conflict | null>(null);
   /** My values from a dismissed conflict: not saved, not lost. */
   const [held, setHeld] = useState<MetadataPatch | null>(null);
+  const heldBaseTags = useRef<string[] | undefined>(undefined);
   const [queued, setQueued] = useState<QueuedEdit | null>(null);
   const [saving, setSaving] = useState(false);
   const [error, setError] = useState<string | null>(null);
@@ -246,14 +247,17 @@ export function useDocumentMeta(initial: QuireDocument, opts: MetaOptions = {}) 
     if (!conflict) return;
     applyRemote(conflict.current);
     setHeld(conflict.mine);
+    heldBaseTags.current = conflict.baseTags;
     resolved();
   }, [conflict, applyRemote, resolved]);
 
+  /** Save my kept values over the server's current ones (tags merged, as with "Keep mine"). */
   const saveHeld = useCallback(() => {
     if (!held) return Promise.resolve(false);
-    const patch = held;
+    const cur = docRef.current;
+    const patch = keepMinePatch({ mine: held, current: cur, baseTags: heldBaseTags.current });
     setHeld(null);
-    return submit(patch, docRef.current.version, docRef.current.tags);
+    return submit(patch, cur.version, cur.tags);
   }, [held, submit]);
 
   useEffect(() => {
