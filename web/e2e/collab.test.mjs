@@ -175,11 +175,13 @@ describe('Quire web UI', { timeout: 300_000 }, () => {
   it('(4) concurrent title edits: the second save gets a conflict and can keep its value', async () => {
     await openDoc(alice.page, doc2.id);
     await openDoc(bob.page, doc2.id);
+    // bob is typing when alice's rename lands live: his field is not overwritten, his save meets the 409
+    await bob.page.getByTestId('title-input').fill("Bob's title");
     await alice.page.getByTestId('title-input').fill("Alice's title");
     await alice.page.getByTestId('title-input').press('Enter');
     await alice.page.waitForFunction(() => document.title.startsWith("Alice's title"));
-    await sleep(300);
-    await bob.page.getByTestId('title-input').fill("Bob's title");
+    await bob.page.waitForFunction(() => document.title.startsWith("Alice's title"));
+    assert.equal(await bob.page.getByTestId('title-input').inputValue(), "Bob's title");
     await bob.page.getByTestId('title-input').press('Enter');
     const dialog = bob.page.getByTestId('conflict-dialog');
     await dialog.waitFor({ timeout: 5000 });

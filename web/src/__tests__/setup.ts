@@ -1,7 +1,8 @@
 /**
- * Vitest setup: jest-dom matchers; after each test, unmount, restore mocks and clear cookies.
+ * Vitest setup: jest-dom matchers, an in-memory IndexedDB (fake-indexeddb); after each test, unmount, restore mocks and clear cookies.
  */
 import '@testing-library/jest-dom/vitest';
+import 'fake-indexeddb/auto';
 import { cleanup } from '@testing-library/react';
 import { afterEach, vi } from 'vitest';
 

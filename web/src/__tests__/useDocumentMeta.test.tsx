@@ -69,4 +69,22 @@ describe('useDocumentMeta (optimistic locking)', () => {
     expect(result.current.error).toBe('Viewers cannot edit');
     expect(result.current.conflict).toBeNull();
   });
+
+  it('two quick edits are sent one after another, the second from the version the first produced', async () => {
+    let v = 3;
+    const calls = mockFetch((c) => {
+      const body = c.body as { expected_version: number };
+      if (body.expected_version !== v) return { status: 409, body: { error: 'conflict', message: 'stale', current: makeDoc({ version: v }) } };
+      v += 1;
+      return { status: 200, body: makeDoc({ ...(c.body as object), version: v }) };
+    });
+    const { result } = renderHook(() => useDocumentMeta(makeDoc({ version: 3 }), { offlineQueue: false }));
+    await act(async () => {
+      // the title edit started at version 3; the status change follows before the title's answer
+      await Promise.all([result.current.update({ title: 'T' }, 3), result.current.update({ status: 'review' })]);
+    });
+    expect(calls.map((c) => (c.body as { expected_version: number }).expected_version)).toEqual([3, 4]);
+    expect(result.current.conflict).toBeNull();
+    expect(result.current.doc.version).toBe(5);
+  });
 });

@@ -15,7 +15,10 @@ export const ROLES: Role[] = ['owner', 'editor', 'viewer'];
 /** The signed-in user (`/api/auth/me`, login); other users appear as `UserSummary`. */
 export type User = Schemas['UserView'];
 export type LoginResponse = Schemas['LoginResponse'];
-/** A document as the server sends it; `role` is the caller's role (absent when it has none). */
+/**
+ * A document as the server sends it; `role` is the caller's role (absent when it has none);
+ * `updated_by(_username)` names who last changed the metadata, `last_edited_by` the body's last editor.
+ */
 export type QuireDocument = Schemas['DocumentView'];
 export type DocumentList = Schemas['DocumentList'];
 export type CreateDocumentInput = Schemas['CreateDocument'];

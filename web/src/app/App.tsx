@@ -10,9 +10,10 @@ import { AuthPage } from '../auth/AuthPage';
 import { DocumentListPage } from '../features/documents/DocumentListPage';
 import { EditorPage } from '../features/editor/EditorPage';
 import { NotFoundPage } from './NotFoundPage';
+import { SessionEndedBanner } from '../auth/SessionEndedBanner';
 
 function Routes() {
-  const { user, loading } = useAuth();
+  const { user, loading, sessionEnded } = useAuth();
   const { path, search } = useLocation();
   const route = matchRoute(path);
   const isAuthRoute = route.name === 'login' || route.name === 'register';
@@ -55,6 +56,7 @@ function Routes() {
         Skip to content
       </a>
       <AppHeader user={user} />
+      {sessionEnded && <SessionEndedBanner />}
       {route.name === 'list' && <DocumentListPage />}
       {route.name === 'doc' && <EditorPage key={route.id} docId={route.id} user={user} />}
       {route.name === 'notFound' && <NotFoundPage />}

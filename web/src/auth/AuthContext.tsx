@@ -1,6 +1,6 @@
 /**
- * Who is signed in: checks the session on load, signs in / registers / signs out, and forgets the
- * user when any call answers 401 or the live connection closes as signed out.
+ * Who is signed in: checks the session on load, signs in / registers / signs out, and marks the session
+ * as ended (keeping the page and its unsent edits) when any call answers 401 or a live socket closes with 4401.
  */
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 import { ApiError, onUnauthorized } from '../api/client';
@@ -14,8 +14,12 @@ interface AuthState {
   login: (username: string, password: string) => Promise<void>;
   register: (username: string, email: string, password: string) => Promise<void>;
   logout: () => Promise<void>;
-  /** The session ended elsewhere (401 / close 4401). */
+  /** The session ended elsewhere (401 / close 4401): the page stays, read-only, until the user signs in again. */
   expire: () => void;
+  /** True once the session ended while signed in. */
+  sessionEnded: boolean;
+  /** Leave the ended session for the sign-in page (back here afterwards). */
+  signInAgain: () => void;
 }
 
 const AuthContext = createContext<AuthState | null>(null);
@@ -32,7 +36,12 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     if (e && !(e instanceof ApiError && e.status === 401)) console.warn('auth check failed', e);
   }, [session.error]);
 
-  const expire = useCallback(() => setUser(null), []);
+  const [sessionEnded, setSessionEnded] = useState(false);
+  const expire = useCallback(() => setSessionEnded(true), []);
+  const signInAgain = useCallback(() => {
+    setSessionEnded(false);
+    setUser(null);
+  }, []);
 
   useEffect(() => {
     onUnauthorized(expire);
@@ -41,6 +50,7 @@ export function AuthProvider({ children }: { children: ReactNode }) {
 
   const login = useCallback(async (username: string, password: string) => {
     const res = await api.login(username, password);
+    setSessionEnded(false);
     setUser(res.user);
   }, []);
 
@@ -54,13 +64,14 @@ export function AuthProvider({ children }: { children: ReactNode }) {
     try {
       await api.logout();
     } finally {
+      setSessionEnded(false);
       setUser(null);
     }
   }, []);
 
   const value = useMemo(
-    () => ({ user, loading, login, register, logout, expire }),
-    [user, loading, login, register, logout, expire],
+    () => ({ user, loading, login, register, logout, expire, sessionEnded, signInAgain }),
+    [user, loading, login, register, logout, expire, sessionEnded, signInAgain],
   );
   return <AuthContext.Provider value={value}>{children}</AuthContext.Provider>;
 }

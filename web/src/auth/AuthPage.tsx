@@ -1,7 +1,7 @@
 /**
- * The sign-in and create-account screens.
+ * The sign-in and create-account screens (switching between them starts with empty fields and no error).
  */
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/errorMessage';
 import { useAuth } from './AuthContext';
 import { Alert } from '../ui/Alert';
@@ -23,6 +23,14 @@ export function AuthPage({ mode }: { mode: 'login' | 'register' }) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const isLogin = mode === 'login';
+
+  // a sign-in error (or half-typed password) does not follow the user to "Create account", nor back
+  useEffect(() => {
+    setUsername('');
+    setEmail('');
+    setPassword('');
+    setError(null);
+  }, [mode]);
   const tooShort = !isLogin && password.length > 0 && password.length < 8;
 
   const submit = async (e: FormEvent) => {

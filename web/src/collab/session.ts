@@ -6,7 +6,6 @@ import * as decoding from 'lib0/decoding';
 import { IndexeddbPersistence } from 'y-indexeddb';
 import { WebsocketProvider } from 'y-websocket';
 import * as Y from 'yjs';
-import { safeColor } from '../lib/colors';
 import {
   CLOSE_DOC_TOO_LARGE,
   CLOSE_FORBIDDEN,
@@ -18,14 +17,13 @@ import {
   EDITOR_SCHEMA_VERSION,
   MSG_QUIRE_ACK,
 } from '../protocol.gen';
+import { decodeEventPayload, MSG_QUIRE_EVENT, type QuireEvent } from './events';
+import { dedupePresence, type AwarenessUser } from './presence';
 import { SaveState } from './saveState';
 import { RestoreUndoGuard, versionListRestoreCheck } from './undoGuard';
 
-/**
- * Live document event (a JSON object as a varString), asked for with `?events=1`. Client-side only
- * for now: the server does not send it (so it is not among the generated protocol constants).
- */
-export const MSG_QUIRE_EVENT = 101;
+export { MSG_QUIRE_EVENT };
+export type { AwarenessUser };
 export const MAX_BACKOFF_MS = 10_000;
 /** How long to wait for the ack of a reconnect's sync-step-2 before assuming the server had it all. */
 export const STEP2_ACK_WAIT_MS = 4_000;
@@ -35,14 +33,8 @@ export type CloseReason = 'unauthenticated' | 'forbidden' | 'outdated' | 'notFou
 export interface CollabUser {
   name: string;
   color: string;
-}
-
-export interface AwarenessUser {
-  clientId: number;
+  /** The user's id: the presence bar counts one person per id, however many tabs they have open. */
   id?: string;
-  name: string;
-  color: string;
-  self: boolean;
 }
 
 /** True for a live event announcing that a version was restored. */
@@ -90,6 +82,8 @@ export class CollabSession {
   private failuresBeforeOpen = 0;
   private disposed = false;
   private restoreListeners = new Set<() => void>();
+  private eventListeners = new Set<(event: QuireEvent) => void>();
+  private connectListeners = new Set<() => void>();
   private readonly restoreCheck: ReturnType<typeof versionListRestoreCheck> | null;
   /** Guards the editor's undo history against restores (set once an editor is attached). */
   undoGuard: RestoreUndoGuard | null = null;
@@ -121,14 +115,10 @@ export class CollabSession {
       const count = decoding.hasContent(decoder) ? decoding.readVarUint(decoder) : 1;
       this.save.ack(count);
     };
+    // the handler writes nothing back: the client never sends type 101
     this.provider.messageHandlers[MSG_QUIRE_EVENT] = (_enc, decoder) => {
-      let event: unknown;
-      try {
-        event = JSON.parse(decoding.readVarString(decoder));
-      } catch {
-        return;
-      }
-      if (isRestoreEvent(event)) this.notifyRestored();
+      const event = decodeEventPayload(decoder);
+      if (event) this.dispatchEvent(event);
     };
     this.provider.awareness.setLocalStateField('user', user);
 
@@ -157,7 +147,33 @@ export class CollabSession {
       this.failuresBeforeOpen = 0;
     }
     this.save.setConnection(status);
+    if (status === 'connected') this.connectListeners.forEach((l) => l());
   };
+
+  /** Hand a live event to the listeners (a restore also drops the undo history). */
+  dispatchEvent(event: QuireEvent) {
+    if (this.disposed) return;
+    if (isRestoreEvent(event)) this.notifyRestored();
+    for (const l of [...this.eventListeners]) {
+      try {
+        l(event);
+      } catch (e) {
+        console.error('live event listener failed', e);
+      }
+    }
+  }
+
+  /** Listen to live events (metadata, role, members, version). */
+  onEvent(fn: (event: QuireEvent) => void): () => void {
+    this.eventListeners.add(fn);
+    return () => this.eventListeners.delete(fn);
+  }
+
+  /** Called every time the socket (re)opens, e.g. to refetch what may have changed meanwhile. */
+  onConnected(fn: () => void): () => void {
+    this.connectListeners.add(fn);
+    return () => this.connectListeners.delete(fn);
+  }
 
   private step2Timer: ReturnType<typeof setTimeout> | undefined;
 
@@ -261,36 +277,26 @@ export class CollabSession {
     return () => this.closeListeners.delete(fn);
   }
 
-  /** Collaborators currently in the document, deduplicated by user (self first). */
+  /** Collaborators currently in the document, one entry per person with a tab count (self first). */
   users(): AwarenessUser[] {
-    const me = this.ydoc.clientID;
-    const out: AwarenessUser[] = [];
-    const seen = new Map<string, AwarenessUser>();
-    this.provider.awareness.getStates().forEach((state, clientId) => {
-      const u = (state as { user?: { name?: string; color?: string; id?: string } }).user;
-      if (!u?.name) return;
-      const key = u.id ? `id:${u.id}` : `name:${u.name}`;
-      const existing = seen.get(key);
-      const entry: AwarenessUser = {
-        clientId,
-        id: u.id,
-        name: u.name,
-        color: safeColor(u.color),
-        self: clientId === me,
-      };
-      if (existing) {
-        if (entry.self) existing.self = true;
-        return;
-      }
-      seen.set(key, entry);
-      out.push(entry);
-    });
-    return out.sort((a, b) => (a.self === b.self ? a.name.localeCompare(b.name) : a.self ? -1 : 1));
+    return dedupePresence(this.provider.awareness.getStates(), this.ydoc.clientID);
   }
 
-  destroy() {
+  /**
+   * Tear down and forget this device's copy of the document (the IndexedDB database): used when
+   * the server stopped accepting this client's edits, so only the server's state may remain.
+   */
+  async destroyAndForgetLocal(): Promise<void> {
+    const idb = this.idb;
+    this.destroy({ keepIdb: true });
+    if (idb) await idb.clearData();
+  }
+
+  destroy(opts: { keepIdb?: boolean } = {}) {
     this.disposed = true;
     this.restoreListeners.clear();
+    this.eventListeners.clear();
+    this.connectListeners.clear();
     clearTimeout(this.step2Timer);
     window.removeEventListener('offline', this.onOffline);
     window.removeEventListener('online', this.onOnline);
@@ -300,7 +306,7 @@ export class CollabSession {
     this.provider.off('connection-close', this.onConnectionClose);
     this.provider.off('closed', this.onClosed);
     this.provider.destroy();
-    void this.idb?.destroy();
+    if (!opts.keepIdb) void this.idb?.destroy();
     this.ydoc.destroy();
   }
 }

@@ -18,6 +18,9 @@ interface Props {
 const FOCUSABLE =
   'a[href], button:not([disabled]), input:not([disabled]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
+/** Open dialogs, innermost last: only the innermost one handles keys. */
+const openModals: HTMLElement[] = [];
+
 /** Accessible modal dialog: labelled, focus-trapped, Escape closes, focus restored on close. */
 export function Modal({ title, onClose, children, description, size = 'md', testId, role = 'dialog' }: Props) {
   const ref = useRef<HTMLDivElement>(null);
@@ -29,29 +32,56 @@ export function Modal({ title, onClose, children, description, size = 'md', test
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
     const node = ref.current;
-    const first = node?.querySelector<HTMLElement>('[data-autofocus]') ?? node?.querySelector<HTMLElement>(FOCUSABLE);
-    (first ?? node)?.focus();
+    if (!node) return;
+    openModals.push(node);
+    const first = node.querySelector<HTMLElement>('[data-autofocus]') ?? node.querySelector<HTMLElement>(FOCUSABLE);
+    (first ?? node).focus();
+    // on the document, so Escape and Tab still work when a click left focus on the page (focus trap)
     const onKey = (e: KeyboardEvent) => {
+      if (openModals[openModals.length - 1] !== node) return;
       if (e.key === 'Escape') {
         e.stopPropagation();
+        e.preventDefault();
         closeRef.current();
-      } else if (e.key === 'Tab' && node) {
+      } else if (e.key === 'Tab') {
         const items = Array.from(node.querySelectorAll<HTMLElement>(FOCUSABLE));
-        if (items.length === 0) return;
+        if (items.length === 0) {
+          e.preventDefault();
+          node.focus();
+          return;
+        }
         const firstEl = items[0];
         const lastEl = items[items.length - 1];
-        if (e.shiftKey && document.activeElement === firstEl) {
+        const active = document.activeElement;
+        if (!active || !node.contains(active)) {
+          e.preventDefault();
+          (e.shiftKey ? lastEl : firstEl).focus();
+        } else if (e.shiftKey && (active === firstEl || active === node)) {
           e.preventDefault();
           lastEl.focus();
-        } else if (!e.shiftKey && document.activeElement === lastEl) {
+        } else if (!e.shiftKey && active === lastEl) {
           e.preventDefault();
           firstEl.focus();
         }
       }
     };
-    node?.addEventListener('keydown', onKey);
+    // a control that got disabled or removed under the mouse drops focus to <body>: bring it back
+    const onFocusOut = (e: FocusEvent) => {
+      const next = e.relatedTarget as Node | null;
+      if (next && node.contains(next)) return;
+      setTimeout(() => {
+        if (openModals[openModals.length - 1] !== node) return;
+        const active = document.activeElement;
+        if (!active || active === document.body) node.focus();
+      }, 0);
+    };
+    document.addEventListener('keydown', onKey, true);
+    node.addEventListener('focusout', onFocusOut);
     return () => {
-      node?.removeEventListener('keydown', onKey);
+      document.removeEventListener('keydown', onKey, true);
+      node.removeEventListener('focusout', onFocusOut);
+      const i = openModals.lastIndexOf(node);
+      if (i >= 0) openModals.splice(i, 1);
       previous?.focus?.();
     };
   }, []);

@@ -1,8 +1,8 @@
 /**
- * The documents screen (`/`): search box, filters, the paged list or the search
- * results, and the "New document" dialog.
+ * The documents screen (`/`): search box, filters, the paged list (kept live by `/api/events`) or the
+ * search results, and the "New document" dialog.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api/endpoints';
 import { errorMessage } from '../../api/errorMessage';
 import { useAuth } from '../../auth/AuthContext';
@@ -16,6 +16,8 @@ import { DocumentList } from './DocumentList';
 import { ListFilters } from './ListFilters';
 import { SearchBox } from './SearchBox';
 import { SearchResults } from './SearchResults';
+import { applyListEvent } from './listEvents';
+import { useDocumentListEvents } from './useDocumentListEvents';
 import { useListParams } from './useListParams';
 
 const PAGE = 25;
@@ -52,6 +54,26 @@ export function DocumentListPage() {
         signal,
       ),
     [status, tag, mine, sort, offset, user?.username],
+  );
+
+  const { setData: setListData, reload: reloadList } = list;
+  const latestList = useRef(list.data);
+  latestList.current = list.data;
+  useDocumentListEvents(
+    Boolean(user),
+    (event) => {
+      if (!latestList.current) return;
+      const next = applyListEvent(latestList.current, event, {
+        status,
+        tag,
+        ownerId: mine ? user?.id : undefined,
+        sort,
+        offset,
+      });
+      latestList.current = next;
+      setListData(next);
+    },
+    () => void reloadList(),
   );
 
   const results = useRequest(debouncedQ ? (signal) => api.search(debouncedQ, signal) : null, [debouncedQ]);

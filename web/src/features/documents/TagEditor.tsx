@@ -1,21 +1,27 @@
 /**
- * The tag editor in the document header: shows tags, adds comma-separated ones, removes them.
+ * The tag editor in the document header: shows tags (live), adds comma-separated ones, removes them; a tag
+ * being typed is never touched by a live update and is saved against the version its typing started from.
  */
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { MAX_TAGS, MAX_TAG_LEN, parseTags } from './tags';
 
 interface Props {
   tags: string[];
+  /** The document version shown: the base of an edit that starts now. */
+  version: number;
   readOnly: boolean;
-  onChange: (tags: string[]) => void;
+  onChange: (tags: string[], baseVersion: number) => void;
 }
 
-export function TagEditor({ tags, readOnly, onChange }: Props) {
+export function TagEditor({ tags, version, readOnly, onChange }: Props) {
   const [input, setInput] = useState('');
-  const add = () => {
-    const added = parseTags(input).filter((t) => !tags.includes(t));
+  const typingFrom = useRef<number | null>(null);
+  const add = (text: string) => {
+    const added = parseTags(text).filter((t) => !tags.includes(t));
+    const base = typingFrom.current ?? version;
+    typingFrom.current = null;
     setInput('');
-    if (added.length) onChange([...tags, ...added].slice(0, MAX_TAGS));
+    if (added.length) onChange([...tags, ...added].slice(0, MAX_TAGS), base);
   };
   return (
     <div className="tag-editor" data-testid="tag-editor">
@@ -28,9 +34,9 @@ export function TagEditor({ tags, readOnly, onChange }: Props) {
                 type="button"
                 className="tag-remove"
                 aria-label={`Remove tag ${t}`}
-                onClick={() => onChange(tags.filter((x) => x !== t))}
+                onClick={() => onChange(tags.filter((x) => x !== t), version)}
               >
-                ×
+                <span aria-hidden="true">×</span>
               </button>
             )}
           </li>
@@ -45,20 +51,22 @@ export function TagEditor({ tags, readOnly, onChange }: Props) {
           value={input}
           onChange={(e) => {
             const v = e.target.value;
-            if (v.endsWith(',')) {
-              setInput(v);
-              setTimeout(add, 0);
-            } else setInput(v);
+            if (typingFrom.current === null) typingFrom.current = version;
+            if (v.endsWith(',')) add(v);
+            else setInput(v);
           }}
           onKeyDown={(e) => {
             if (e.key === 'Enter') {
               e.preventDefault();
-              add();
+              add(input);
             } else if (e.key === 'Backspace' && !input && tags.length) {
-              onChange(tags.slice(0, -1));
+              onChange(tags.slice(0, -1), version);
             }
           }}
-          onBlur={() => input.trim() && add()}
+          onBlur={() => {
+            if (input.trim()) add(input);
+            else typingFrom.current = null;
+          }}
         />
       )}
     </div>

@@ -3,7 +3,7 @@
  * Share, Versions and (for the owner) Delete buttons.
  */
 import type { SaveStatus } from '../../collab/saveState';
-import type { AwarenessUser } from '../../collab/session';
+import type { AwarenessUser } from '../../collab/presence';
 import { Icon } from '../../ui/Icon';
 import { Link } from '../../ui/Link';
 import { ConnectionStatus } from './ConnectionStatus';
@@ -48,7 +48,7 @@ export function DocBar({
       </div>
       <div className="doc-bar-actions">
         <PresenceBar users={users} />
-        <button type="button" className="btn" onClick={onShare} data-testid="share-button">
+        <button type="button" className="btn" onClick={onShare} data-testid="share-button" aria-label="Share">
           <Icon name="share" />
           <span className="btn-text">Share</span>
         </button>
@@ -59,6 +59,7 @@ export function DocBar({
           aria-controls="version-sidebar"
           onClick={onToggleVersions}
           data-testid="versions-button"
+          aria-label="Versions"
         >
           <Icon name="history" />
           <span className="btn-text">Versions</span>

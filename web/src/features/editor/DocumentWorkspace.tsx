@@ -1,12 +1,14 @@
 /**
- * The document screen once loaded: top bar, banners,
- * title/status/tags header, the editor, the version sidebar and the share, delete and conflict dialogs.
+ * The document screen once loaded: top bar, banners, title/status/tags header, the editor, the version
+ * sidebar and the share, delete and conflict dialogs — all kept current by the session's live events.
  */
-import { useEffect, useMemo, useState } from 'react';
-import type { DocStatus, QuireDocument, User } from '../../api/types';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import type { DocStatus, Member, QuireDocument, User } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
+import { canEditBody, type QuireEvent } from '../../collab/events';
 import { useCollabSession } from '../../collab/useCollabSession';
 import { useDocumentMeta } from '../../collab/useDocumentMeta';
+import { useSessionEvents } from '../../collab/useSessionEvents';
 import { colorFor } from '../../lib/colors';
 import { api } from '../../api/endpoints';
 import { errorMessage } from '../../api/errorMessage';
@@ -16,8 +18,9 @@ import { ConfirmDialog } from '../../ui/ConfirmDialog';
 import { CollabEditor } from './CollabEditor';
 import { ConflictDialog } from './ConflictDialog';
 import { DocBar } from './DocBar';
-import { EditorBanners } from './EditorBanners';
+import { EditorBanners, type RoleNotice } from './EditorBanners';
 import { LastEdited } from '../documents/LastEdited';
+import { MetaPendingNotice } from './MetaPendingNotice';
 import { ShareDialog } from '../sharing/ShareDialog';
 import { StatusSelect } from '../documents/StatusSelect';
 import { TagEditor } from '../documents/TagEditor';
@@ -29,18 +32,70 @@ interface Props {
   user: User;
 }
 
+const LIVE_STATUSES = new Set(['syncing', 'saving', 'saved', 'synced']);
+
+/** Put the caret into the document body (after Enter in the title). */
+function focusBody() {
+  document.querySelector<HTMLElement>('[data-testid="editor-content"]')?.focus();
+}
+
 export function DocumentWorkspace({ initial, user }: Props) {
-  const { expire } = useAuth();
-  const meta = useDocumentMeta(initial);
-  const { doc } = meta;
-  const collabUser = useMemo(() => ({ name: user.username, color: colorFor(user.username) }), [user.username]);
-  const { session, save, users, closeReason } = useCollabSession(initial.id, collabUser, true);
+  const { expire, sessionEnded } = useAuth();
+  const collabUser = useMemo(
+    () => ({ name: user.username, color: colorFor(user.username), id: user.id }),
+    [user.username, user.id],
+  );
+  const { session, save, users, closeReason } = useCollabSession(initial.id, collabUser, true, initial.role);
+  const meta = useDocumentMeta(initial, { connected: LIVE_STATUSES.has(save.status) });
+  const { doc, shown } = meta;
   const [shareOpen, setShareOpen] = useState(false);
   const [versionsOpen, setVersionsOpen] = useState(false);
+  const [versionsTick, setVersionsTick] = useState(0);
+  const [liveMembers, setLiveMembers] = useState<Member[] | null>(null);
+  const [roleNotice, setRoleNotice] = useState<RoleNotice>(null);
   const [keepBusy, setKeepBusy] = useState(false);
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const [deleting, setDeleting] = useState(false);
+
+  const { applyRemote, applyRole } = meta;
+  const onEvent = useCallback(
+    (event: QuireEvent) => {
+      switch (event.type) {
+        case 'metadata':
+          applyRemote(event.document);
+          break;
+        case 'role': {
+          const before = canEditBody(applyRole(event.role));
+          const after = canEditBody(event.role);
+          if (before && !after) setRoleNotice('demoted');
+          else if (!before && after) setRoleNotice('promoted');
+          break;
+        }
+        case 'members':
+          setLiveMembers(event.members);
+          break;
+        case 'version':
+          setVersionsTick((t) => t + 1);
+          break;
+      }
+    },
+    [applyRemote, applyRole],
+  );
+  // on every (re)connection, catch up on what changed while the socket was down; a role changed
+  // meanwhile is handled exactly like a live `role` event
+  const sessionRef = useRef(session);
+  sessionRef.current = session;
+  const roleRef = useRef(doc.role);
+  roleRef.current = doc.role;
+  const onConnected = useCallback(() => {
+    api.getDocument(initial.id).then((remote) => {
+      const s = sessionRef.current;
+      if (s && remote.role && remote.role !== roleRef.current) s.dispatchEvent({ type: 'role', role: remote.role });
+      applyRemote(remote);
+    }, () => {});
+  }, [initial.id, applyRemote]);
+  useSessionEvents(session, onEvent, onConnected);
 
   const remove = async () => {
     setDeleting(true);
@@ -55,13 +110,13 @@ export function DocumentWorkspace({ initial, user }: Props) {
     }
   };
 
-  const isViewer = doc.role === 'viewer';
-  const readOnly = isViewer || closeReason !== null;
-  const canEditMeta = !isViewer;
+  const canEdit = canEditBody(doc.role) && !sessionEnded;
+  const readOnly = !canEdit || closeReason !== null;
+  const canEditMeta = canEdit && closeReason === null;
 
   useEffect(() => {
-    document.title = `${doc.title || 'Untitled'} · Quire`;
-  }, [doc.title]);
+    document.title = `${shown.title || 'Untitled'} · Quire`;
+  }, [shown.title]);
 
   useEffect(() => {
     if (closeReason === 'unauthenticated') expire();
@@ -69,16 +124,22 @@ export function DocumentWorkspace({ initial, user }: Props) {
 
   // unsaved local edits: warn before leaving
   useEffect(() => {
-    if (!save.dirty) return;
+    if (!save.dirty && !meta.queued) return;
     const h = (e: BeforeUnloadEvent) => {
       if (navigator.onLine) e.preventDefault();
     };
     window.addEventListener('beforeunload', h);
     return () => window.removeEventListener('beforeunload', h);
-  }, [save.dirty]);
+  }, [save.dirty, meta.queued]);
 
   return (
-    <main id="main" className={`workspace${versionsOpen ? ' with-sidebar' : ''}`} data-testid="workspace" data-role={doc.role}>
+    <main
+      id="main"
+      className={`workspace${versionsOpen ? ' with-sidebar' : ''}`}
+      data-testid="workspace"
+      data-role={doc.role}
+      data-readonly={readOnly}
+    >
       <div className="workspace-main">
         <DocBar
           status={save.status}
@@ -92,20 +153,43 @@ export function DocumentWorkspace({ initial, user }: Props) {
           onDelete={() => setConfirmDelete(true)}
         />
 
-        <EditorBanners isViewer={isViewer} status={save.status} closeReason={closeReason} />
+        <EditorBanners
+          isViewer={!canEditBody(doc.role)}
+          roleNotice={roleNotice}
+          status={save.status}
+          closeReason={sessionEnded ? 'unauthenticated' : closeReason}
+        />
 
         <div className="doc-header">
-          <TitleInput value={doc.title} readOnly={!canEditMeta} onCommit={(title) => void meta.update({ title })} />
+          <TitleInput
+            value={shown.title}
+            version={doc.version}
+            heldValue={meta.held?.title}
+            readOnly={!canEditMeta}
+            onCommit={(title, baseVersion) => void meta.update({ title }, baseVersion)}
+            onDone={focusBody}
+          />
           <div className="doc-meta-row">
             <StatusSelect
-              status={doc.status}
+              status={shown.status}
               readOnly={!canEditMeta}
               onChange={(status: DocStatus) => void meta.update({ status })}
             />
-            <TagEditor tags={doc.tags} readOnly={!canEditMeta} onChange={(tags) => void meta.update({ tags })} />
+            <TagEditor
+              tags={shown.tags}
+              version={doc.version}
+              readOnly={!canEditMeta}
+              onChange={(tags, baseVersion) => void meta.update({ tags }, baseVersion)}
+            />
             <span className="muted doc-meta-owner">Owner: {doc.owner_username ?? 'unknown'}</span>
             <LastEdited doc={doc} />
           </div>
+          <MetaPendingNotice
+            queued={meta.queued}
+            held={meta.held}
+            onSaveHeld={() => void meta.saveHeld()}
+            onDiscardHeld={meta.discardHeld}
+          />
           {meta.error && <Alert>{meta.error}</Alert>}
           {deleteError && <Alert>{deleteError}</Alert>}
         </div>
@@ -113,7 +197,9 @@ export function DocumentWorkspace({ initial, user }: Props) {
         {session ? (
           <CollabEditor session={session} user={collabUser} readOnly={readOnly} />
         ) : (
-          <p className="muted">Loading editor…</p>
+          <p className="muted" role="status">
+            Loading editor…
+          </p>
         )}
       </div>
 
@@ -121,7 +207,8 @@ export function DocumentWorkspace({ initial, user }: Props) {
         <div id="version-sidebar" className="sidebar-wrap">
           <VersionSidebar
             docId={doc.id}
-            canEdit={!isViewer}
+            canEdit={canEdit}
+            refreshKey={versionsTick}
             onClose={() => setVersionsOpen(false)}
             onRestored={() => session?.notifyRestored()}
           />
@@ -131,9 +218,10 @@ export function DocumentWorkspace({ initial, user }: Props) {
       {shareOpen && (
         <ShareDialog
           docId={doc.id}
-          title={doc.title}
+          title={shown.title}
           canManage={doc.role === 'owner'}
           currentUsername={user.username}
+          liveMembers={liveMembers}
           onClose={() => setShareOpen(false)}
         />
       )}
@@ -156,8 +244,10 @@ export function DocumentWorkspace({ initial, user }: Props) {
         <ConflictDialog
           mine={meta.conflict.mine}
           current={meta.conflict.current}
+          baseTags={meta.conflict.baseTags}
           busy={keepBusy}
           onUseTheirs={meta.useTheirs}
+          onDismiss={meta.dismissConflict}
           onKeepMine={() => {
             setKeepBusy(true);
             void meta.keepMine().finally(() => setKeepBusy(false));

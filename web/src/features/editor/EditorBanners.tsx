@@ -1,23 +1,34 @@
 /**
- * Banners above the editor: view-only access, offline or reconnecting, and why editing stopped (signed out,
- * access removed, document deleted, too large, outdated editor).
+ * Banners above the editor: view-only access (and a live demotion or promotion), offline or reconnecting,
+ * and why editing stopped (session ended, access removed, document deleted, too large, outdated editor).
  */
 import type { SaveStatus } from '../../collab/saveState';
 import type { CloseReason } from '../../collab/session';
 import { Banner } from '../../ui/Banner';
 
+/** A role change that happened while the document was open. */
+export type RoleNotice = 'demoted' | 'promoted' | null;
+
 interface Props {
   isViewer: boolean;
+  roleNotice?: RoleNotice;
   status: SaveStatus;
   closeReason: CloseReason | null;
 }
 
-export function EditorBanners({ isViewer, status, closeReason }: Props) {
+export function EditorBanners({ isViewer, roleNotice = null, status, closeReason }: Props) {
   return (
     <div className="banners">
       {isViewer && !closeReason && (
         <Banner kind="info" testId="readonly-banner">
-          You have view-only access. You can read along live, but you cannot edit.
+          {roleNotice === 'demoted'
+            ? 'You can now only view this document: the owner changed your role. Edits made after the change were not saved.'
+            : 'You have view-only access. You can read along live, but you cannot edit.'}
+        </Banner>
+      )}
+      {!isViewer && roleNotice === 'promoted' && !closeReason && (
+        <Banner kind="info" testId="promoted-banner">
+          You can edit this document again.
         </Banner>
       )}
       {closeReason === 'outdated' && (
@@ -40,11 +51,14 @@ export function EditorBanners({ isViewer, status, closeReason }: Props) {
           on this device; remove some content in a copy or ask an administrator.
         </Banner>
       )}
-      {(closeReason === 'forbidden' || closeReason === 'notFound') && (
+      {closeReason === 'forbidden' && (
         <Banner kind="error" testId="forbidden-banner">
-          {closeReason === 'notFound'
-            ? 'This document no longer exists.'
-            : 'Your access to this document was removed or changed. The editor is now read-only.'}
+          Your access to this document was removed. The editor is now read-only.
+        </Banner>
+      )}
+      {closeReason === 'notFound' && (
+        <Banner kind="error" testId="deleted-banner">
+          This document was deleted.
         </Banner>
       )}
       {!closeReason && status === 'offline' && (

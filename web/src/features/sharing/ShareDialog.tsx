@@ -1,12 +1,11 @@
 /**
- * The share dialog: who has access to a document and with which role; the
- * owner adds people by username (with suggestions), changes roles and removes
- * people.
+ * The share dialog: who has access to a document and with which role (kept live by `members` events); the
+ * owner adds people by username (with suggestions), changes roles and removes people.
  */
-import { useId, useState, type FormEvent } from 'react';
+import { useEffect, useId, useState, type FormEvent } from 'react';
 import { api } from '../../api/endpoints';
 import { errorMessage } from '../../api/errorMessage';
-import type { Role } from '../../api/types';
+import type { Member, Role } from '../../api/types';
 import { useDebounced } from '../../lib/useDebounced';
 import { useRequest } from '../../lib/useRequest';
 import { Alert } from '../../ui/Alert';
@@ -18,13 +17,19 @@ interface Props {
   title: string;
   canManage: boolean;
   currentUsername: string;
+  /** The member list from the latest live `members` event, newer than what was loaded. */
+  liveMembers?: Member[] | null;
   onClose: () => void;
 }
 
 const ROLE_LABEL: Record<Role, string> = { owner: 'Owner', editor: 'Can edit', viewer: 'Can view' };
 
-export function ShareDialog({ docId, title, canManage, currentUsername, onClose }: Props) {
+export function ShareDialog({ docId, title, canManage, currentUsername, liveMembers, onClose }: Props) {
   const memberList = useRequest((signal) => api.listMembers(docId, signal).then((r) => r.members), [docId]);
+  const { setData: setMembers } = memberList;
+  useEffect(() => {
+    if (liveMembers) setMembers(liveMembers);
+  }, [liveMembers, setMembers]);
   const members = memberList.data ?? null;
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
@@ -44,7 +49,7 @@ export function ShareDialog({ docId, title, canManage, currentUsername, onClose 
   const shownError =
     error ?? (memberList.error ? errorMessage(memberList.error, { fallback: 'Could not load members.' }) : null);
 
-  const run = async (fn: () => Promise<unknown>, ok: string) => {
+  const run = async (fn: () => Promise<unknown>, ok: string, notFound = 'That person no longer exists.') => {
     setBusy(true);
     setError(null);
     setNotice(null);
@@ -54,7 +59,7 @@ export function ShareDialog({ docId, title, canManage, currentUsername, onClose 
       await memberList.reload();
       return true;
     } catch (e) {
-      setError(errorMessage(e, { fallback: 'Something went wrong.', byStatus: { 404: 'No user with that username.' } }));
+      setError(errorMessage(e, { fallback: 'Something went wrong.', byStatus: { 404: notFound } }));
       return false;
     } finally {
       setBusy(false);
@@ -65,7 +70,8 @@ export function ShareDialog({ docId, title, canManage, currentUsername, onClose 
     e.preventDefault();
     const name = username.trim();
     if (!name) return;
-    if (await run(() => api.setMember(docId, name, role), `${name} can now ${role === 'viewer' ? 'view' : 'edit'} this document.`)) {
+    const done = `${name} can now ${role === 'viewer' ? 'view' : 'edit'} this document.`;
+    if (await run(() => api.setMember(docId, name, role), done, `No user named “${name}” exists. Check the spelling.`)) {
       setUsername('');
     }
   };

@@ -1,7 +1,7 @@
 /**
- * The version history sidebar: lists saved versions, saves a named version,
- * previews one, shows what changed since it, and restores it after a
- * confirmation.
+ * The version history sidebar: lists saved versions (reloaded on every live `version` event),
+ * saves a named version, previews one, shows what changed since it, and restores it after a
+ * confirmation. On a phone it is an overlay over the editor.
  */
 import { useEffect, useState, type FormEvent } from 'react';
 import { api } from '../../api/endpoints';
@@ -19,6 +19,8 @@ import { VersionItem } from './VersionItem';
 interface Props {
   docId: string;
   canEdit: boolean;
+  /** Changes whenever a version was saved or restored (live event): the list is loaded again. */
+  refreshKey?: number;
   onClose: () => void;
   /** Called once a restore succeeded (the editor drops its undo history). */
   onRestored?: () => void;
@@ -28,10 +30,10 @@ type View = { kind: 'preview' | 'diff'; version: Version };
 
 const nameOf = (v: Version) => v.label || `Version ${v.number}`;
 
-export function VersionSidebar({ docId, canEdit, onClose, onRestored }: Props) {
+export function VersionSidebar({ docId, canEdit, refreshKey = 0, onClose, onRestored }: Props) {
   const list = useRequest(
     (signal) => api.listVersions(docId, signal).then((res) => [...res.items].sort((a, b) => b.number - a.number)),
-    [docId],
+    [docId, refreshKey],
   );
   const versions = list.data ?? null;
   const [label, setLabel] = useState('');
