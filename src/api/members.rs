@@ -15,7 +15,7 @@ use super::validate;
 use crate::api::error::{ApiError, ApiResult, ErrorBody};
 use crate::api::extract::AuthUser;
 use crate::state::AppState;
-use crate::store::Role;
+use crate::store::{NewNotification, NotificationKind, Role};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -113,6 +113,19 @@ async fn set_member(
         .set_member(&id, &target.id, req.role, &user.id)
         .await?;
     super::announce::membership_changed(&state, &id, &target.id, before, Some(req.role)).await;
+    if before.is_none() && target.id != user.id {
+        let shared = NewNotification {
+            user_id: target.id.clone(),
+            kind: NotificationKind::Shared,
+            document_id: id.clone(),
+            thread_id: None,
+            comment_id: None,
+            actor_id: user.id.clone(),
+        };
+        if let Err(e) = state.store.notify(&[shared]).await {
+            tracing::warn!(doc = %id, error = %e, "share notification not recorded");
+        }
+    }
     Ok(Json(MemberView {
         user_id: target.id,
         username: target.username,

@@ -6,12 +6,14 @@
 
 pub mod accounts;
 mod announce;
+pub mod comments;
 pub mod content;
 pub mod documents;
 pub mod error;
 pub mod events;
 pub mod extract;
 pub mod members;
+pub mod notifications;
 pub mod openapi;
 pub mod search;
 pub mod system;
@@ -46,7 +48,8 @@ use crate::state::AppState;
         Authenticate with `Authorization: Bearer <token>` (from /api/auth/login) or the session cookie \
         plus `X-CSRF-Token` on writes. Real-time editing: WebSocket `/ws/doc/{id}` (y-websocket protocol)."),
     tags((name = "auth"), (name = "documents"), (name = "sharing"), (name = "content"),
-         (name = "versions"), (name = "search"), (name = "system")),
+         (name = "versions"), (name = "comments"), (name = "notifications"), (name = "search"),
+         (name = "system")),
     components(schemas(error::ErrorBody))
 )]
 struct ApiDoc;
@@ -59,6 +62,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(documents::router())
         .merge(events::router())
         .merge(members::router())
+        .merge(comments::router())
+        .merge(notifications::router())
         .merge(versions::router())
         .merge(search::router())
         .merge(content::router())

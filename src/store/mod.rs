@@ -159,6 +159,54 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_entries(&self, doc_id: &str, limit: i64) -> Result<Vec<AuditEntry>>;
     async fn activity(&self, doc_id: &str) -> Result<Vec<EditActivity>>;
 
+    // --- comments and notifications ---------------------------------------
+    /// Opens a thread with its first comment.
+    async fn create_thread(&self, new: &NewThread) -> Result<Thread>;
+    /// Every thread of the document with its comments, oldest first.
+    async fn threads(&self, doc_id: &str) -> Result<Vec<Thread>>;
+    async fn thread(&self, doc_id: &str, thread_id: &str) -> Result<Option<Thread>>;
+    /// A reply; None when the thread is not the document's.
+    async fn add_comment(
+        &self,
+        doc_id: &str,
+        thread_id: &str,
+        author_id: &str,
+        body: &str,
+    ) -> Result<Option<Comment>>;
+    async fn comment(
+        &self,
+        doc_id: &str,
+        thread_id: &str,
+        comment_id: &str,
+    ) -> Result<Option<Comment>>;
+    /// Resolves (by `by`) or reopens (None) a thread; false when absent.
+    async fn set_thread_resolved(
+        &self,
+        doc_id: &str,
+        thread_id: &str,
+        by: Option<&str>,
+    ) -> Result<bool>;
+    async fn edit_comment(
+        &self,
+        doc_id: &str,
+        thread_id: &str,
+        comment_id: &str,
+        body: &str,
+    ) -> Result<bool>;
+    async fn delete_comment(&self, doc_id: &str, thread_id: &str, comment_id: &str)
+    -> Result<bool>;
+    async fn delete_thread(&self, doc_id: &str, thread_id: &str) -> Result<bool>;
+    async fn notify(&self, items: &[NewNotification]) -> Result<()>;
+    /// Newest first, at most `limit`.
+    async fn notifications(
+        &self,
+        user_id: &str,
+        unread_only: bool,
+        limit: i64,
+    ) -> Result<Vec<Notification>>;
+    /// Marks `ids` (every one when None) of the user's notifications read.
+    async fn mark_notifications_read(&self, user_id: &str, ids: Option<&[String]>) -> Result<()>;
+
     // --- CRDT persistence ------------------------------------------------
     /// Appends a batch of updates in one transaction (group commit) and
     /// records edit activity and the last editor. Returns how many.

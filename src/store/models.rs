@@ -5,11 +5,14 @@ use std::fmt;
 use std::str::FromStr;
 use utoipa::ToSchema;
 
-/// A member's role on a document. Ordered by power: viewer < editor < owner.
+/// A member's role on a document. Ordered by power: viewer < commenter <
+/// editor < owner. Commenters read everything and comment; only editors
+/// and owners change the body or the metadata.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Viewer,
+    Commenter,
     Editor,
     Owner,
 }
@@ -18,12 +21,16 @@ impl Role {
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Viewer => "viewer",
+            Role::Commenter => "commenter",
             Role::Editor => "editor",
             Role::Owner => "owner",
         }
     }
     pub fn can_edit(self) -> bool {
         self >= Role::Editor
+    }
+    pub fn can_comment(self) -> bool {
+        self >= Role::Commenter
     }
 }
 
@@ -32,6 +39,7 @@ impl FromStr for Role {
     fn from_str(s: &str) -> Result<Self, ()> {
         match s {
             "viewer" => Ok(Role::Viewer),
+            "commenter" => Ok(Role::Commenter),
             "editor" => Ok(Role::Editor),
             "owner" => Ok(Role::Owner),
             _ => Err(()),
@@ -339,4 +347,100 @@ pub struct ApiToken {
 pub struct AuthenticatedToken {
     pub token: ApiToken,
     pub user: User,
+}
+
+/// A user as other records name them.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UserRef {
+    pub id: String,
+    pub username: String,
+}
+
+/// One comment of a thread.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comment {
+    pub id: String,
+    pub thread_id: String,
+    pub author: UserRef,
+    pub body: String,
+    pub created_at: i64,
+    pub edited_at: Option<i64>,
+}
+
+/// A comment thread, anchored (two encoded relative positions, stored as
+/// sent, and the quoted text) or about the whole document.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Thread {
+    pub id: String,
+    pub document_id: String,
+    pub anchor: Option<(String, String)>,
+    pub quote: Option<String>,
+    pub created_by: UserRef,
+    pub created_at: i64,
+    pub resolved_by: Option<UserRef>,
+    pub resolved_at: Option<i64>,
+    /// Oldest first; the first one opened the thread.
+    pub comments: Vec<Comment>,
+}
+
+#[derive(Clone, Debug)]
+pub struct NewThread {
+    pub document_id: String,
+    pub anchor: Option<(String, String)>,
+    pub quote: Option<String>,
+    pub author_id: String,
+    pub body: String,
+}
+
+/// What a notification is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NotificationKind {
+    Mention,
+    Reply,
+    Shared,
+}
+
+impl NotificationKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NotificationKind::Mention => "mention",
+            NotificationKind::Reply => "reply",
+            NotificationKind::Shared => "shared",
+        }
+    }
+}
+
+impl FromStr for NotificationKind {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "mention" => Ok(NotificationKind::Mention),
+            "reply" => Ok(NotificationKind::Reply),
+            "shared" => Ok(NotificationKind::Shared),
+            _ => Err(()),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct NewNotification {
+    pub user_id: String,
+    pub kind: NotificationKind,
+    pub document_id: String,
+    pub thread_id: Option<String>,
+    pub comment_id: Option<String>,
+    pub actor_id: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notification {
+    pub id: String,
+    pub kind: NotificationKind,
+    pub document_id: String,
+    pub thread_id: Option<String>,
+    pub comment_id: Option<String>,
+    pub actor: UserRef,
+    pub created_at: i64,
+    pub read: bool,
 }

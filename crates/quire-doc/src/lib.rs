@@ -12,6 +12,7 @@
 //! - [`diff`]: block- and word-level diff of two document texts.
 //! - [`restore`]: revert the live document to an old state as a new change.
 
+pub mod anchor;
 pub mod content;
 pub mod diff;
 pub mod guard;

@@ -15,7 +15,10 @@ use crate::store::{
 use crate::util::now_ms;
 
 /// Tables holding rows of one document, deleted before the document.
-const CHILD_TABLES: [&str; 6] = [
+const CHILD_TABLES: [&str; 9] = [
+    "comments",
+    "comment_threads",
+    "notifications",
     "document_tags",
     "document_members",
     "document_snapshots",

@@ -8,6 +8,7 @@
 //! [`rows`] and unique-violation classification in [`constraint`].
 
 pub mod audit;
+pub mod comments;
 pub mod constraint;
 pub mod dialect;
 pub mod documents;
@@ -141,6 +142,86 @@ impl Store for SqlStore {
 
     async fn api_token_is_live(&self, id: &str) -> Result<bool> {
         tokens::is_live(&self.pool, id).await
+    }
+
+    async fn create_thread(&self, new: &NewThread) -> Result<Thread> {
+        comments::create_thread(&self.pool, new).await
+    }
+
+    async fn threads(&self, doc_id: &str) -> Result<Vec<Thread>> {
+        comments::threads(&self.pool, doc_id).await
+    }
+
+    async fn thread(&self, doc_id: &str, thread_id: &str) -> Result<Option<Thread>> {
+        comments::thread(&self.pool, doc_id, thread_id).await
+    }
+
+    async fn add_comment(
+        &self,
+        doc_id: &str,
+        thread_id: &str,
+        author_id: &str,
+        body: &str,
+    ) -> Result<Option<Comment>> {
+        comments::add_comment(&self.pool, doc_id, thread_id, author_id, body).await
+    }
+
+    async fn comment(
+        &self,
+        doc_id: &str,
+        thread_id: &str,
+        comment_id: &str,
+    ) -> Result<Option<Comment>> {
+        comments::comment(&self.pool, doc_id, thread_id, comment_id).await
+    }
+
+    async fn set_thread_resolved(
+        &self,
+        doc_id: &str,
+        thread_id: &str,
+        by: Option<&str>,
+    ) -> Result<bool> {
+        comments::set_resolved(&self.pool, doc_id, thread_id, by).await
+    }
+
+    async fn edit_comment(
+        &self,
+        doc_id: &str,
+        thread_id: &str,
+        comment_id: &str,
+        body: &str,
+    ) -> Result<bool> {
+        comments::edit_comment(&self.pool, doc_id, thread_id, comment_id, body).await
+    }
+
+    async fn delete_comment(
+        &self,
+        doc_id: &str,
+        thread_id: &str,
+        comment_id: &str,
+    ) -> Result<bool> {
+        comments::delete_comment(&self.pool, doc_id, thread_id, comment_id).await
+    }
+
+    async fn delete_thread(&self, doc_id: &str, thread_id: &str) -> Result<bool> {
+        comments::delete_thread(&self.pool, doc_id, thread_id).await
+    }
+
+    async fn notify(&self, items: &[NewNotification]) -> Result<()> {
+        comments::notify(&self.pool, items).await
+    }
+
+    async fn notifications(
+        &self,
+        user_id: &str,
+        unread_only: bool,
+        limit: i64,
+    ) -> Result<Vec<Notification>> {
+        comments::notifications(&self.pool, user_id, unread_only, limit).await
+    }
+
+    async fn mark_notifications_read(&self, user_id: &str, ids: Option<&[String]>) -> Result<()> {
+        comments::mark_read(&self.pool, user_id, ids).await
     }
 
     async fn create_session(&self, id: &str, user_id: &str, expires_at: i64) -> Result<()> {

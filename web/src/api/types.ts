@@ -10,7 +10,7 @@ type Schemas = components['schemas'];
 export type DocStatus = Schemas['Status'];
 export const DOC_STATUSES: DocStatus[] = ['draft', 'review', 'published', 'archived'];
 export type Role = Schemas['Role'];
-export const ROLES: Role[] = ['owner', 'editor', 'viewer'];
+export const ROLES: Role[] = ['owner', 'editor', 'commenter', 'viewer'];
 
 /** The signed-in user (`/api/auth/me`, login); other users appear as `UserSummary`. */
 export type User = Schemas['UserView'];

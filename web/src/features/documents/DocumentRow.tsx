@@ -21,7 +21,7 @@ export function DocumentRow({ doc, onTag, activeTag }: Props) {
           {doc.title || 'Untitled'}
         </Link>
         <StatusBadge status={doc.status} />
-        {doc.role !== 'owner' && <span className="role-chip">{doc.role === 'viewer' ? 'View only' : 'Shared with you'}</span>}
+        {doc.role !== 'owner' && <span className="role-chip">{doc.role === 'viewer' ? 'View only' : doc.role === 'commenter' ? 'Can comment' : 'Shared with you'}</span>}
       </div>
       <div className="doc-row-meta">
         <span className="doc-owner">Owner: {doc.owner_username ?? 'unknown'}</span>

@@ -22,7 +22,12 @@ interface Props {
   onClose: () => void;
 }
 
-const ROLE_LABEL: Record<Role, string> = { owner: 'Owner', editor: 'Can edit', viewer: 'Can view' };
+const ROLE_LABEL: Record<Role, string> = {
+  owner: 'Owner',
+  editor: 'Can edit',
+  commenter: 'Can comment',
+  viewer: 'Can view',
+};
 
 export function ShareDialog({ docId, title, canManage, currentUsername, liveMembers, onClose }: Props) {
   const memberList = useRequest((signal) => api.listMembers(docId, signal).then((r) => r.members), [docId]);
@@ -70,7 +75,7 @@ export function ShareDialog({ docId, title, canManage, currentUsername, liveMemb
     e.preventDefault();
     const name = username.trim();
     if (!name) return;
-    const done = `${name} can now ${role === 'viewer' ? 'view' : 'edit'} this document.`;
+    const done = `${name} can now ${role === 'viewer' ? 'view' : role === 'commenter' ? 'comment on' : 'edit'} this document.`;
     if (await run(() => api.setMember(docId, name, role), done, `No user named “${name}” exists. Check the spelling.`)) {
       setUsername('');
     }
@@ -103,6 +108,7 @@ export function ShareDialog({ docId, title, canManage, currentUsername, liveMemb
             <label htmlFor="share-role">Role</label>
             <select id="share-role" value={role} onChange={(e) => setRole(e.target.value as Role)}>
               <option value="editor">Can edit</option>
+              <option value="commenter">Can comment</option>
               <option value="viewer">Can view</option>
               <option value="owner">Owner</option>
             </select>
@@ -141,6 +147,7 @@ export function ShareDialog({ docId, title, canManage, currentUsername, liveMemb
                   >
                     <option value="owner">Owner</option>
                     <option value="editor">Can edit</option>
+                    <option value="commenter">Can comment</option>
                     <option value="viewer">Can view</option>
                   </select>
                   <button
