@@ -146,16 +146,22 @@ async fn parallel_guesses_are_reserved(s: &TestServer) {
                     .status()
             }));
         }
-        let (mut limited, mut checked) = (0, 0);
+        let (mut limited, mut checked, mut busy) = (0, 0, 0);
         for t in tasks {
             match t.await.unwrap() {
                 StatusCode::TOO_MANY_REQUESTS => limited += 1,
                 StatusCode::UNAUTHORIZED => checked += 1,
+                // The password hasher's queue was full on a slow machine:
+                // the attempt was given back unchecked and uncounted.
+                StatusCode::SERVICE_UNAVAILABLE => busy += 1,
                 other => panic!("unexpected {other}"),
             }
         }
         assert!(checked <= 5, "{name}: {checked} guesses were checked");
-        assert!(limited >= 35, "{name}: only {limited} were limited");
+        assert!(
+            limited + busy >= 35,
+            "{name}: only {limited} were limited ({busy} busy)"
+        );
     }
 }
 on_both_backends!(parallel_guesses, super::parallel_guesses_are_reserved);
