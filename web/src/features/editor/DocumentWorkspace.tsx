@@ -166,6 +166,16 @@ export function DocumentWorkspace({ initial, user }: Props) {
     if (!r) return;
     editor.chain().setTextSelection(r).scrollIntoView().run();
     editor.view.focus();
+    // a read-only editor cannot hold focus, so ProseMirror does not draw its selection: set it in the DOM
+    try {
+      const a = editor.view.domAtPos(r.from);
+      const b = editor.view.domAtPos(r.to);
+      window.getSelection()?.setBaseAndExtent(a.node, a.offset, b.node, b.offset);
+      const el = a.node instanceof Element ? a.node : a.node.parentElement;
+      el?.scrollIntoView({ block: 'nearest' });
+    } catch {
+      /* positions outside the rendered document: the editor selection is enough */
+    }
   }, []);
 
   useEffect(() => {
