@@ -60,7 +60,7 @@ async function openComments(page) {
 describe('comments', { timeout: 240_000 }, () => {
   before(async () => {
     server = await startServer();
-    for (const u of ['alice', 'bob']) api[u] = await registerAndLogin(server.base, u);
+    for (const u of ['alice', 'bob', 'carol']) api[u] = await registerAndLogin(server.base, u);
     browser = await launchBrowser();
     alice = await userContext(browser, server.base, 'alice');
     bob = await userContext(browser, server.base, 'bob');
@@ -219,5 +219,42 @@ describe('comments', { timeout: 240_000 }, () => {
     assert.equal(await bob.page.getByTestId('new-comment-input').count(), 0);
     assert.equal(await bob.page.getByTestId('reply-input').count(), 0);
     assert.equal(await bob.page.getByTestId('comment-toolbar').count(), 0);
+  });
+
+  it('sharing with "Can comment" in the share dialog: carol is notified, can comment, cannot edit', async () => {
+    const doc = await api.alice.ok('POST', '/api/documents', { title: 'Shared to comment', body: 'One two three.', body_format: 'markdown' });
+    await openDoc(alice.page, doc.id);
+    await alice.page.getByTestId('share-button').click();
+    const share = alice.page.getByTestId('share-dialog');
+    await share.getByLabel('Add people by username').fill('carol');
+    await share.getByLabel('Role', { exact: true }).selectOption('commenter');
+    await share.getByRole('button', { name: 'Share' }).click();
+    await share.getByText('carol can now comment on this document.').waitFor();
+    await share.getByRole('button', { name: 'Close dialog' }).click();
+    const members = (await api.alice.ok('GET', `/api/documents/${doc.id}/members`)).members;
+    assert.equal(members.find((m) => m.username === 'carol')?.role, 'commenter');
+
+    const carol = await userContext(browser, server.base, 'carol');
+    try {
+      await carol.page.goto('/');
+      await until('carol is notified', async () => /Notifications, [1-9]/.test((await bellLabel(carol.page)) ?? ''), 5000);
+      await carol.page.getByTestId('notifications-button').click();
+      const item = carol.page.getByTestId('notification-list').getByTestId('notification').first();
+      assert.match(await item.innerText(), /alice shared a document with you/);
+      await item.getByRole('link').click();
+      await carol.page.getByTestId('editor-content').waitFor();
+      assert.equal(await carol.page.getByTestId('workspace').getAttribute('data-role'), 'commenter');
+      assert.equal(await carol.page.getByTestId('editor-content').getAttribute('contenteditable'), 'false');
+      await openComments(carol.page);
+      await carol.page.getByTestId('new-comment-input').fill('Looks good overall');
+      await carol.page.getByTestId('comment-sidebar').getByRole('button', { name: 'Comment', exact: true }).click();
+      await until('document-level thread', async () => (await threads(carol.page).count()) === 1, 3000);
+      const stored = (await api.alice.ok('GET', `/api/documents/${doc.id}/comments`)).items;
+      assert.equal(stored.length, 1);
+      assert.equal(stored[0].anchor ?? null, null);
+      assert.equal(stored[0].comments[0].body, 'Looks good overall');
+    } finally {
+      await carol.context.close();
+    }
   });
 });
