@@ -4,7 +4,7 @@
 // show it under Resolved, also after a reload; Bob's editor stays read-only (checked on the server).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openDoc, registerAndLogin, sleep, startServer, userContext } from './harness.mjs';
+import { axeSource, launchBrowser, openDoc, registerAndLogin, sleep, startServer, userContext } from './harness.mjs';
 
 let server;
 let browser;
@@ -255,6 +255,36 @@ describe('comments', { timeout: 240_000 }, () => {
       assert.equal(stored[0].comments[0].body, 'Looks good overall');
     } finally {
       await carol.context.close();
+    }
+  });
+
+  it('at 375 px the comments sidebar is an overlay with no serious or critical axe violation', async () => {
+    const doc = await api.alice.ok('POST', '/api/documents', { title: 'Phone comments', body: 'Small screen text.', body_format: 'markdown' });
+    await api.alice.ok('PUT', `/api/documents/${doc.id}/members/bob`, { role: 'commenter' });
+    await api.bob.ok('POST', `/api/documents/${doc.id}/comments`, { anchor: null, body: 'Hello <b>@alice</b> <img src=x onerror=alert(1)>' });
+    const phone = await userContext(browser, server.base, 'alice', { viewport: { width: 375, height: 740 } });
+    try {
+      const page = phone.page;
+      await openDoc(page, doc.id);
+      await page.getByTestId('comments-button').click();
+      const sidebar = page.getByTestId('comment-sidebar');
+      await sidebar.waitFor();
+      await until('thread listed', async () => (await threads(page).count()) === 1, 3000);
+      // bodies are text: the markup is shown, never parsed
+      assert.equal(await threads(page).locator('img, b').count(), 0);
+      assert.match(await threads(page).getByTestId('comment').innerText(), /<img src=x onerror=alert\(1\)>/);
+      const box = await sidebar.boundingBox();
+      assert.ok(box && box.x >= 0 && box.x + box.width <= 376, `sidebar inside the viewport: ${JSON.stringify(box)}`);
+      await page.evaluate(axeSource());
+      const violations = await page.evaluate(async () => {
+        const r = await window.axe.run(document, { resultTypes: ['violations'] });
+        return r.violations
+          .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+          .map((v) => ({ id: v.id, impact: v.impact, nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 3) }));
+      });
+      assert.deepEqual(violations, [], JSON.stringify(violations, null, 2));
+    } finally {
+      await phone.context.close();
     }
   });
 });
