@@ -9,6 +9,10 @@ import type {
   ListQuery,
   LoginResponse,
   Member,
+  Anchor,
+  QuireNotification,
+  Thread,
+  ThreadComment,
   MetadataPatch,
   PresenceUser,
   QuireDocument,
@@ -106,6 +110,30 @@ export const api = {
 
   presence: (id: string) =>
     request<{ users: PresenceUser[] }>(`/api/documents/${enc(id)}/presence`),
+
+  listThreads: (id: string, status: 'open' | 'resolved' | 'all' = 'all', signal?: AbortSignal) =>
+    request<{ items: Thread[] }>(`/api/documents/${enc(id)}/comments`, { query: { status }, signal }),
+
+  createThread: (id: string, body: string, anchor: Anchor | null, quote: string | null) =>
+    request<Thread>(`/api/documents/${enc(id)}/comments`, { method: 'POST', body: { body, anchor, quote } }),
+
+  reply: (id: string, thread: string, body: string) =>
+    request<ThreadComment>(`/api/documents/${enc(id)}/comments/${enc(thread)}/replies`, { method: 'POST', body: { body } }),
+
+  setResolved: (id: string, thread: string, resolved: boolean) =>
+    request<Thread>(`/api/documents/${enc(id)}/comments/${enc(thread)}`, { method: 'PATCH', body: { resolved } }),
+
+  deleteThread: (id: string, thread: string) =>
+    request<unknown>(`/api/documents/${enc(id)}/comments/${enc(thread)}`, { method: 'DELETE' }),
+
+  deleteComment: (id: string, thread: string, comment: string) =>
+    request<unknown>(`/api/documents/${enc(id)}/comments/${enc(thread)}/replies/${enc(comment)}`, { method: 'DELETE' }),
+
+  listNotifications: (signal?: AbortSignal) =>
+    request<{ items: QuireNotification[] }>('/api/notifications', { signal }),
+
+  markNotificationsRead: (ids: string[] | 'all') =>
+    request<unknown>('/api/notifications/read', { method: 'POST', body: ids === 'all' ? { all: true } : { ids } }),
 
   search: (q: string, signal?: AbortSignal) =>
     request<SearchResult>('/api/search', { query: { q }, signal }),

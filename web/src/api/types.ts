@@ -33,6 +33,12 @@ export type RestoreResult = Schemas['RestoreResult'];
 export type PresenceUser = Schemas['PresenceUser'];
 export type SearchHit = Schemas['SearchItem'];
 export type SearchResult = Schemas['SearchResults'];
+/** A comment thread (anchored to a text range by two encoded Yjs relative positions, or document-level). */
+export type Thread = Schemas['ThreadView'];
+export type ThreadComment = Schemas['CommentView'];
+export type Anchor = Schemas['AnchorView'];
+export type UserRef = Schemas['UserRefView'];
+export type QuireNotification = Schemas['NotificationView'];
 
 /** Query parameters of `GET /api/documents` (as the list screen keeps them). */
 export interface ListQuery {

@@ -1,11 +1,12 @@
 /**
- * The top bar on signed-in screens: brand link home, the current user, "Sign out".
+ * The top bar on signed-in screens: brand link home, the notifications bell, the current user, "Sign out".
  */
 import type { User } from '../api/types';
 import { useAuth } from '../auth/AuthContext';
 import { Avatar } from '../ui/Avatar';
 import { Link } from '../ui/Link';
 import { Logo } from '../ui/Logo';
+import { NotificationBell } from '../features/notifications/NotificationBell';
 
 export function AppHeader({ user }: { user: User }) {
   const { logout } = useAuth();
@@ -16,6 +17,7 @@ export function AppHeader({ user }: { user: User }) {
         <span className="brand-name">Quire</span>
       </Link>
       <nav className="header-nav" aria-label="Account">
+        <NotificationBell />
         <span className="header-user" data-testid="current-user">
           <Avatar name={user.username} size="sm" />
           <span className="header-username">{user.username}</span>

@@ -1,7 +1,7 @@
 /** Live Quire events (WebSocket message type 101, `?events=1`): decoding and validation into a typed union. */
 import * as decoding from 'lib0/decoding';
 import * as encoding from 'lib0/encoding';
-import type { Member, QuireDocument, Role, Version } from '../api/types';
+import type { Member, QuireDocument, Role, Thread, Version } from '../api/types';
 import { MSG_QUIRE_EVENT } from '../protocol.gen';
 
 /** Message type of a Quire event frame; the server sends it, the client never does. */
@@ -12,7 +12,10 @@ export type QuireEvent =
   /** The receiver's new role (a string: roles the client does not know, e.g. commenter, count as below editor). */
   | { type: 'role'; role: Role | (string & {}) }
   | { type: 'members'; members: Member[] }
-  | { type: 'version'; version: Version; restored_from?: number };
+  | { type: 'version'; version: Version; restored_from?: number }
+  /** A comment thread created or changed (`thread`), or deleted (`deleted_thread`: its id). */
+  | { type: 'comment'; thread: Thread }
+  | { type: 'comment'; deleted_thread: string };
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
@@ -29,6 +32,10 @@ function isDocument(v: unknown): v is QuireDocument {
 
 function isMember(v: unknown): v is Member {
   return isObject(v) && typeof v.user_id === 'string' && typeof v.username === 'string' && typeof v.role === 'string';
+}
+
+function isThread(v: unknown): v is Thread {
+  return isObject(v) && typeof v.id === 'string' && typeof v.resolved === 'boolean' && Array.isArray(v.comments);
 }
 
 function isVersion(v: unknown): v is Version {
@@ -50,6 +57,9 @@ export function parseEvent(raw: unknown): QuireEvent | null {
       return typeof raw.restored_from === 'number'
         ? { type: 'version', version: raw.version, restored_from: raw.restored_from }
         : { type: 'version', version: raw.version };
+    case 'comment':
+      if (isThread(raw.thread)) return { type: 'comment', thread: raw.thread };
+      return typeof raw.deleted_thread === 'string' ? { type: 'comment', deleted_thread: raw.deleted_thread } : null;
     default:
       return null;
   }
@@ -71,6 +81,10 @@ export function encodeEventFrame(event: unknown): Uint8Array {
   encoding.writeVarString(enc, JSON.stringify(event));
   return encoding.toUint8Array(enc);
 }
+
+/** True when `role` may write comments (commenters, editors, owners). */
+export const canComment = (role: string | null | undefined): boolean =>
+  canEditBody(role) || role === ('commenter' satisfies Role);
 
 /** True when `role` may change the document body. */
 export const canEditBody = (role: string | null | undefined): boolean =>

@@ -1,13 +1,22 @@
 /**
  * The collaborative rich-text editor: TipTap bound to the live session, its toolbar, the link
- * shortcut, and undo/redo that respects a just-happened version restore.
+ * shortcut, undo/redo that respects a just-happened version restore, and comments: highlighted
+ * anchored threads (a click opens the thread) and "Comment" on a selection (toolbar button or
+ * Ctrl+Alt+M; also for read-only commenters).
  */
-import { EditorContent, useEditor } from '@tiptap/react';
+import type { Editor } from '@tiptap/core';
+import { EditorContent, useEditor, useEditorState } from '@tiptap/react';
 import { yUndoPluginKey } from '@tiptap/y-tiptap';
 import type { UndoManager } from 'yjs';
-import { useEffect, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { Anchor, Thread } from '../../api/types';
 import { buildExtensions } from '../../collab/extensions';
 import type { CollabSession, CollabUser } from '../../collab/session';
+import { rangeToAnchor, selectedRange } from '../comments/anchors';
+import { commentHighlights, refreshHighlights } from '../comments/commentHighlights';
+import { SelectionCommentComposer } from '../comments/SelectionCommentComposer';
+import { Icon } from '../../ui/Icon';
+import { ToolbarButton } from '../../ui/ToolbarButton';
 import { EditorToolbar } from './EditorToolbar';
 import { LinkDialog } from './LinkDialog';
 
@@ -15,13 +24,50 @@ interface Props {
   session: CollabSession;
   user: CollabUser;
   readOnly: boolean;
+  /** Comment threads to highlight (open, anchored ones are drawn). */
+  threads?: readonly Thread[];
+  activeThreadId?: string | null;
+  /** The user may comment (commenter, editor, owner). */
+  canComment?: boolean;
+  usernames?: readonly string[];
+  onOpenThread?: (id: string) => void;
+  onCreateThread?: (anchor: Anchor, quote: string, body: string) => Promise<void>;
+  /** The editor instance once created (for selecting a thread's text). */
+  onEditor?: (editor: Editor | null) => void;
 }
 
-export function CollabEditor({ session, user, readOnly }: Props) {
+interface Pending {
+  anchor: Anchor;
+  quote: string;
+}
+
+export function CollabEditor({
+  session,
+  user,
+  readOnly,
+  threads = [],
+  activeThreadId = null,
+  canComment = false,
+  usernames = [],
+  onOpenThread,
+  onCreateThread,
+  onEditor,
+}: Props) {
   const [linkShortcut, setLinkShortcut] = useState(false);
+  const [pending, setPending] = useState<Pending | null>(null);
+  const threadsRef = useRef(threads);
+  threadsRef.current = threads;
+  const activeRef = useRef(activeThreadId);
+  activeRef.current = activeThreadId;
   const editor = useEditor(
     {
-      extensions: buildExtensions(session, user),
+      extensions: [
+        ...buildExtensions(session, user),
+        commentHighlights(
+          () => threadsRef.current,
+          () => activeRef.current,
+        ),
+      ],
       editable: !readOnly,
       immediatelyRender: true,
       shouldRerenderOnTransaction: false,
@@ -61,6 +107,51 @@ export function CollabEditor({ session, user, readOnly }: Props) {
     });
   }, [editor, session]);
 
+  // the highlights follow the thread list
+  useEffect(() => {
+    if (!editor || editor.isDestroyed) return;
+    editor.view.dispatch(refreshHighlights(editor.state.tr.setMeta('addToHistory', false)));
+  }, [editor, threads, activeThreadId]);
+
+  useEffect(() => {
+    onEditor?.(editor);
+    return () => onEditor?.(null);
+  }, [editor, onEditor]);
+
+  const startComment = useCallback(() => {
+    if (!editor || !canComment) return;
+    const sel = selectedRange(editor);
+    if (!sel) return;
+    const anchor = rangeToAnchor(editor.state, sel.from, sel.to);
+    if (anchor) setPending({ anchor, quote: sel.quote });
+  }, [editor, canComment]);
+
+  // Ctrl+Alt+M on a selection (a window listener: a read-only editor does not get key events)
+  useEffect(() => {
+    if (!editor || !canComment) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.ctrlKey && e.altKey && e.code === 'KeyM' && !editor.state.selection.empty) {
+        e.preventDefault();
+        startComment();
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [editor, canComment, startComment]);
+
+  // a click on a highlighted range opens its thread
+  useEffect(() => {
+    if (!editor || !onOpenThread) return;
+    const dom = editor.view.dom;
+    const onClick = (e: MouseEvent) => {
+      const hit = (e.target as HTMLElement | null)?.closest?.('[data-thread-id]');
+      const id = hit?.getAttribute('data-thread-id');
+      if (id) onOpenThread(id);
+    };
+    dom.addEventListener('click', onClick);
+    return () => dom.removeEventListener('click', onClick);
+  }, [editor, onOpenThread]);
+
   useEffect(() => {
     if (!editor) return;
     editor.setEditable(!readOnly);
@@ -70,7 +161,30 @@ export function CollabEditor({ session, user, readOnly }: Props) {
   if (!editor) return null;
   return (
     <div className={`editor-shell${readOnly ? ' is-readonly' : ''}`}>
-      {!readOnly && <EditorToolbar editor={editor} disabled={readOnly} runHistory={(a) => session.runHistory(a)} />}
+      {!readOnly && (
+        <EditorToolbar
+          editor={editor}
+          disabled={readOnly}
+          runHistory={(a) => session.runHistory(a)}
+          onComment={canComment ? startComment : undefined}
+        />
+      )}
+      {readOnly && canComment && (
+        <div className="toolbar" role="toolbar" aria-label="Comments" data-testid="comment-toolbar">
+          <CommentToolbarButton editor={editor} onComment={startComment} />
+        </div>
+      )}
+      {pending && onCreateThread && (
+        <SelectionCommentComposer
+          quote={pending.quote}
+          usernames={usernames}
+          onClose={() => setPending(null)}
+          onSubmit={async (body) => {
+            await onCreateThread(pending.anchor, pending.quote, body);
+            setPending(null);
+          }}
+        />
+      )}
       <EditorContent editor={editor} className="editor-content" />
       {linkShortcut && (
         <LinkDialog
@@ -84,5 +198,15 @@ export function CollabEditor({ session, user, readOnly }: Props) {
         />
       )}
     </div>
+  );
+}
+
+/** The "Comment" toolbar button, enabled while text is selected. */
+export function CommentToolbarButton({ editor, onComment }: { editor: Editor; onComment: () => void }) {
+  const empty = useEditorState({ editor, selector: ({ editor: e }) => e.state.selection.empty });
+  return (
+    <ToolbarButton label="Comment" shortcut="Ctrl+Alt+M" disabled={empty} onClick={onComment}>
+      <Icon name="comment" />
+    </ToolbarButton>
   );
 }

@@ -1,6 +1,6 @@
 /**
  * The bar above a document: back to the list, save/connection status, who is here, and the
- * Share, Versions and (for the owner) Delete buttons.
+ * Share, Comments, Versions and (for the owner) Delete buttons.
  */
 import type { SaveStatus } from '../../collab/saveState';
 import type { AwarenessUser } from '../../collab/presence';
@@ -17,6 +17,10 @@ interface Props {
   users: AwarenessUser[];
   isOwner: boolean;
   versionsOpen: boolean;
+  commentsOpen: boolean;
+  /** Open comment threads (shown on the Comments button). */
+  openComments: number;
+  onToggleComments: () => void;
   onShare: () => void;
   onToggleVersions: () => void;
   onDelete: () => void;
@@ -29,6 +33,9 @@ export function DocBar({
   users,
   isOwner,
   versionsOpen,
+  commentsOpen,
+  openComments,
+  onToggleComments,
   onShare,
   onToggleVersions,
   onDelete,
@@ -51,6 +58,23 @@ export function DocBar({
         <button type="button" className="btn" onClick={onShare} data-testid="share-button" aria-label="Share">
           <Icon name="share" />
           <span className="btn-text">Share</span>
+        </button>
+        <button
+          type="button"
+          className={`btn${commentsOpen ? ' is-active' : ''}`}
+          aria-expanded={commentsOpen}
+          aria-controls="comment-sidebar"
+          onClick={onToggleComments}
+          data-testid="comments-button"
+          aria-label={openComments ? `Comments, ${openComments} open` : 'Comments'}
+        >
+          <Icon name="comment" />
+          <span className="btn-text">Comments</span>
+          {openComments > 0 && (
+            <span className="count-badge" aria-hidden="true">
+              {openComments}
+            </span>
+          )}
         </button>
         <button
           type="button"

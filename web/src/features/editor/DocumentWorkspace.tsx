@@ -1,11 +1,17 @@
 /**
  * The document screen once loaded: top bar, banners, title/status/tags header, the editor, the version
- * sidebar and the share, delete and conflict dialogs — all kept current by the session's live events.
+ * and comment sidebars and the share, delete and conflict dialogs — all kept current by the session's
+ * live events.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import type { DocStatus, Member, QuireDocument, User } from '../../api/types';
+import type { Editor } from '@tiptap/core';
+import type { Anchor, DocStatus, Member, QuireDocument, Thread, User } from '../../api/types';
 import { useAuth } from '../../auth/AuthContext';
-import { canEditBody, type QuireEvent } from '../../collab/events';
+import { canComment, canEditBody, type QuireEvent } from '../../collab/events';
+import { CommentSidebar } from '../comments/CommentSidebar';
+import { anchorToRange } from '../comments/anchors';
+import { useThreads } from '../comments/useThreads';
+import { threadsFor } from '../comments/threadList';
 import { useCollabSession } from '../../collab/useCollabSession';
 import { useDocumentMeta } from '../../collab/useDocumentMeta';
 import { useSessionEvents } from '../../collab/useSessionEvents';
@@ -57,8 +63,27 @@ export function DocumentWorkspace({ initial, user }: Props) {
   const [confirmDelete, setConfirmDelete] = useState(false);
   const [deleteError, setDeleteError] = useState<string | null>(null);
   const [deleting, setDeleting] = useState(false);
+  const [commentsOpen, setCommentsOpen] = useState(false);
+  const [activeThread, setActiveThread] = useState<string | null>(null);
+  const [members, setMembers] = useState<Member[]>([]);
+  const comments = useThreads(initial.id);
+  const editorRef = useRef<Editor | null>(null);
+  const onEditor = useCallback((e: Editor | null) => {
+    editorRef.current = e;
+  }, []);
+
+  useEffect(() => {
+    const ctrl = new AbortController();
+    api.listMembers(initial.id, ctrl.signal).then((r) => setMembers(r.members), () => {});
+    return () => ctrl.abort();
+  }, [initial.id]);
+  const usernames = useMemo(
+    () => (liveMembers ?? members).map((m) => m.username).filter((u) => u !== user.username),
+    [liveMembers, members, user.username],
+  );
 
   const { applyRemote, applyRole } = meta;
+  const { apply: applyComment, reload: reloadComments } = comments;
   const onEvent = useCallback(
     (event: QuireEvent) => {
       switch (event.type) {
@@ -78,9 +103,12 @@ export function DocumentWorkspace({ initial, user }: Props) {
         case 'version':
           setVersionsTick((t) => t + 1);
           break;
+        case 'comment':
+          applyComment(event);
+          break;
       }
     },
-    [applyRemote, applyRole],
+    [applyRemote, applyRole, applyComment],
   );
   // on every (re)connection, catch up on what changed while the socket was down; a role changed
   // meanwhile is handled exactly like a live `role` event
@@ -89,12 +117,13 @@ export function DocumentWorkspace({ initial, user }: Props) {
   const roleRef = useRef(doc.role);
   roleRef.current = doc.role;
   const onConnected = useCallback(() => {
+    reloadComments();
     api.getDocument(initial.id).then((remote) => {
       const s = sessionRef.current;
       if (s && remote.role && remote.role !== roleRef.current) s.dispatchEvent({ type: 'role', role: remote.role });
       applyRemote(remote);
     }, () => {});
-  }, [initial.id, applyRemote]);
+  }, [initial.id, applyRemote, reloadComments]);
   useSessionEvents(session, onEvent, onConnected);
 
   const remove = async () => {
@@ -113,6 +142,41 @@ export function DocumentWorkspace({ initial, user }: Props) {
   const canEdit = canEditBody(doc.role) && !sessionEnded;
   const readOnly = !canEdit || closeReason !== null;
   const canEditMeta = canEdit && closeReason === null;
+  const mayComment = canComment(doc.role) && !sessionEnded;
+
+  const openThread = useCallback((id: string) => {
+    setCommentsOpen(true);
+    setActiveThread(id);
+  }, []);
+  const createThread = useCallback(
+    async (anchor: Anchor, quote: string, body: string) => {
+      const t = await api.createThread(initial.id, body, anchor, quote);
+      comments.upsert(t);
+      setCommentsOpen(true);
+      setActiveThread(t.id);
+    },
+    [initial.id, comments.upsert], // eslint-disable-line react-hooks/exhaustive-deps
+  );
+  /** Select and scroll to a thread's text in the editor. */
+  const selectQuote = useCallback((t: Thread) => {
+    setActiveThread(t.id);
+    const editor = editorRef.current;
+    if (!editor || !t.anchor) return;
+    const r = anchorToRange(editor.state, t.anchor);
+    if (!r) return;
+    editor.chain().setTextSelection(r).scrollIntoView().run();
+    editor.view.focus();
+    // a read-only editor cannot hold focus, so ProseMirror does not draw its selection: set it in the DOM
+    try {
+      const a = editor.view.domAtPos(r.from);
+      const b = editor.view.domAtPos(r.to);
+      window.getSelection()?.setBaseAndExtent(a.node, a.offset, b.node, b.offset);
+      const el = a.node instanceof Element ? a.node : a.node.parentElement;
+      el?.scrollIntoView({ block: 'nearest' });
+    } catch {
+      /* positions outside the rendered document: the editor selection is enough */
+    }
+  }, []);
 
   useEffect(() => {
     document.title = `${shown.title || 'Untitled'} · Quire`;
@@ -135,7 +199,7 @@ export function DocumentWorkspace({ initial, user }: Props) {
   return (
     <main
       id="main"
-      className={`workspace${versionsOpen ? ' with-sidebar' : ''}`}
+      className={`workspace${versionsOpen || commentsOpen ? ' with-sidebar' : ''}`}
       data-testid="workspace"
       data-role={doc.role}
       data-readonly={readOnly}
@@ -148,8 +212,17 @@ export function DocumentWorkspace({ initial, user }: Props) {
           users={users}
           isOwner={doc.role === 'owner'}
           versionsOpen={versionsOpen}
+          commentsOpen={commentsOpen}
+          openComments={threadsFor(comments.threads, 'open').length}
+          onToggleComments={() => {
+            setCommentsOpen((o) => !o);
+            setVersionsOpen(false);
+          }}
           onShare={() => setShareOpen(true)}
-          onToggleVersions={() => setVersionsOpen((o) => !o)}
+          onToggleVersions={() => {
+            setVersionsOpen((o) => !o);
+            setCommentsOpen(false);
+          }}
           onDelete={() => setConfirmDelete(true)}
         />
 
@@ -195,7 +268,18 @@ export function DocumentWorkspace({ initial, user }: Props) {
         </div>
 
         {session ? (
-          <CollabEditor session={session} user={collabUser} readOnly={readOnly} />
+          <CollabEditor
+            session={session}
+            user={collabUser}
+            readOnly={readOnly}
+            threads={comments.threads}
+            activeThreadId={activeThread}
+            canComment={mayComment && closeReason === null}
+            usernames={usernames}
+            onOpenThread={openThread}
+            onCreateThread={createThread}
+            onEditor={onEditor}
+          />
         ) : (
           <p className="muted" role="status">
             Loading editor…
@@ -211,6 +295,26 @@ export function DocumentWorkspace({ initial, user }: Props) {
             refreshKey={versionsTick}
             onClose={() => setVersionsOpen(false)}
             onRestored={() => session?.notifyRestored()}
+          />
+        </div>
+      )}
+
+      {commentsOpen && (
+        <div id="comment-sidebar" className="sidebar-wrap">
+          <CommentSidebar
+            docId={doc.id}
+            threads={comments.threads}
+            loaded={comments.loaded}
+            loadError={comments.error}
+            userId={user.id}
+            isOwner={doc.role === 'owner'}
+            canWrite={mayComment}
+            usernames={usernames}
+            activeId={activeThread}
+            onChanged={comments.upsert}
+            onDeleted={comments.remove}
+            onSelectQuote={selectQuote}
+            onClose={() => setCommentsOpen(false)}
           />
         </div>
       )}

@@ -15,9 +15,11 @@ interface Props {
   disabled: boolean;
   /** Runs undo/redo (possibly after a pending restore check); immediately by default. */
   runHistory?: (action: () => void) => void;
+  /** Opens the comment composer for the selection (shown when the user may comment). */
+  onComment?: () => void;
 }
 
-export function EditorToolbar({ editor, disabled, runHistory = (a) => a() }: Props) {
+export function EditorToolbar({ editor, disabled, runHistory = (a) => a(), onComment }: Props) {
   const [linkOpen, setLinkOpen] = useState(false);
   const s = useEditorState({
     editor,
@@ -37,6 +39,7 @@ export function EditorToolbar({ editor, disabled, runHistory = (a) => a() }: Pro
       href: (e.getAttributes('link').href as string | undefined) ?? '',
       canUndo: e.can().undo(),
       canRedo: e.can().redo(),
+      empty: e.state.selection.empty,
     }),
   });
   const chain = () => editor.chain().focus();
@@ -95,6 +98,13 @@ export function EditorToolbar({ editor, disabled, runHistory = (a) => a() }: Pro
           <Icon name="codeBlock" />
         </ToolbarButton>
       </div>
+      {onComment && (
+        <div className="tb-group">
+          <ToolbarButton label="Comment" shortcut="Ctrl+Alt+M" disabled={s.empty} onClick={onComment}>
+            <Icon name="comment" />
+          </ToolbarButton>
+        </div>
+      )}
       {linkOpen && (
         <LinkDialog
           initial={s.href}
