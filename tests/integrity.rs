@@ -519,6 +519,29 @@ async fn per_user_resident_memory_is_bounded() {
         b2.until(T, |c| c.text().chars().count() == 40).await,
         "bob may open it"
     );
+    // The server has applied all of both documents' items (the clients'
+    // own texts are complete before the server has them).
+    for doc in &docs {
+        let mut applied = false;
+        for _ in 0..100 {
+            let len = s
+                .state
+                .hub
+                .read(doc, |d| {
+                    use yrs::{GetString, Transact};
+                    let t = d.get_or_insert_text("t");
+                    t.get_string(&d.transact()).chars().count()
+                })
+                .await
+                .unwrap();
+            if len == 40 {
+                applied = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        assert!(applied, "the server applied {doc}");
+    }
     let mut second = YClient::connect(&s.base, &docs[1], &alice.token).await;
     assert_eq!(
         second.closed_with(T).await,

@@ -211,10 +211,63 @@ async fn upgrade(
 
 /// The socket as a [`Transport`] of frames.
 fn frames(socket: Socket) -> impl Transport {
-    socket
-        .with_flat_map(|frame: Frame| stream::iter(Outgoing::new(frame)))
-        .sink_map_err(|_| TransportError::Gone)
+    AlwaysGone(socket.with_flat_map(|frame: Frame| stream::iter(Outgoing::new(frame))))
         .map(incoming)
+}
+
+/// Maps every write error to [`TransportError::Gone`]. (futures'
+/// `sink_map_err` panics when polled again after its first error, and
+/// closing a socket whose write already failed does exactly that.)
+struct AlwaysGone<S>(S);
+
+impl<S: futures_util::Sink<Frame, Error = WsError> + Unpin> futures_util::Sink<Frame>
+    for AlwaysGone<S>
+{
+    type Error = TransportError;
+
+    fn poll_ready(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), TransportError>> {
+        self.0
+            .poll_ready_unpin(cx)
+            .map_err(|_| TransportError::Gone)
+    }
+
+    fn start_send(mut self: std::pin::Pin<&mut Self>, item: Frame) -> Result<(), TransportError> {
+        self.0
+            .start_send_unpin(item)
+            .map_err(|_| TransportError::Gone)
+    }
+
+    fn poll_flush(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), TransportError>> {
+        self.0
+            .poll_flush_unpin(cx)
+            .map_err(|_| TransportError::Gone)
+    }
+
+    fn poll_close(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), TransportError>> {
+        self.0
+            .poll_close_unpin(cx)
+            .map_err(|_| TransportError::Gone)
+    }
+}
+
+impl<S: futures_util::Stream + Unpin> futures_util::Stream for AlwaysGone<S> {
+    type Item = S::Item;
+
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<S::Item>> {
+        self.0.poll_next_unpin(cx)
+    }
 }
 
 /// One frame from the client.
