@@ -3,7 +3,7 @@
  * letters lists matching usernames (a listbox); ↑/↓ choose, Enter/Tab or a click inserts
  * `@username `, Escape closes the list. Ctrl+Enter submits the form.
  */
-import { useId, useRef, useState, type KeyboardEvent } from 'react';
+import { useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
 import { filterMentions, insertMention, mentionAt, type MentionQuery } from './mentions';
 
 interface Props {
@@ -24,6 +24,17 @@ export function MentionTextarea({ value, onChange, usernames, label, placeholder
   const listId = useId();
   const [mention, setMention] = useState<MentionQuery | null>(null);
   const [active, setActive] = useState(0);
+  // The caret to put after an inserted mention, applied right after React has written the new
+  // value (not in a later frame: a key typed in between would land before the caret).
+  const pendingCaret = useRef<number | null>(null);
+  useLayoutEffect(() => {
+    const el = ref.current;
+    const caret = pendingCaret.current;
+    if (el && caret !== null && el.value === value) {
+      pendingCaret.current = null;
+      el.setSelectionRange(caret, caret);
+    }
+  }, [value]);
   const matches = mention ? filterMentions(usernames, mention.query) : [];
   const open = matches.length > 0;
 
@@ -38,12 +49,10 @@ export function MentionTextarea({ value, onChange, usernames, label, placeholder
     if (!el || !mention) return;
     const caret = el.selectionStart ?? value.length;
     const next = insertMention(value, caret, mention, username);
+    pendingCaret.current = next.caret;
     onChange(next.text);
     setMention(null);
-    requestAnimationFrame(() => {
-      el.focus();
-      el.setSelectionRange(next.caret, next.caret);
-    });
+    el.focus();
   };
 
   const onKeyDown = (e: KeyboardEvent<HTMLTextAreaElement>) => {
