@@ -9,6 +9,7 @@ mod common;
 use std::time::Duration;
 
 use base64::Engine;
+use common::events::EventStream;
 use common::yclient::YClient;
 use common::{Api, TestServer};
 use reqwest::StatusCode;
@@ -337,6 +338,8 @@ async fn mentions_replies_and_events(s: &TestServer) {
 
     let mut ws = YClient::connect_with(&s.base, &doc, &bob.token, "&events=1").await;
     assert!(ws.until(T, |c| c.step1s > 0).await);
+    let mut bob_feed = EventStream::open(&s.base, &bob.token).await;
+    let mut mallory_feed = EventStream::open(&s.base, &mallory.token).await;
     let path = format!("/api/documents/{doc}/comments");
     let (st, t) = alice
         .post(
@@ -355,6 +358,17 @@ async fn mentions_replies_and_events(s: &TestServer) {
     assert_eq!(items[0]["comment_id"], t["comments"][0]["id"]);
     let (_, n) = mallory.get("/api/notifications").await;
     assert!(n["items"].as_array().unwrap().is_empty(), "not a member");
+    // Bob's bell hears of it at once; mallory's stream carries nothing.
+    let (kind, data) = bob_feed.next(T).await.expect("a notification event");
+    assert_eq!(kind, "notification");
+    assert_eq!(data["notification"]["type"], "mention");
+    assert_eq!(data["notification"]["document_id"], doc.as_str());
+    assert!(
+        mallory_feed
+            .next(Duration::from_millis(300))
+            .await
+            .is_none()
+    );
 
     // Replies notify the other participants once each.
     let replies = format!("{path}/{}/replies", id(&t));

@@ -10,9 +10,9 @@
 use crate::api::documents::DocumentView;
 use crate::api::members::MemberView;
 use crate::collab::events::{DocEvent, VersionView};
-use crate::feed::{ListChange, ListEvent, Notice, Recipient};
+use crate::feed::{ListChange, ListEvent, Notice, Notified, Recipient};
 use crate::state::AppState;
-use crate::store::{Document, Member, Role, Version};
+use crate::store::{Document, Member, NewNotification, Role, Version};
 
 /// The document's members, or None (logged) when they cannot be read.
 async fn members(state: &AppState, doc_id: &str) -> Option<Vec<Member>> {
@@ -160,4 +160,26 @@ pub fn version_saved(
             restored_from,
         },
     );
+}
+
+/// Records notifications and tells each recipient's open event streams, on
+/// every instance. A failure to record is logged: the comment or share that
+/// caused it is already stored and must not fail.
+pub async fn notify(state: &AppState, items: &[NewNotification]) {
+    if items.is_empty() {
+        return;
+    }
+    if let Err(e) = state.store.notify(items).await {
+        tracing::warn!(error = %e, "notifications not recorded");
+        return;
+    }
+    let items = items
+        .iter()
+        .map(|n| Notified {
+            user_id: n.user_id.clone(),
+            kind: n.kind,
+            document_id: n.document_id.clone(),
+        })
+        .collect();
+    state.feed.publish(Notice::Notified { items });
 }

@@ -284,9 +284,7 @@ async fn notify_comment(
             }
         }
     }
-    if let Err(e) = state.store.notify(&items).await {
-        tracing::warn!(doc = %doc_id, error = %e, "notifications not recorded");
-    }
+    super::announce::notify(state, &items).await;
 }
 
 #[derive(Deserialize, ToSchema, Clone, Copy, Default, PartialEq, Eq)]

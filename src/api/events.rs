@@ -1,5 +1,6 @@
 //! `GET /api/events`: the caller's document-list events as server-sent
-//! events (`created`, `updated`, `shared`, `unshared`, `deleted`), from
+//! events (`created`, `updated`, `shared`, `unshared`, `deleted`) and a
+//! `notification` event when a notification is recorded for the caller, from
 //! every instance (see [`crate::feed`]). A comment line every 15 s keeps
 //! proxies from closing an idle stream. The stream ends when the caller's
 //! session is revoked, when it fell too far behind, or on shutdown; a client that
@@ -31,7 +32,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 /// Live changes to the caller's document list, as `text/event-stream`:
 /// each event is an `event: <type>` line and one `data:` line of JSON,
 /// `{type, document}` for created/updated/shared (the document shape with
-/// the caller's role) and `{type, document_id}` for unshared/deleted.
+/// the caller's role) and `{type, document_id}` for unshared/deleted;
+/// `notification` carries `{type: "notification", notification: {type,
+/// document_id}}` (fetch `GET /api/notifications` for the rest).
 #[utoipa::path(get, path = "/api/events", tag = "documents",
     responses((status = 200, description = "a stream of server-sent events", content_type = "text/event-stream", body = String),
         (status = 401, description = "no valid credentials", body = ErrorBody)))]
@@ -77,6 +80,12 @@ fn notices(
                     Notice::List(event) => {
                         if let Some(data) = event.data_for(&user_id) {
                             let sse = Event::default().event(event.change.as_str()).data(data);
+                            return Some((Ok(sse), rx));
+                        }
+                    }
+                    Notice::Notified { items } => {
+                        if let Some(n) = items.iter().find(|n| n.user_id == user_id) {
+                            let sse = Event::default().event("notification").data(n.data());
                             return Some((Ok(sse), rx));
                         }
                     }

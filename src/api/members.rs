@@ -122,9 +122,7 @@ async fn set_member(
             comment_id: None,
             actor_id: user.id.clone(),
         };
-        if let Err(e) = state.store.notify(&[shared]).await {
-            tracing::warn!(doc = %id, error = %e, "share notification not recorded");
-        }
+        super::announce::notify(&state, &[shared]).await;
     }
     Ok(Json(MemberView {
         user_id: target.id,

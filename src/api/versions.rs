@@ -191,7 +191,10 @@ async fn diff_versions(
     let (_, a_bytes) = load_version(&state, &id, a).await?;
     let old = content::pm_of_state(&a_bytes)?;
     let (new, b_label, to) = if b == "current" {
-        let pm = state.hub.read(&id, quire_doc::content::doc_to_pm).await?;
+        let pm = state
+            .hub
+            .read(&id, quire_doc::content::doc_to_reader_pm)
+            .await?;
         (pm, "current".to_string(), serde_json::json!("current"))
     } else {
         if b.is_empty()

@@ -38,15 +38,16 @@ pub enum ContentError {
 
 pub type ContentResult<T> = Result<T, ContentError>;
 
-/// Searchable plain text of the document.
+/// Searchable plain text of the document (pending suggestions read as
+/// rejected, as in every view below).
 pub fn plain_text(doc: &Doc) -> String {
-    content::pm_to_text(&content::doc_to_pm(doc))
+    content::pm_to_text(&content::doc_to_reader_pm(doc))
 }
 
 /// `{ "format", "content" }`: the name of the format and the rendering
 /// (a string, or the ProseMirror JSON object for `json`).
 pub fn render(doc: &Doc, format: Format) -> Value {
-    render_pm(&content::doc_to_pm(doc), format)
+    render_pm(&content::doc_to_reader_pm(doc), format)
 }
 
 pub fn render_pm(pm: &Value, format: Format) -> Value {
@@ -84,12 +85,12 @@ pub fn initial_state(body: &str, format: &str) -> ContentResult<(Vec<u8>, String
     Ok((update, content::pm_to_text(&pm)))
 }
 
-/// ProseMirror JSON of a stored full state (a version).
+/// ProseMirror JSON of a stored full state (a version), as readers see it.
 pub fn pm_of_state(state: &[u8]) -> ContentResult<Value> {
     let doc = quire_doc::guard::new_doc();
     quire_doc::guard::apply_update_bytes(&doc, state)
         .map_err(|e| ContentError::Internal(format!("stored version does not load: {e}")))?;
-    Ok(content::doc_to_pm(&doc))
+    Ok(content::doc_to_reader_pm(&doc))
 }
 
 /// Runs conversions on the blocking pool, bounded in number and time.

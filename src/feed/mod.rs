@@ -19,7 +19,7 @@ use tokio_util::sync::CancellationToken;
 use crate::auth::Sessions;
 use crate::bus::{Bus, BusMessage, BusPayload};
 use crate::collab::hub::Hub;
-use crate::store::Role;
+use crate::store::{NotificationKind, Role};
 
 /// Notices a slow event stream may fall behind by before it is ended (its
 /// client reconnects and refetches the list).
@@ -88,6 +88,25 @@ impl ListEvent {
     }
 }
 
+/// A notification was recorded for a user (its bell updates at once).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notified {
+    pub user_id: String,
+    pub kind: NotificationKind,
+    pub document_id: String,
+}
+
+impl Notified {
+    /// The `data:` JSON of the `notification` event.
+    pub fn data(&self) -> String {
+        serde_json::json!({
+            "type": "notification",
+            "notification": { "type": self.kind.as_str(), "document_id": self.document_id },
+        })
+        .to_string()
+    }
+}
+
 /// One notice, as carried between instances and to local listeners.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
@@ -96,6 +115,10 @@ pub enum Notice {
     /// These sessions were revoked (sign-out, sign-out everywhere).
     SessionsRevoked {
         sids: Vec<String>,
+    },
+    /// New notifications, one per recipient.
+    Notified {
+        items: Vec<Notified>,
     },
 }
 

@@ -275,5 +275,6 @@ impl Api {
     }
 }
 
+pub mod events;
 pub mod redis;
 pub mod yclient;

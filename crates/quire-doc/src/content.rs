@@ -29,6 +29,7 @@ mod inline;
 mod markdown;
 mod markdown_import;
 mod pm;
+mod suggestions;
 mod text;
 mod yjs;
 
@@ -38,8 +39,12 @@ pub use html_import::{MAX_HTML_NESTING, html_to_pm, try_html_to_pm};
 pub use markdown::pm_to_markdown;
 pub use markdown_import::{markdown_to_pm, try_markdown_to_pm};
 pub use pm::{MAX_DEPTH, block_texts, is_safe_href};
+pub use suggestions::{DELETION, INSERTION, MODIFICATION, has_suggestions, reject_suggestions};
 pub use text::pm_to_text;
-pub use yjs::{DEFAULT_FRAGMENT, doc_to_pm, fragment_to_pm, mark_name, pm_to_update, write_pm};
+pub use yjs::{
+    DEFAULT_FRAGMENT, doc_to_pm, doc_to_reader_pm, fragment_to_pm, mark_name, pm_to_update,
+    write_pm,
+};
 
 /// Errors from writing PM JSON into Yjs.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

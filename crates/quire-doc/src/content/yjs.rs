@@ -48,6 +48,12 @@ pub fn doc_to_pm(doc: &Doc) -> Value {
     fragment_to_pm(&txn, &frag)
 }
 
+/// The `default` fragment as readers see it: every pending suggestion
+/// rejected (see [`reject_suggestions`](super::reject_suggestions)).
+pub fn doc_to_reader_pm(doc: &Doc) -> Value {
+    super::reject_suggestions(&doc_to_pm(doc))
+}
+
 fn read_children<T: ReadTxn, F: XmlFragment>(
     txn: &T,
     parent: &F,
