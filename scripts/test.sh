@@ -7,41 +7,45 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Each step's heading carries the minutes elapsed, to see where CI time goes.
+started=$SECONDS
+step() { step "$* (at $(( (SECONDS - started) / 60 )) min)"; }
+
 ./scripts/prereqs.sh
 ./scripts/services.sh
 
-echo "== format and lints"
+step "format and lints"
 cargo fmt --all -- --check
 cargo clippy --workspace --all-targets -- -D warnings
 
-echo "== web UI build (embedded by the server)"
+step "web UI build (embedded by the server)"
 npm --prefix web ci --no-audit --no-fund
 npm --prefix web run build
 
-echo "== Rust tests (SQLite and PostgreSQL), with line coverage"
+step "Rust tests (SQLite and PostgreSQL), with line coverage"
 ./scripts/coverage.sh
 # The steps below run the binary built (instrumented) by the coverage run.
 QUIRE_DEBUG_BIN="$PWD/target/coverage/debug/quire"
 export LLVM_PROFILE_FILE="$PWD/target/coverage/profraw/e2e-%p-%m.profraw"
 
-echo "== interop with stock Yjs clients (Node)"
+step "interop with stock Yjs clients (Node)"
 npm --prefix tests/interop ci --no-audit --no-fund
 QUIRE_BIN="$QUIRE_DEBUG_BIN" node --test tests/interop/
 
-echo "== interop with Python Yjs clients (pycrdt-websocket, ypy-websocket)"
+step "interop with Python Yjs clients (pycrdt-websocket, ypy-websocket)"
 ./tests/interop_py/setup.sh
 QUIRE_BIN="$QUIRE_DEBUG_BIN" ./tests/interop_py/run.sh
 QUIRE_BIN="$QUIRE_DEBUG_BIN" ./tests/contract/run.sh
 
-echo "== web UI unit tests"
+step "web UI unit tests"
 npm --prefix web test
 
-echo "== end-to-end in Chromium"
+step "end-to-end in Chromium"
 # (web/dist was built above; `npm run e2e` would build it again)
 (cd web && QUIRE_BIN="$QUIRE_DEBUG_BIN" QUIRE_WEB_DIR="$PWD/dist" node --test --test-concurrency=1 e2e/)
 
-echo "== fuzz the message decoder (bounded)"
+step "fuzz the message decoder (bounded)"
 # Fixed seed and run count (see fuzz/run.sh); the time only caps a slow machine.
-./fuzz/run.sh "${FUZZ_SECONDS:-120}"
+./fuzz/run.sh "${FUZZ_SECONDS:-60}"
 
-echo "== all tests passed"
+step "all tests passed"
