@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 
 # Each step's heading carries the minutes elapsed, to see where CI time goes.
 started=$SECONDS
-step() { step "$* (at $(( (SECONDS - started) / 60 )) min)"; }
+step() { echo "== $* (at $(( (SECONDS - started) / 60 )) min)"; }
 
 ./scripts/prereqs.sh
 ./scripts/services.sh
