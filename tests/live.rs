@@ -335,6 +335,11 @@ async fn document_list_stream(s: &TestServer) {
     assert_eq!(k, "shared");
     assert_eq!(d["type"], "shared");
     assert_eq!(d["document"]["role"], "viewer");
+    // …and bob's bell is told of the share.
+    let (k, d) = eb.next(T).await.expect("notification");
+    assert_eq!(k, "notification");
+    assert_eq!(d["notification"]["type"], "shared");
+    assert_eq!(d["notification"]["document_id"], doc.as_str());
 
     alice
         .patch(
