@@ -464,7 +464,9 @@ export interface paths {
          * Live changes to the caller's document list, as `text/event-stream`:
          *     each event is an `event: <type>` line and one `data:` line of JSON,
          *     `{type, document}` for created/updated/shared (the document shape with
-         *     the caller's role) and `{type, document_id}` for unshared/deleted.
+         *     the caller's role) and `{type, document_id}` for unshared/deleted;
+         *     `notification` carries `{type: "notification", notification: {type,
+         *     document_id}}` (fetch `GET /api/notifications` for the rest).
          */
         get: operations["events"];
         put?: never;
