@@ -11,27 +11,13 @@ use std::time::Duration;
 use base64::Engine;
 use common::events::EventStream;
 use common::yclient::YClient;
-use common::{Api, TestServer};
+use common::{TestServer, id};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use yrs::updates::encoder::Encode;
 use yrs::{Assoc, GetString, IndexedSequence, ReadTxn, Text, Transact, XmlFragment, XmlTextRef};
 
 const T: Duration = Duration::from_secs(5);
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_string()
-}
-
-async fn share(owner: &Api, doc: &str, user: &Api, role: &str) {
-    let (s, body) = owner
-        .put(
-            &format!("/api/documents/{doc}/members/{}", user.username),
-            json!({ "role": role }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{body}");
-}
 
 async fn server_text(s: &TestServer, doc: &str) -> String {
     s.state
@@ -77,8 +63,8 @@ async fn authorization_by_role(s: &TestServer) {
     let carol = s.user("carol").await;
     let mallory = s.user("mallory").await;
     let doc = id(&alice.create_doc("Review me").await);
-    share(&alice, &doc, &bob, "commenter").await;
-    share(&alice, &doc, &carol, "viewer").await;
+    alice.share(&doc, &bob.username, "commenter").await;
+    alice.share(&doc, &carol.username, "viewer").await;
     let path = format!("/api/documents/{doc}/comments");
 
     // A commenter opens a thread about the whole document.
@@ -219,7 +205,7 @@ async fn anchors_follow_edits_and_detach(s: &TestServer) {
     let alice = s.user("alice").await;
     let bob = s.user("bob").await;
     let doc = id(&alice.create_doc("Anchored").await);
-    share(&alice, &doc, &bob, "editor").await;
+    alice.share(&doc, &bob.username, "editor").await;
     let mut a = YClient::connect(&s.base, &doc, &alice.token).await;
     a.add_paragraph("hello world").await;
     assert!(wait_text(s, &doc, "hello world").await);
@@ -325,8 +311,8 @@ async fn mentions_replies_and_events(s: &TestServer) {
     let carol = s.user("carol").await;
     let mallory = s.user("mallory").await;
     let doc = id(&alice.create_doc("Mentions").await);
-    share(&alice, &doc, &bob, "commenter").await;
-    share(&alice, &doc, &carol, "editor").await;
+    alice.share(&doc, &bob.username, "commenter").await;
+    alice.share(&doc, &carol.username, "editor").await;
     let (_, n) = bob.get("/api/notifications?unread=1").await;
     let items = n["items"].as_array().unwrap();
     assert_eq!(items.len(), 1, "{n}");

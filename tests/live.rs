@@ -12,26 +12,12 @@ use std::time::Duration;
 use common::events::EventStream;
 use common::redis::{Redis, free_port};
 use common::yclient::YClient;
-use common::{Api, Db, TestDatabase, TestServer};
+use common::{Api, Db, TestDatabase, TestServer, id};
 use quire_doc::protocol::{self, CLOSE_FORBIDDEN, CLOSE_GONE, CLOSE_UNAUTHENTICATED};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 const T: Duration = Duration::from_secs(5);
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_string()
-}
-
-async fn share(owner: &Api, doc: &str, user: &Api, role: &str) {
-    let (s, body) = owner
-        .put(
-            &format!("/api/documents/{doc}/members/{}", user.username),
-            json!({ "role": role }),
-        )
-        .await;
-    assert_eq!(s, StatusCode::OK, "{body}");
-}
 
 async fn events_socket(base: &str, doc: &str, user: &Api) -> YClient {
     let mut c = YClient::connect_with(base, doc, &user.token, "&events=1").await;
@@ -80,7 +66,7 @@ async fn events_reach_event_sockets(s: &TestServer) {
     let alice = s.user("alice").await;
     let bob = s.user("bob").await;
     let doc = id(&alice.create_doc("Draft").await);
-    share(&alice, &doc, &bob, "editor").await;
+    alice.share(&doc, &bob.username, "editor").await;
     let mut a = events_socket(&s.base, &doc, &alice).await;
     let mut b = events_socket(&s.base, &doc, &bob).await;
     let mut stock = YClient::connect(&s.base, &doc, &bob.token).await;
@@ -145,7 +131,7 @@ async fn events_reach_event_sockets(s: &TestServer) {
     // Sharing with carol: everyone open gets the member list.
     let carol = s.user("carol").await;
     let seen = a.events.len();
-    share(&alice, &doc, &carol, "viewer").await;
+    alice.share(&doc, &carol.username, "viewer").await;
     let e = a
         .next_event("members", seen, T)
         .await
@@ -174,7 +160,7 @@ async fn role_changes_apply_to_open_sockets(s: &TestServer) {
     let alice = s.user("alice").await;
     let bob = s.user("bob").await;
     let doc = id(&alice.create_doc("Roles").await);
-    share(&alice, &doc, &bob, "editor").await;
+    alice.share(&doc, &bob.username, "editor").await;
     let mut b = events_socket(&s.base, &doc, &bob).await;
     b.add_paragraph("before").await;
     assert!(
@@ -182,7 +168,7 @@ async fn role_changes_apply_to_open_sockets(s: &TestServer) {
         "an editor's text is accepted"
     );
 
-    share(&alice, &doc, &bob, "viewer").await;
+    alice.share(&doc, &bob.username, "viewer").await;
     let e = b.next_event("role", 0, T).await.expect("role event");
     assert_eq!(e["role"], "viewer");
     b.add_paragraph("while viewer").await;
@@ -201,7 +187,7 @@ async fn role_changes_apply_to_open_sockets(s: &TestServer) {
 
     // Promotion: announced, and the server asks for the client's state.
     let (seen, step1s) = (b.events.len(), b.step1s);
-    share(&alice, &doc, &bob, "editor").await;
+    alice.share(&doc, &bob.username, "editor").await;
     let e = b
         .next_event("role", seen, T)
         .await
@@ -215,7 +201,7 @@ async fn role_changes_apply_to_open_sockets(s: &TestServer) {
     );
 
     // Removal closes with 4403, deletion with 4404.
-    share(&alice, &doc, &bob, "viewer").await;
+    alice.share(&doc, &bob.username, "viewer").await;
     let mut a = events_socket(&s.base, &doc, &alice).await;
     let (st, _) = alice
         .delete(&format!("/api/documents/{doc}/members/{}", bob.username))
@@ -253,7 +239,7 @@ async fn sessions_are_revocable(s: &TestServer) {
     let bob_a = s.user("bob").await;
     let bob_b = second_session(s, &bob_a).await;
     let doc = id(&alice.create_doc("Sessions").await);
-    share(&alice, &doc, &bob_a, "editor").await;
+    alice.share(&doc, &bob_a.username, "editor").await;
     let (st, tok) = bob_a
         .post(
             "/api/auth/tokens",
@@ -330,7 +316,7 @@ async fn document_list_stream(s: &TestServer) {
     assert_eq!((k.as_str(), &d["document"]["id"]), ("created", &json!(doc)));
     assert_eq!(d["document"]["role"], "owner");
 
-    share(&alice, &doc, &bob, "viewer").await;
+    alice.share(&doc, &bob.username, "viewer").await;
     let (k, d) = eb.next(T).await.expect("shared");
     assert_eq!(k, "shared");
     assert_eq!(d["type"], "shared");
@@ -400,7 +386,7 @@ async fn events_and_revocations_cross_instances() {
     let alice = servers[0].user("alice").await;
     let bob = servers[0].user("bob").await;
     let doc = id(&alice.create_doc("Across").await);
-    share(&alice, &doc, &bob, "editor").await;
+    alice.share(&doc, &bob.username, "editor").await;
     let on = |i: usize, api: &Api| Api {
         base: servers[i].base.clone(),
         ..api.clone()
@@ -425,7 +411,7 @@ async fn events_and_revocations_cross_instances() {
     assert_eq!(d["document"]["title"], "Across instances");
 
     // Demotion made on a applies on b at once.
-    share(&alice, &doc, &bob, "viewer").await;
+    alice.share(&doc, &bob.username, "viewer").await;
     let e = b_on_b.next_event("role", 0, T).await.expect("role on b");
     assert_eq!(e["role"], "viewer");
     b_on_b.add_paragraph("dropped").await;

@@ -13,16 +13,12 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::yclient::YClient;
-use common::{Api, TestServer};
+use common::{Api, TestServer, id};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use yrs::{Any, ReadTxn, Text, XmlFragment, XmlTextRef};
 
 const T: Duration = Duration::from_secs(5);
-
-fn id(v: &Value) -> String {
-    v["id"].as_str().expect("id").to_string()
-}
 
 /// The formatting attributes of one suggestion by bob.
 fn suggestion(kind: &str, sid: &str) -> yrs::types::Attrs {
@@ -101,13 +97,7 @@ async fn pending_suggestions_read_as_rejected(s: &TestServer) {
     let alice = s.user("alice").await;
     let bob = s.user("bob").await;
     let doc = id(&alice.create_doc("Fox").await);
-    let (st, _) = alice
-        .put(
-            &format!("/api/documents/{doc}/members/bob"),
-            json!({ "role": "editor" }),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK);
+    alice.share(&doc, &bob.username, "editor").await;
     let mut a = YClient::connect(&s.base, &doc, &alice.token).await;
     a.add_paragraph("The brown fox").await;
     markdown_becomes(&alice, &doc, "The brown fox\n").await;

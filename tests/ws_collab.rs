@@ -17,16 +17,6 @@ use serde_json::{Value, json};
 
 const T: Duration = Duration::from_secs(5);
 
-async fn share(owner: &common::Api, doc: &str, user: &str, role: &str) {
-    let (st, body) = owner
-        .put(
-            &format!("/api/documents/{doc}/members/{user}"),
-            json!({ "role": role }),
-        )
-        .await;
-    assert_eq!(st, StatusCode::OK, "{body}");
-}
-
 async fn two_clients_converge(s: &TestServer) {
     let alice = s.user("alice").await;
     let bob = s.user("bob").await;
@@ -34,7 +24,7 @@ async fn two_clients_converge(s: &TestServer) {
         .as_str()
         .unwrap()
         .to_string();
-    share(&alice, &doc, "bob", "editor").await;
+    alice.share(&doc, "bob", "editor").await;
     let mut a = YClient::connect(&s.base, &doc, &alice.token).await;
     let mut b = YClient::connect(&s.base, &doc, &bob.token).await;
     a.add_paragraph("Hello from alice").await;
@@ -183,7 +173,7 @@ async fn viewer_is_read_only(s: &TestServer) {
         .as_str()
         .unwrap()
         .to_string();
-    share(&alice, &doc, "carol", "viewer").await;
+    alice.share(&doc, "carol", "viewer").await;
     let mut a = YClient::connect(&s.base, &doc, &alice.token).await;
     let mut v = YClient::connect(&s.base, &doc, &carol.token).await;
     a.add_paragraph("from the owner").await;
@@ -228,7 +218,7 @@ async fn awareness_identity(s: &TestServer) {
         .as_str()
         .unwrap()
         .to_string();
-    share(&alice, &doc, "bob", "editor").await;
+    alice.share(&doc, "bob", "editor").await;
     let mut a = YClient::connect(&s.base, &doc, &alice.token).await;
     let mut b = YClient::connect(&s.base, &doc, &bob.token).await;
     let aid = a.id();
@@ -421,13 +411,13 @@ async fn live_permission_changes(s: &TestServer) {
         .as_str()
         .unwrap()
         .to_string();
-    share(&alice, &doc, "bob", "editor").await;
+    alice.share(&doc, "bob", "editor").await;
     let mut a = YClient::connect(&s.base, &doc, &alice.token).await;
     let mut b = YClient::connect(&s.base, &doc, &bob.token).await;
     b.append_text("editor ").await;
     assert!(a.until(T, |c| c.text() == "editor ").await);
     // Demoted to viewer: the socket stays, edits are dropped.
-    share(&alice, &doc, "bob", "viewer").await;
+    alice.share(&doc, "bob", "viewer").await;
     tokio::time::sleep(Duration::from_millis(100)).await;
     b.append_text("after demotion").await;
     assert!(
@@ -629,7 +619,7 @@ async fn a_client_that_stops_reading_is_closed() {
         .as_str()
         .unwrap()
         .to_string();
-    share(&alice, &doc, "bob", "viewer").await;
+    alice.share(&doc, "bob", "viewer").await;
     // Bob syncs once, then never reads again.
     let mut frozen = connect_status(&format!(
         "{}/ws/doc/{doc}?token={}",

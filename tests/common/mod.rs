@@ -267,12 +267,28 @@ impl Api {
         self.call(Method::DELETE, path, None).await
     }
 
+    /// Gives `username` `role` on `doc` (as its owner).
+    pub async fn share(&self, doc: &str, username: &str, role: &str) {
+        let (status, body) = self
+            .put(
+                &format!("/api/documents/{doc}/members/{username}"),
+                json!({ "role": role }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+
     /// Creates a document and returns its JSON.
     pub async fn create_doc(&self, title: &str) -> Value {
         let (status, doc) = self.post("/api/documents", json!({ "title": title })).await;
         assert_eq!(status, StatusCode::CREATED, "{doc}");
         doc
     }
+}
+
+/// The `id` of a JSON object.
+pub fn id(v: &Value) -> String {
+    v["id"].as_str().expect("id").to_string()
 }
 
 pub mod events;
