@@ -37,12 +37,12 @@ pub fn has_suggestions(pm: &Value) -> bool {
 /// `pm` with every pending suggestion rejected: nodes marked `insertion`
 /// removed, `deletion` and `modification` marks dropped, and neighbouring
 /// text runs whose marks became equal joined. A document without
-/// suggestions comes back unchanged.
-pub fn reject_suggestions(pm: &Value) -> Value {
-    if !has_suggestions(pm) {
-        return pm.clone();
+/// suggestions comes back as it is, without a copy.
+pub fn reject_suggestions(pm: Value) -> Value {
+    if !has_suggestions(&pm) {
+        return pm;
     }
-    rejected(pm)
+    rejected(&pm)
 }
 
 fn suggestion_marks(n: &Value) -> impl Iterator<Item = &str> {
@@ -137,7 +137,7 @@ mod tests {
             {"type": "text", "text": " fox"},
         ]}]});
         assert!(has_suggestions(&pm));
-        let out = reject_suggestions(&pm);
+        let out = reject_suggestions(pm.clone());
         assert_eq!(
             out,
             json!({"type": "doc", "content": [{"type": "paragraph", "content": [
@@ -155,7 +155,7 @@ mod tests {
             {"type": "text", "text": "new", "marks": [{"type": "bold"}, sugg(INSERTION)]},
             {"type": "text", "text": " plain"},
         ]}]});
-        let out = reject_suggestions(&pm);
+        let out = reject_suggestions(pm.clone());
         assert_eq!(
             out["content"][0]["content"],
             json!([
@@ -176,7 +176,7 @@ mod tests {
                 ]},
             ]}]},
         ]});
-        let out = reject_suggestions(&pm);
+        let out = reject_suggestions(pm.clone());
         assert_eq!(out["content"][0], json!({"type": "paragraph"}));
         assert_eq!(
             out["content"][1]["content"][0]["content"][0]["content"],
@@ -190,6 +190,6 @@ mod tests {
             {"type": "text", "text": "a"}, {"type": "text", "text": "b", "marks": [{"type": "italic"}]},
         ]}]});
         assert!(!has_suggestions(&pm));
-        assert_eq!(reject_suggestions(&pm), pm);
+        assert_eq!(reject_suggestions(pm.clone()), pm);
     }
 }

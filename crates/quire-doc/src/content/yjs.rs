@@ -51,7 +51,7 @@ pub fn doc_to_pm(doc: &Doc) -> Value {
 /// The `default` fragment as readers see it: every pending suggestion
 /// rejected (see [`reject_suggestions`](super::reject_suggestions)).
 pub fn doc_to_reader_pm(doc: &Doc) -> Value {
-    super::reject_suggestions(&doc_to_pm(doc))
+    super::reject_suggestions(doc_to_pm(doc))
 }
 
 fn read_children<T: ReadTxn, F: XmlFragment>(
