@@ -101,12 +101,16 @@ pub async fn search(
     let sql = format!(
         "SELECT {DOC_COLUMNS}, m.role, {select_extra}{window_total} {from} ORDER BY score DESC, d.updated_at DESC LIMIT $3 OFFSET $4"
     );
+    // One transaction, so that on SQLite (WAL) the page and the count read
+    // the same snapshot: a search-text refresh between two bare statements
+    // could leave a page without the hit the count includes, or the reverse.
+    let mut tx = pool.begin().await?;
     let rows = sqlx::query(AssertSqlSafe(sql))
         .bind(user_id)
         .bind(&expr)
         .bind(q.limit)
         .bind(q.offset)
-        .fetch_all(pool)
+        .fetch_all(&mut *tx)
         .await?;
     let mut items = Vec::with_capacity(rows.len());
     for r in &rows {
@@ -124,9 +128,9 @@ pub async fn search(
         });
     }
     // On PostgreSQL the total comes from the same query as the page, so
-    // the two agree while the index changes underneath (a second query could
-    // see a document the first did not). A page past the end, and SQLite,
-    // count with a second query.
+    // the two agree while the index changes underneath (its default
+    // isolation gives each statement its own snapshot). A page past the
+    // end, and SQLite, count with a second query in the same transaction.
     let total = match rows.first() {
         Some(r) if backend == Backend::Postgres => rows::count(r)?,
         None if backend == Backend::Postgres && q.offset == 0 => 0,
@@ -134,10 +138,11 @@ pub async fn search(
             &sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) AS n {from}")))
                 .bind(user_id)
                 .bind(&expr)
-                .fetch_one(pool)
+                .fetch_one(&mut *tx)
                 .await?,
         )?,
     };
+    tx.commit().await?;
     Ok(Page { items, total })
 }
 
