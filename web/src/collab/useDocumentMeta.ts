@@ -58,6 +58,8 @@ export function useDocumentMeta(initial: QuireDocument, opts: MetaOptions = {}) 
   const heldBaseTags = useRef<string[] | undefined>(undefined);
   const [queued, setQueued] = useState<QueuedEdit | null>(null);
   const [saving, setSaving] = useState(false);
+  /** The patch of the save in flight: shown at once, so a field does not flash its old value meanwhile. */
+  const [inflight, setInflight] = useState<MetadataPatch | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [savedAt, setSavedAt] = useState<number | null>(null);
   const docRef = useRef(doc);
@@ -138,6 +140,7 @@ export function useDocumentMeta(initial: QuireDocument, opts: MetaOptions = {}) 
         return false;
       }
       setSaving(true);
+      setInflight(patch);
       setError(null);
       try {
         const next = await api.updateDocument(docId, patch, expectedVersion);
@@ -157,6 +160,7 @@ export function useDocumentMeta(initial: QuireDocument, opts: MetaOptions = {}) 
         return false;
       } finally {
         setSaving(false);
+        setInflight(null);
       }
     },
     [docId, enqueue, setDoc, useQueue],
@@ -264,8 +268,9 @@ export function useDocumentMeta(initial: QuireDocument, opts: MetaOptions = {}) 
     if (queued && opts.connected) void replay();
   }, [queued, opts.connected, replay]);
 
-  /** What the header shows: the server's values with queued offline edits on top. */
-  const shown: QuireDocument = queued ? withPatch(doc, queued.patch) : doc;
+  /** What the header shows: the server's values with queued offline edits and the save in flight on top. */
+  const withQueued = queued ? withPatch(doc, queued.patch) : doc;
+  const shown: QuireDocument = inflight ? withPatch(withQueued, inflight) : withQueued;
 
   return {
     doc,

@@ -1,11 +1,16 @@
 /**
  * The document title field: saves on Enter (then moves into the body) or blur, Escape reverts; a live change
  * from someone else never replaces what the user is typing (their save then meets the 409 flow).
+ *
+ * The field holds local text only while the user types. Otherwise it shows, in this order, the user's value
+ * kept from a dismissed conflict or the title the document has (server, offline queue or a save in flight).
+ * Deriving it at render time, instead of copying props into state in an effect, means no render ever shows
+ * a stale value and no late effect can overwrite what the user kept.
  */
-import { useEffect, useRef, useState } from 'react';
+import { useRef, useState } from 'react';
 
 interface Props {
-  /** The title as the server (or the offline queue) has it. */
+  /** The title as the document has it (server, offline queue, or a save in flight). */
   value: string;
   /** The document version shown: the base of an edit that starts now. */
   version: number;
@@ -18,37 +23,29 @@ interface Props {
 }
 
 export function TitleInput({ value, version, heldValue, readOnly, onCommit, onDone }: Props) {
-  const [draft, setDraft] = useState(heldValue ?? value);
+  /** What the user is typing; null while not typing. */
+  const [draft, setDraft] = useState<string | null>(null);
   const skipBlur = useRef(false);
   /** The version the user's typing started from; null while not typing. */
   const typingFrom = useRef<number | null>(null);
-  const versionRef = useRef(version);
-  versionRef.current = version;
+  /** The version shown when a held value appeared: saving it later must not overwrite a newer change unseen. */
+  const heldFrom = useRef<number | null>(null);
+  const held = heldValue ?? null;
+  if (held === null) heldFrom.current = null;
+  else if (heldFrom.current === null) heldFrom.current = version;
 
-  useEffect(() => {
-    if (heldValue !== undefined && heldValue !== null) {
-      setDraft(heldValue);
-      typingFrom.current = versionRef.current;
-      return;
-    }
-    // someone else's change lands unless the user is typing over it
-    if (typingFrom.current === null) setDraft(value);
-  }, [value, heldValue]);
+  const shown = draft ?? held ?? value;
 
-  const finish = () => {
+  const stopTyping = () => {
     typingFrom.current = null;
+    setDraft(null);
   };
 
   const commit = () => {
-    const base = typingFrom.current ?? version;
-    finish();
-    const t = draft.trim().slice(0, 200);
-    if (!t) {
-      setDraft(value);
-      return;
-    }
-    if (t !== value || heldValue) onCommit(t, base);
-    else setDraft(value);
+    const base = typingFrom.current ?? heldFrom.current ?? version;
+    const t = shown.trim().slice(0, 200);
+    stopTyping();
+    if (t && (t !== value || held !== null)) onCommit(t, base);
   };
 
   if (readOnly) {
@@ -65,9 +62,9 @@ export function TitleInput({ value, version, heldValue, readOnly, onCommit, onDo
         data-testid="title-input"
         aria-label="Document title"
         maxLength={200}
-        value={draft}
+        value={shown}
         onChange={(e) => {
-          if (typingFrom.current === null) typingFrom.current = version;
+          if (typingFrom.current === null) typingFrom.current = heldFrom.current ?? version;
           setDraft(e.target.value);
         }}
         onKeyDown={(e) => {
@@ -78,8 +75,7 @@ export function TitleInput({ value, version, heldValue, readOnly, onCommit, onDo
             (e.target as HTMLInputElement).blur();
             onDone?.();
           } else if (e.key === 'Escape') {
-            finish();
-            setDraft(value);
+            stopTyping();
             skipBlur.current = true;
             (e.target as HTMLInputElement).blur();
           }
