@@ -116,12 +116,12 @@ scenario('removing or demoting a member acts on live connections; outdated schem
   assert.equal(b.provider.shouldConnect, false, 'provider would reconnect after 4403')
   assert.deepEqual(b.closes.map((e) => e && e.code), [4403], 'bob reconnected and was closed again')
 
-  // An editor with an outdated schema is refused with the permanent 4426.
-  const old = s.client(server, id, alice, { params: { schema: '0' } })
+  // An editor with an outdated schema (1: before the suggestion marks) is refused with the permanent 4426.
+  const old = s.client(server, id, alice, { params: { schema: '1' } })
   const oldClosed = await withTimeout(new Promise((resolve) => old.provider.once('closed', resolve)), 10_000, 'outdated editor close')
   assert.equal(oldClosed.code, 4426)
   assert.ok(oldClosed.reason.length > 0, 'close reason explains the refusal')
   assert.equal(old.provider.synced, false)
-  const current = s.client(server, id, alice, { params: { schema: '1' } })
+  const current = s.client(server, id, alice, { params: { schema: '2' } })
   await synced(current)
 })

@@ -1,6 +1,6 @@
 /**
  * The TipTap extensions of the collaborative editor (StarterKit, Link, Placeholder, Collaboration,
- * CollaborationCaret) and how remote carets and selections are drawn with validated colours.
+ * CollaborationCaret, the suggestion marks and suggesting mode) and how remote carets and selections are drawn with validated colours.
  */
 import { Extension } from '@tiptap/core';
 import Collaboration from '@tiptap/extension-collaboration';
@@ -9,6 +9,7 @@ import Placeholder from '@tiptap/extension-placeholder';
 import StarterKit from '@tiptap/starter-kit';
 import { hexWithAlpha, safeColor } from '../lib/colors';
 import type { CollabSession, CollabUser } from './session';
+import { SuggestionDeletion, SuggestionInsertion, SuggestionModification, suggesting } from './suggesting';
 
 /** Remote caret: coloured bar + name label (textContent only, never HTML). */
 export function renderCaret(user: Record<string, unknown>): HTMLElement {
@@ -75,6 +76,10 @@ export function buildExtensions(session: CollabSession, user: CollabUser) {
       },
     }),
     Placeholder.configure({ placeholder: 'Start writing…' }),
+    SuggestionInsertion,
+    SuggestionDeletion,
+    SuggestionModification,
+    suggesting({ id: user.id ?? '', username: user.name }),
     Collaboration.configure({ document: session.ydoc, field: 'default' }),
     CollaborationCaret.configure({
       provider: session.provider,

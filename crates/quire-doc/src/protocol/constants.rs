@@ -130,7 +130,8 @@ constants! {
     /// The editor schema version this server speaks: a client connecting
     /// with an older `?schema=` is closed with [`CLOSE_SCHEMA_OUTDATED`].
     /// Bump it when the editor's nodes or marks change.
-    Version EDITOR_SCHEMA_VERSION: u32 = 1;
+    /// 2: the suggestion marks (`insertion`, `deletion`, `modification`).
+    Version EDITOR_SCHEMA_VERSION: u32 = 2;
 }
 
 /// True for a close code after which clients must not reconnect.

@@ -2,7 +2,8 @@
  * The collaborative rich-text editor: TipTap bound to the live session, its toolbar, the link
  * shortcut, undo/redo that respects a just-happened version restore, and comments: highlighted
  * anchored threads (a click opens the thread) and "Comment" on a selection (toolbar button or
- * Ctrl+Alt+M; also for read-only commenters).
+ * Ctrl+Alt+M; also for read-only commenters), and suggestions (suggesting mode, with the panel to accept or
+ * reject them).
  */
 import type { Editor } from '@tiptap/core';
 import { EditorContent, useEditor, useEditorState } from '@tiptap/react';
@@ -18,6 +19,7 @@ import { SelectionCommentComposer } from '../comments/SelectionCommentComposer';
 import { Icon } from '../../ui/Icon';
 import { ToolbarButton } from '../../ui/ToolbarButton';
 import { EditorToolbar } from './EditorToolbar';
+import { SuggestionsPanel } from './SuggestionsPanel';
 import { LinkDialog } from './LinkDialog';
 
 interface Props {
@@ -169,6 +171,7 @@ export function CollabEditor({
           onComment={canComment ? startComment : undefined}
         />
       )}
+      {!readOnly && <SuggestionsPanel editor={editor} />}
       {readOnly && canComment && (
         <div className="toolbar" role="toolbar" aria-label="Comments" data-testid="comment-toolbar">
           <CommentToolbarButton editor={editor} onComment={startComment} />

@@ -1,11 +1,13 @@
 /**
- * The formatting toolbar: marks, headings, lists, quote, code block, link, undo and redo.
+ * The formatting toolbar: marks, headings, lists, quote, code block, link, undo and redo, comment, and the
+ * suggesting-mode switch.
  */
 import { useEditorState, type Editor } from '@tiptap/react';
 import { useState } from 'react';
 import { Icon } from '../../ui/Icon';
 import { LinkDialog } from './LinkDialog';
 import { ToolbarButton } from '../../ui/ToolbarButton';
+import { isSuggesting, setSuggesting } from '../../collab/suggesting';
 
 const isMac = typeof navigator !== 'undefined' && /Mac|iPhone|iPad/.test(navigator.platform);
 const mod = isMac ? '⌘' : 'Ctrl';
@@ -40,6 +42,7 @@ export function EditorToolbar({ editor, disabled, runHistory = (a) => a(), onCom
       canUndo: e.can().undo(),
       canRedo: e.can().redo(),
       empty: e.state.selection.empty,
+      suggesting: isSuggesting(e.state),
     }),
   });
   const chain = () => editor.chain().focus();
@@ -97,6 +100,20 @@ export function EditorToolbar({ editor, disabled, runHistory = (a) => a(), onCom
         <ToolbarButton label="Code block" active={s.codeBlock} disabled={disabled} onClick={() => chain().toggleCodeBlock().run()}>
           <Icon name="codeBlock" />
         </ToolbarButton>
+      </div>
+      <div className="tb-group">
+        <button
+          type="button"
+          className={`tb-btn tb-text${s.suggesting ? ' is-active' : ''}`}
+          aria-pressed={s.suggesting}
+          data-testid="suggesting-toggle"
+          title="Suggesting: your edits become suggestions that an editor accepts or rejects"
+          disabled={disabled}
+          onMouseDown={(e) => e.preventDefault()}
+          onClick={() => setSuggesting(editor, !s.suggesting)}
+        >
+          <Icon name="suggest" /> Suggesting
+        </button>
       </div>
       {onComment && (
         <div className="tb-group">
