@@ -77,6 +77,19 @@ pub async fn metadata_changed(state: &AppState, doc: &Document) {
     }
 }
 
+/// The document was published (or republished) or unpublished: a
+/// `published` / `unpublished` event and the metadata change it brings.
+pub async fn publication_changed(state: &AppState, doc: &Document, published: bool) {
+    let event = serde_json::json!({
+        "type": if published { "published" } else { "unpublished" },
+        "document": DocumentView::from(doc.clone()).to_json(),
+    });
+    state
+        .hub
+        .publish_event(&doc.id, &DocEvent::Notice { event });
+    metadata_changed(state, doc).await;
+}
+
 /// `user_id`'s role changed from `before` to `after` (None: not a member).
 /// Their sockets switch role at once; everyone open sees the new member
 /// list; their list gains, updates or loses the document.

@@ -17,6 +17,7 @@ use crate::api::extract::AuthUser;
 use crate::state::AppState;
 use crate::store::{
     Document, DocumentPatch, ListQuery, NewDocument, PatchOutcome, Role, SortField, Status,
+    Visibility,
 };
 use crate::util::rfc3339;
 
@@ -49,6 +50,16 @@ pub struct DocumentView {
     pub updated_by_username: Option<String>,
     /// The caller's role.
     pub role: Option<Role>,
+    /// The name in the delivery API and on the reader page (`/p/{slug}`).
+    pub slug: Option<String>,
+    /// `private` (members only) or `public` (anyone may read the published revision).
+    pub visibility: Visibility,
+    /// The version readers get, while published.
+    pub published_version: Option<i64>,
+    pub published_at: Option<String>,
+    /// Scheduled publish / unpublish; null once fired or cancelled.
+    pub publish_at: Option<String>,
+    pub unpublish_at: Option<String>,
 }
 
 impl From<Document> for DocumentView {
@@ -69,6 +80,12 @@ impl From<Document> for DocumentView {
             updated_by: d.updated_by,
             updated_by_username: d.updated_by_username,
             role: d.role,
+            slug: d.slug,
+            visibility: d.visibility,
+            published_version: d.published_version,
+            published_at: d.published_at.map(rfc3339),
+            publish_at: d.publish_at.map(rfc3339),
+            unpublish_at: d.unpublish_at.map(rfc3339),
         }
     }
 }
@@ -288,6 +305,19 @@ pub struct PatchDocument {
     pub title: Option<String>,
     pub status: Option<Status>,
     pub tags: Option<Vec<String>>,
+    /// `[a-z0-9-]{1,100}`, unique (409 when taken); `null` clears it.
+    #[schema(nullable, pattern = "^[a-z0-9-]{1,100}$", max_length = 100)]
+    #[serde(default, deserialize_with = "crate::api::extract::nullable")]
+    pub slug: Option<Option<String>>,
+    pub visibility: Option<Visibility>,
+    /// When to publish (RFC 3339, server clock); `null` cancels.
+    #[schema(nullable, format = DateTime)]
+    #[serde(default, deserialize_with = "crate::api::extract::nullable")]
+    pub publish_at: Option<Option<String>>,
+    /// When to unpublish (RFC 3339, server clock); `null` cancels.
+    #[schema(nullable, format = DateTime)]
+    #[serde(default, deserialize_with = "crate::api::extract::nullable")]
+    pub unpublish_at: Option<Option<String>>,
     /// The `version` the change is based on. Required; a client that cannot
     /// put it in the body may send `If-Match: "<version>"` instead.
     #[schema(required = true, value_type = i64)]
@@ -339,6 +369,19 @@ async fn patch_document(
             .tags
             .as_deref()
             .map(|t| validate::tags(t, limits))
+            .transpose()?,
+        slug: req
+            .slug
+            .map(|s| s.map(|s| validate::slug(&s)).transpose())
+            .transpose()?,
+        visibility: req.visibility,
+        publish_at: req
+            .publish_at
+            .map(|t| t.map(|t| validate::instant("publish_at", &t)).transpose())
+            .transpose()?,
+        unpublish_at: req
+            .unpublish_at
+            .map(|t| t.map(|t| validate::instant("unpublish_at", &t)).transpose())
             .transpose()?,
         expected_version,
     };

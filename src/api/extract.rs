@@ -109,6 +109,28 @@ impl FromRequestParts<AppState> for AuthUser {
     }
 }
 
+/// The caller when the request carries credentials, else anonymous (None).
+/// A bearer token that does not verify is refused (401): its sender meant
+/// to be someone. A session cookie that no longer verifies (expired,
+/// signed out) reads as anonymous, so a public page never fails on a stale
+/// cookie.
+pub struct MaybeUser(pub Option<AuthUser>);
+
+impl FromRequestParts<AppState> for MaybeUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
+        let Some((_, via)) = credentials(&parts.headers, None) else {
+            return Ok(MaybeUser(None));
+        };
+        match AuthUser::from_request_parts(parts, state).await {
+            Ok(user) => Ok(MaybeUser(Some(user))),
+            Err(_) if via == AuthVia::Cookie => Ok(MaybeUser(None)),
+            Err(e) => Err(e),
+        }
+    }
+}
+
 /// The client address of a request, from its `ConnectInfo` and forwarding
 /// headers (see `auth::client_ip`). `None` when the server runs without
 /// connect info (e.g. a router driven directly in a unit test). `trusted`
@@ -156,6 +178,31 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for ApiJson<T> {
             Ok(axum::Json(v)) => Ok(ApiJson(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
+    }
+}
+
+/// A JSON body that may be left out: no body at all is None; a body is
+/// read as [`ApiJson`] (same errors).
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for OptionalJson<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        let declared_empty = req
+            .headers()
+            .get(header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.trim() == "0");
+        let h = req.headers();
+        let no_body =
+            !h.contains_key(header::CONTENT_LENGTH) && !h.contains_key(header::TRANSFER_ENCODING);
+        if declared_empty || no_body {
+            return Ok(OptionalJson(None));
+        }
+        ApiJson::<T>::from_request(req, state)
+            .await
+            .map(|ApiJson(v)| OptionalJson(Some(v)))
     }
 }
 
@@ -237,6 +284,17 @@ where
         }
         _ => Err(D::Error::custom(format!("{n} is not a 64-bit integer"))),
     }
+}
+
+/// A field that may be absent (`None`: leave it), `null` (`Some(None)`:
+/// clear it) or a value. For `#[serde(default, deserialize_with = "...")]`.
+pub fn nullable<'de, T, D>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    T: serde::Deserialize<'de>,
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    Option::<T>::deserialize(d).map(Some)
 }
 
 #[cfg(test)]

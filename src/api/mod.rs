@@ -8,6 +8,7 @@ pub mod accounts;
 mod announce;
 pub mod comments;
 pub mod content;
+pub mod delivery;
 pub mod documents;
 pub mod error;
 pub mod events;
@@ -15,6 +16,8 @@ pub mod extract;
 pub mod members;
 pub mod notifications;
 pub mod openapi;
+pub mod publishing;
+pub mod reader;
 pub mod search;
 pub mod system;
 pub mod tokens;
@@ -65,6 +68,8 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(comments::router())
         .merge(notifications::router())
         .merge(versions::router())
+        .merge(publishing::router())
+        .merge(delivery::router())
         .merge(search::router())
         .merge(content::router())
         .merge(ws::router())
@@ -136,6 +141,7 @@ pub fn app(state: AppState) -> Router {
     );
     Router::new()
         .merge(docs)
+        .merge(reader::router())
         .merge(dynamic)
         .layer(middleware::from_fn(record_metrics))
         .layer(middleware::from_fn(retry_after_default))

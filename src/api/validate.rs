@@ -83,6 +83,30 @@ pub fn line(field: &str, raw: &str, max: usize) -> ApiResult<String> {
     Ok(t)
 }
 
+/// A slug exactly as sent: `[a-z0-9-]{1,100}` (never rewritten, like an
+/// identifier: a slug is part of a URL someone may already use).
+pub fn slug(raw: &str) -> ApiResult<String> {
+    if crate::store::sql::publishing::is_slug(raw) {
+        Ok(raw.to_string())
+    } else {
+        Err(ApiError::Validation(
+            "slug must be 1–100 characters of a-z, 0-9 and -".into(),
+        ))
+    }
+}
+
+/// An RFC 3339 instant called `field`, as Unix milliseconds.
+pub fn instant(field: &str, raw: &str) -> ApiResult<i64> {
+    use time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(raw.trim(), &Rfc3339).map_err(|_| {
+        ApiError::Validation(format!(
+            "{field} must be an RFC 3339 time such as 2026-12-24T09:00:00Z"
+        ))
+    })?;
+    i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
+        .map_err(|_| ApiError::Validation(format!("{field} is out of range")))
+}
+
 /// Clean, de-duplicated tags within the count and length limits.
 ///
 /// The count is checked on the raw list first, so an oversized list is

@@ -102,7 +102,7 @@ pub struct VersionContent {
 }
 
 /// Applies the version quota before a save (see the module docs).
-async fn make_room_for_version(state: &AppState, id: &str) -> ApiResult<()> {
+pub async fn make_room_for_version(state: &AppState, id: &str) -> ApiResult<()> {
     let max = state.config.limits.max_versions_per_document;
     if max > 0 {
         state

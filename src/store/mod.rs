@@ -159,6 +159,29 @@ pub trait Store: Send + Sync + 'static {
     async fn audit_entries(&self, doc_id: &str, limit: i64) -> Result<Vec<AuditEntry>>;
     async fn activity(&self, doc_id: &str) -> Result<Vec<EditActivity>>;
 
+    // --- publishing --------------------------------------------------------
+    /// Makes version `number` the published revision (status `published`,
+    /// a slug from the title when there is none); `actor` None for the
+    /// scheduler. None when the document is gone.
+    async fn publish_document(
+        &self,
+        id: &str,
+        actor: Option<&str>,
+        number: i64,
+    ) -> Result<Option<Document>>;
+    /// Takes the published revision down (status `draft`).
+    async fn unpublish_document(&self, id: &str, actor: Option<&str>) -> Result<Option<Document>>;
+    /// The document with this slug, without a viewer's role.
+    async fn document_by_slug(&self, slug: &str) -> Result<Option<Document>>;
+    /// Whether version `number` was ever the document's published one.
+    async fn was_published(&self, id: &str, number: i64) -> Result<bool>;
+    /// Published documents `reader` may read (public, or member of).
+    async fn delivery_list(
+        &self,
+        reader: Option<&str>,
+        q: &DeliveryQuery,
+    ) -> Result<Page<DeliveryItem>>;
+
     // --- comments and notifications ---------------------------------------
     /// Opens a thread with its first comment.
     async fn create_thread(&self, new: &NewThread) -> Result<Thread>;

@@ -87,6 +87,36 @@ impl FromStr for Status {
     }
 }
 
+/// Who may read a document's published revision: its members only, or
+/// anyone (no credentials needed).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    #[default]
+    Private,
+    Public,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Private => "private",
+            Visibility::Public => "public",
+        }
+    }
+}
+
+impl FromStr for Visibility {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "private" => Ok(Visibility::Private),
+            "public" => Ok(Visibility::Public),
+            _ => Err(()),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct User {
     pub id: String,
@@ -128,6 +158,15 @@ pub struct Document {
     pub updated_by_username: Option<String>,
     /// The viewing user's role (None when read without a user context).
     pub role: Option<Role>,
+    /// The name in the delivery API and on the reader page.
+    pub slug: Option<String>,
+    pub visibility: Visibility,
+    /// The version readers get, while published.
+    pub published_version: Option<i64>,
+    pub published_at: Option<i64>,
+    /// Scheduled publish / unpublish (ms); cleared once fired.
+    pub publish_at: Option<i64>,
+    pub unpublish_at: Option<i64>,
 }
 
 pub struct NewDocument {
@@ -141,12 +180,39 @@ pub struct NewDocument {
     pub initial_text: String,
 }
 
+/// A metadata change. `None` leaves a field as it is; for the nullable
+/// fields `Some(None)` clears it.
 #[derive(Clone, Debug, Default)]
 pub struct DocumentPatch {
     pub title: Option<String>,
     pub status: Option<Status>,
     pub tags: Option<Vec<String>>,
+    pub slug: Option<Option<String>>,
+    pub visibility: Option<Visibility>,
+    pub publish_at: Option<Option<i64>>,
+    pub unpublish_at: Option<Option<i64>>,
     pub expected_version: i64,
+}
+
+/// A filter and page of the delivery API's list.
+#[derive(Clone, Debug, Default)]
+pub struct DeliveryQuery {
+    pub tag: Option<String>,
+    /// Words the title must contain (case-insensitive).
+    pub title_contains: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+/// A published document in the delivery API's list.
+#[derive(Clone, Debug)]
+pub struct DeliveryItem {
+    pub slug: String,
+    pub title: String,
+    pub tags: Vec<String>,
+    pub published_at: i64,
+    /// The start of the published text.
+    pub excerpt: String,
 }
 
 /// One page of a longer result, and how many results there are in all.

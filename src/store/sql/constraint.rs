@@ -21,14 +21,17 @@ pub enum Unique {
     VersionNumber,
     /// API token hashes (`UNIQUE` column `api_tokens.token_hash`).
     TokenHash,
+    /// Document slugs (unique index `documents_slug_idx`).
+    Slug,
 }
 
 impl Unique {
-    const ALL: [Unique; 4] = [
+    const ALL: [Unique; 5] = [
         Unique::Username,
         Unique::Email,
         Unique::VersionNumber,
         Unique::TokenHash,
+        Unique::Slug,
     ];
 
     /// The name PostgreSQL reports: the index names given in the
@@ -40,6 +43,7 @@ impl Unique {
             Unique::Email => "users_email_key",
             Unique::VersionNumber => "document_versions_pkey",
             Unique::TokenHash => "api_tokens_token_hash_key",
+            Unique::Slug => "documents_slug_idx",
         }
     }
 
@@ -50,6 +54,7 @@ impl Unique {
             Unique::Username | Unique::Email => &[],
             Unique::VersionNumber => &["document_versions.document_id", "document_versions.number"],
             Unique::TokenHash => &["api_tokens.token_hash"],
+            Unique::Slug => &["documents.slug"],
         }
     }
 }

@@ -5,6 +5,7 @@
 
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe};
 
+use super::constraint::{Unique, Violated, unique_violation};
 use super::rows::{self, DOC_COLUMNS, DOC_JOINS};
 use super::{audit, members, updates};
 use crate::store::text::{escape_like, searchable, unmatchable};
@@ -15,7 +16,8 @@ use crate::store::{
 use crate::util::now_ms;
 
 /// Tables holding rows of one document, deleted before the document.
-const CHILD_TABLES: [&str; 9] = [
+const CHILD_TABLES: [&str; 10] = [
+    "published_versions",
     "comments",
     "comment_threads",
     "notifications",
@@ -215,8 +217,30 @@ fn changes(
     title: &str,
     status: crate::store::Status,
     tags: &[String],
+    patch: &DocumentPatch,
 ) -> serde_json::Map<String, serde_json::Value> {
     let mut changes = serde_json::Map::new();
+    let mut record = |field: &str, from: serde_json::Value, to: serde_json::Value| {
+        if from != to {
+            changes.insert(field.into(), serde_json::json!({ "from": from, "to": to }));
+        }
+    };
+    if let Some(slug) = &patch.slug {
+        record("slug", before.slug.clone().into(), slug.clone().into());
+    }
+    if let Some(v) = patch.visibility {
+        record(
+            "visibility",
+            before.visibility.as_str().into(),
+            v.as_str().into(),
+        );
+    }
+    if let Some(at) = patch.publish_at {
+        record("publish_at", before.publish_at.into(), at.into());
+    }
+    if let Some(at) = patch.unpublish_at {
+        record("unpublish_at", before.unpublish_at.into(), at.into());
+    }
     if title != before.title {
         changes.insert(
             "title".into(),
@@ -253,10 +277,15 @@ pub async fn patch(
     let title = patch.title.clone().unwrap_or_else(|| current.title.clone());
     let status = patch.status.unwrap_or(current.status);
     let tags = patch.tags.clone().unwrap_or_else(|| current.tags.clone());
+    let slug = patch.slug.clone().unwrap_or_else(|| current.slug.clone());
+    let visibility = patch.visibility.unwrap_or(current.visibility);
+    let publish_at = patch.publish_at.unwrap_or(current.publish_at);
+    let unpublish_at = patch.unpublish_at.unwrap_or(current.unpublish_at);
     let mut tx = super::dialect::begin_write(pool).await?;
     let done = sqlx::query(
         "UPDATE documents SET title = $1, status = $2, tags = $3, version = version + 1, updated_at = $4, \
-         updated_by = $7 WHERE id = $5 AND version = $6",
+         updated_by = $7, slug = $8, visibility = $9, publish_at = $10, unpublish_at = $11 \
+         WHERE id = $5 AND version = $6",
     )
     .bind(&title)
     .bind(status.as_str())
@@ -265,8 +294,16 @@ pub async fn patch(
     .bind(id)
     .bind(patch.expected_version)
     .bind(actor)
+    .bind(&slug)
+    .bind(visibility.as_str())
+    .bind(publish_at)
+    .bind(unpublish_at)
     .execute(&mut *tx)
-    .await?;
+    .await
+    .map_err(|e| match unique_violation(&e) {
+        Some(Violated::Known(Unique::Slug)) => StoreError::Duplicate("slug"),
+        _ => e.into(),
+    })?;
     if done.rows_affected() == 0 {
         tx.rollback().await?;
         return match get_for(pool, id, actor).await? {
@@ -279,7 +316,7 @@ pub async fn patch(
     }
     let details = serde_json::json!({
         "version": patch.expected_version + 1,
-        "changes": changes(&current, &title, status, &tags),
+        "changes": changes(&current, &title, status, &tags, patch),
     });
     audit::write(&mut tx, id, Some(actor), "document.update", details, now).await?;
     tx.commit().await?;

@@ -13,6 +13,7 @@ pub mod constraint;
 pub mod dialect;
 pub mod documents;
 pub mod members;
+pub mod publishing;
 pub mod rows;
 pub mod search;
 pub mod sessions;
@@ -275,6 +276,35 @@ impl Store for SqlStore {
 
     async fn delete_document(&self, id: &str, actor: &str) -> Result<bool> {
         documents::delete(&self.pool, id, actor).await
+    }
+
+    async fn publish_document(
+        &self,
+        id: &str,
+        actor: Option<&str>,
+        number: i64,
+    ) -> Result<Option<Document>> {
+        publishing::publish(&self.pool, id, actor, number).await
+    }
+
+    async fn unpublish_document(&self, id: &str, actor: Option<&str>) -> Result<Option<Document>> {
+        publishing::unpublish(&self.pool, id, actor).await
+    }
+
+    async fn document_by_slug(&self, slug: &str) -> Result<Option<Document>> {
+        publishing::by_slug(&self.pool, slug).await
+    }
+
+    async fn was_published(&self, id: &str, number: i64) -> Result<bool> {
+        publishing::was_published(&self.pool, id, number).await
+    }
+
+    async fn delivery_list(
+        &self,
+        reader: Option<&str>,
+        q: &DeliveryQuery,
+    ) -> Result<Page<DeliveryItem>> {
+        publishing::list(&self.pool, reader, q).await
     }
 
     async fn role_of(&self, doc_id: &str, user_id: &str) -> Result<Option<Role>> {

@@ -19,7 +19,8 @@ pub const USER_COLUMNS: &str = "id, username, email, created_at";
 /// Columns [`document`] reads, over `documents d` joined with [`DOC_JOINS`].
 pub const DOC_COLUMNS: &str = "d.id, d.title, d.status, d.tags, d.owner_id, ou.username AS owner_username, \
      d.version, d.created_at, d.updated_at, d.last_edited_by, le.username AS last_edited_by_username, \
-     d.last_edited_at, d.updated_by, ub.username AS updated_by_username";
+     d.last_edited_at, d.updated_by, ub.username AS updated_by_username, d.slug, d.visibility, \
+     d.published_version, d.published_at, d.publish_at, d.unpublish_at";
 /// The owner's, the last editor's and the last metadata editor's names for
 /// [`DOC_COLUMNS`].
 pub const DOC_JOINS: &str = "JOIN users ou ON ou.id = d.owner_id LEFT JOIN users le ON le.id = d.last_edited_by \
@@ -77,6 +78,12 @@ pub fn document(row: &AnyRow, with_role: bool) -> Result<Document> {
         } else {
             None
         },
+        slug: row.try_get("slug")?,
+        visibility: parsed(row, "visibility")?,
+        published_version: row.try_get("published_version")?,
+        published_at: row.try_get("published_at")?,
+        publish_at: row.try_get("publish_at")?,
+        unpublish_at: row.try_get("unpublish_at")?,
     })
 }
 

@@ -47,6 +47,7 @@ export function makeDoc(over: Partial<QuireDocument> = {}): QuireDocument {
     last_edited_by_username: 'bob',
     last_edited_at: '2026-01-02T10:00:00Z',
     role: 'owner',
+    visibility: 'private',
     ...over,
   };
 }

@@ -133,6 +133,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/delivery/documents": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Published documents the caller may read (public ones, and those the
+         *     caller is a member of), newest publication first.
+         */
+        get: operations["list"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/delivery/documents/{slug}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The published revision of the document with this slug. */
+        get: operations["by_slug"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/delivery/documents/{slug}/v/{n}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A revision by number: any version that was once the published one, while
+         *     the document is published (other versions 404, so drafts never leak).
+         */
+        get: operations["by_slug_and_version"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/documents": {
         parameters: {
             query?: never;
@@ -343,6 +400,27 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/documents/{id}/publish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Publish the current state (editor or owner): saved as a version that
+         *     becomes `published_version`; status `published`; a slug from the title
+         *     when there is none. Publishing again replaces the published revision.
+         */
+        post: operations["publish"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/documents/{id}/restore/{n}": {
         parameters: {
             query?: never;
@@ -371,6 +449,26 @@ export interface paths {
         get: operations["get_state"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/documents/{id}/unpublish": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Take the published revision down (editor or owner): status `draft`; the
+         *     version stays in the history and every delivery URL answers 404.
+         */
+        post: operations["unpublish"];
         delete?: never;
         options?: never;
         head?: never;
@@ -704,6 +802,32 @@ export interface components {
             /** @description The secret: shown only in this response. */
             token: string;
         };
+        DeliveredDocument: {
+            content: string | Record<string, never>;
+            format: components["schemas"]["RenderedFormat"];
+            published_at: string;
+            slug: string;
+            tags: string[];
+            title: string;
+            /**
+             * Format: int64
+             * @description The version number of this revision.
+             */
+            version: number;
+        };
+        DeliveryList: {
+            items: components["schemas"]["DeliveryListItem"][];
+            /** Format: int64 */
+            total: number;
+        };
+        DeliveryListItem: {
+            /** @description The start of the published text. */
+            excerpt: string;
+            published_at: string;
+            slug: string;
+            tags: string[];
+            title: string;
+        };
         /** @description A diff of two versions. */
         DiffView: {
             /** @description Blocks in order, each `{ op, words: [{ op, text }] }`. */
@@ -734,10 +858,21 @@ export interface components {
             last_edited_by_username?: string | null;
             owner_id: string;
             owner_username: string;
+            /** @description Scheduled publish / unpublish; null once fired or cancelled. */
+            publish_at?: string | null;
+            published_at?: string | null;
+            /**
+             * Format: int64
+             * @description The version readers get, while published.
+             */
+            published_version?: number | null;
             role?: components["schemas"]["Role"] | null;
+            /** @description The name in the delivery API and on the reader page (`/p/{slug}`). */
+            slug?: string | null;
             status: components["schemas"]["Status"];
             tags: string[];
             title: string;
+            unpublish_at?: string | null;
             updated_at: string;
             /**
              * @description Who made the last change to title, status or tags (the body's last
@@ -750,6 +885,8 @@ export interface components {
              * @description Optimistic-lock counter: send it back as `expected_version`.
              */
             version: number;
+            /** @description `private` (members only) or `public` (anyone may read the published revision). */
+            visibility: components["schemas"]["Visibility"];
         };
         EditView: {
             /** Format: int64 */
@@ -825,9 +962,22 @@ export interface components {
              *     put it in the body may send `If-Match: "<version>"` instead.
              */
             expected_version: number;
+            /**
+             * Format: date-time
+             * @description When to publish (RFC 3339, server clock); `null` cancels.
+             */
+            publish_at?: string | null;
+            /** @description `[a-z0-9-]{1,100}`, unique (409 when taken); `null` clears it. */
+            slug?: string | null;
             status?: components["schemas"]["Status"] | null;
             tags?: string[] | null;
             title?: string | null;
+            /**
+             * Format: date-time
+             * @description When to unpublish (RFC 3339, server clock); `null` cancels.
+             */
+            unpublish_at?: string | null;
+            visibility?: components["schemas"]["Visibility"] | null;
         };
         PatchThread: {
             resolved: boolean;
@@ -840,6 +990,10 @@ export interface components {
         };
         PresenceView: {
             users: components["schemas"]["PresenceUser"][];
+        };
+        PublishRequest: {
+            /** @description The published version's label (default "Published <time>"). */
+            label?: string | null;
         };
         /** @description The readiness answer. */
         Readiness: {
@@ -976,6 +1130,12 @@ export interface components {
             /** Format: int64 */
             number: number;
         };
+        /**
+         * @description Who may read a document's published revision: its members only, or
+         *     anyone (no credentials needed).
+         * @enum {string}
+         */
+        Visibility: "private" | "public";
     };
     responses: never;
     parameters: never;
@@ -1440,6 +1600,230 @@ export interface operations {
                 };
             };
             /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    list: {
+        parameters: {
+            query?: {
+                /** @description Only documents with this tag. */
+                tag?: string;
+                /** @description Words the title contains. */
+                q?: string;
+                /** @description Page size; clamped to 1–100 (default 20). */
+                limit?: number;
+                /** @description Items to skip; negative counts as 0. */
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveryList"];
+                };
+            };
+            /** @description a query parameter is malformed or has an unknown value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description credentials that do not verify */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    by_slug: {
+        parameters: {
+            query?: {
+                /** @description `html` (default), `markdown`, `json` (ProseMirror) or `text`. */
+                format?: "text" | "txt" | "plain" | "markdown" | "md" | "html" | "json";
+            };
+            header?: never;
+            path: {
+                slug: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description strong validator of the body */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveredDocument"];
+                };
+            };
+            /** @description not modified (`If-None-Match`) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a query parameter is malformed or has an unknown value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a private document and no credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown slug, not published, or no access */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    by_slug_and_version: {
+        parameters: {
+            query?: {
+                /** @description `html` (default), `markdown`, `json` (ProseMirror) or `text`. */
+                format?: "text" | "txt" | "plain" | "markdown" | "md" | "html" | "json";
+            };
+            header?: never;
+            path: {
+                slug: string;
+                n: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    /** @description strong validator of the body */
+                    ETag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DeliveredDocument"];
+                };
+            };
+            /** @description not modified (`If-None-Match`) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description a query parameter is malformed or has an unknown value */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description a private document and no credentials */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the credentials may not do this: a token scoped to one document, a read-only token on a write, or a cookie-authenticated write without the CSRF header */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description unknown slug, not published, never-published version, or no access */
             404: {
                 headers: {
                     [name: string]: unknown;
@@ -2853,6 +3237,105 @@ export interface operations {
             };
         };
     };
+    publish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        /** @description optional */
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["PublishRequest"] | null;
+            };
+        };
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentView"];
+                };
+            };
+            /** @description the body is not well-formed JSON, or a parameter is malformed */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description requires the editor role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such document, or no access */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is larger than the limit */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the body is not sent as `Content-Type: application/json` */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description invalid label, or the version quota is reached */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
     restore_version: {
         parameters: {
             query?: never;
@@ -2972,6 +3455,64 @@ export interface operations {
                 };
             };
             /** @description nothing of that id, or not visible to the caller; also a path segment that cannot name anything (e.g. a version number that is not a number) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description the database (or a bounded worker pool) is unavailable; retry after `Retry-After` seconds */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+        };
+    };
+    unpublish: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description OK */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DocumentView"];
+                };
+            };
+            /** @description no credentials, or they are invalid, expired or revoked */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description requires the editor role */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorBody"];
+                };
+            };
+            /** @description no such document, or no access */
             404: {
                 headers: {
                     [name: string]: unknown;

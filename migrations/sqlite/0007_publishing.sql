@@ -1,0 +1,25 @@
+-- Keep in step with the other backend's 0007_publishing.sql.
+--
+-- Publishing: a document's published revision is one of its versions
+-- (`published_version`), separate from the live draft. `slug` names it in
+-- the delivery API and on the reader page (unique; NULLs do not collide),
+-- `visibility` says whether anonymous readers may see it, `publish_at` /
+-- `unpublish_at` schedule a change (cleared once fired). Every version that
+-- was ever the published one is remembered, so its permanent URL keeps
+-- working while the document stays published, and no other version leaks.
+ALTER TABLE documents ADD COLUMN slug TEXT;
+ALTER TABLE documents ADD COLUMN visibility TEXT NOT NULL DEFAULT 'private';
+ALTER TABLE documents ADD COLUMN published_version BIGINT;
+ALTER TABLE documents ADD COLUMN published_at BIGINT;
+ALTER TABLE documents ADD COLUMN publish_at BIGINT;
+ALTER TABLE documents ADD COLUMN unpublish_at BIGINT;
+CREATE UNIQUE INDEX documents_slug_idx ON documents (slug);
+CREATE INDEX documents_publish_at_idx ON documents (publish_at);
+CREATE INDEX documents_unpublish_at_idx ON documents (unpublish_at);
+
+CREATE TABLE published_versions (
+    document_id  TEXT NOT NULL REFERENCES documents (id) ON DELETE CASCADE,
+    number       BIGINT NOT NULL,
+    published_at BIGINT NOT NULL,
+    PRIMARY KEY (document_id, number)
+);
