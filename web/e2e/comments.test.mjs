@@ -2,6 +2,8 @@
 // (commenter) sees the highlight and the thread live, replies with an @mention chosen from the
 // autocomplete; Alice sees the reply live and the bell's unread count; she resolves; both sidebars
 // show it under Resolved, also after a reload; Bob's editor stays read-only (checked on the server).
+// Editing one's own comment shows live in the other sidebar; a mention reaches the bell at once
+// (a `notification` event on the tab's one /api/events stream, not the 20 s poll).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { axeSource, launchBrowser, openDoc, registerAndLogin, sleep, startServer, userContext } from './harness.mjs';
@@ -255,6 +257,109 @@ describe('comments', { timeout: 240_000 }, () => {
       assert.equal(stored[0].comments[0].body, 'Looks good overall');
     } finally {
       await carol.context.close();
+    }
+  });
+
+  it('a user edits their own comment in the sidebar; the other open sidebar shows it, "(edited)", without a reload', async () => {
+    const doc = await api.alice.ok('POST', '/api/documents', { title: 'Edited comments', body: 'Some text.', body_format: 'markdown' });
+    await api.alice.ok('PUT', `/api/documents/${doc.id}/members/bob`, { role: 'commenter' });
+    const thread = await api.bob.ok('POST', `/api/documents/${doc.id}/comments`, { anchor: null, body: 'Frist draft' });
+    await api.alice.ok('POST', `/api/documents/${doc.id}/comments/${thread.id}/replies`, { body: 'Typo there' });
+    for (const page of [alice.page, bob.page]) {
+      await openDoc(page, doc.id);
+      await openComments(page);
+      await until('both comments listed', async () => (await threads(page).getByTestId('comment').count()) === 2, 5000);
+    }
+    const comments = (page) => threads(page).getByTestId('comment');
+    // only one's own comments can be edited
+    assert.equal(await comments(alice.page).nth(0).getByRole('button', { name: 'Edit comment' }).count(), 0);
+    assert.equal(await comments(alice.page).nth(1).getByRole('button', { name: 'Edit comment' }).count(), 1);
+    assert.equal(await comments(bob.page).nth(1).getByRole('button', { name: 'Edit comment' }).count(), 0);
+    assert.equal(await comments(alice.page).nth(0).getByTestId('comment-edited').count(), 0);
+
+    // bob edits the thread's first comment from the keyboard: Edit, fix the text, Ctrl+Enter
+    await comments(bob.page).nth(0).getByRole('button', { name: 'Edit comment' }).click();
+    const box = bob.page.getByRole('combobox', { name: 'Edit your comment' });
+    assert.equal(await box.inputValue(), 'Frist draft');
+    assert.ok(await box.evaluate((el) => el === document.activeElement), 'the textarea has the focus');
+    await box.fill('First draft, fixed');
+    const t0 = Date.now();
+    await box.press('Control+Enter');
+    await until('bob sees his edit', async () => /First draft, fixed/.test(await comments(bob.page).nth(0).innerText()), 3000);
+    assert.equal(await bob.page.getByTestId('comment-edit-input').count(), 0);
+
+    // alice's sidebar follows without a reload
+    await until(
+      'alice sees the edit and "(edited)"',
+      async () => {
+        const text = await comments(alice.page).nth(0).innerText();
+        return /First draft, fixed/.test(text) && /\(edited\)/.test(text) && !/Frist/.test(text);
+      },
+      3000,
+    );
+    assert.ok(Date.now() - t0 < 3000, `live within 3 s (took ${Date.now() - t0} ms)`);
+    const mark = comments(alice.page).nth(0).getByTestId('comment-edited');
+    assert.match((await mark.getAttribute('title')) ?? '', /^Edited \S/);
+    assert.equal(await comments(alice.page).nth(1).getByTestId('comment-edited').count(), 0, 'the reply was not edited');
+    const stored = await api.alice.ok('GET', `/api/documents/${doc.id}/comments`);
+    assert.equal(stored.items[0].comments[0].body, 'First draft, fixed');
+    assert.ok(stored.items[0].comments[0].edited_at, 'edited_at is set');
+
+    // alice edits her reply with the buttons; Cancel first leaves it as it was
+    await comments(alice.page).nth(1).getByRole('button', { name: 'Edit comment' }).click();
+    await alice.page.getByTestId('comment-edit-input').fill('Never mind');
+    await alice.page.getByRole('button', { name: 'Cancel' }).click();
+    assert.match(await comments(alice.page).nth(1).innerText(), /Typo there/);
+    await comments(alice.page).nth(1).getByRole('button', { name: 'Edit comment' }).click();
+    await alice.page.getByTestId('comment-edit-input').fill('Thanks @bob');
+    await alice.page.getByRole('button', { name: 'Save' }).click();
+    await until('bob sees alice’s edited reply', async () => {
+      const text = await comments(bob.page).nth(1).innerText();
+      return /Thanks @bob/.test(text) && /\(edited\)/.test(text);
+    }, 3000);
+    assert.equal(await comments(bob.page).nth(1).locator('.mention').innerText(), '@bob');
+  });
+
+  it("bob's bell counts alice's @mention within seconds, without a reload (one event stream for the list and the bell)", async () => {
+    const doc = await api.alice.ok('POST', '/api/documents', { title: 'Bell doc', body: 'Ring.', body_format: 'markdown' });
+    await api.alice.ok('PUT', `/api/documents/${doc.id}/members/bob`, { role: 'commenter' });
+    const listener = await userContext(browser, server.base, 'bob');
+    try {
+      const page = listener.page;
+      // count the EventSources the app opens and let the test see when one is connected
+      await page.addInitScript(() => {
+        const Native = window.EventSource;
+        window.__eventSources = [];
+        window.EventSource = class extends Native {
+          constructor(...args) {
+            super(...args);
+            window.__eventSources.push(this);
+          }
+        };
+      });
+      const loadStarted = Date.now(); // the bell's first poll tick is at least 20 s after this
+      await page.goto('/');
+      await page.locator('[data-testid="doc-row"]', { hasText: 'Bell doc' }).waitFor();
+      await until('the event stream is open', () => page.evaluate(() => window.__eventSources.some((s) => s.readyState === 1)), 5000);
+      const unreadBefore = (await api.bob.ok('GET', '/api/notifications?unread=1')).items.length;
+      await until('the bell shows the unread count', async () => (await bellLabel(page)) === `Notifications, ${unreadBefore} unread`, 5000);
+
+      await api.alice.ok('POST', `/api/documents/${doc.id}/comments`, { anchor: null, body: 'Ping @bob, have a look' });
+      const t0 = Date.now();
+      await until('the bell counts the mention', async () => (await bellLabel(page)) === `Notifications, ${unreadBefore + 1} unread`, 5000);
+      const took = Date.now() - t0;
+      assert.ok(took < 10_000, `within 10 s (took ${took} ms)`);
+      assert.ok(Date.now() - loadStarted < 20_000, 'before the 20 s poll could have done it');
+      await page.getByTestId('notifications-button').click();
+      assert.match(await page.getByTestId('notification-list').getByTestId('notification').first().innerText(), /alice mentioned you/);
+      await page.keyboard.press('Escape');
+
+      // the same stream still serves the document list
+      await api.alice.ok('PATCH', `/api/documents/${doc.id}`, { title: 'Bell doc renamed', expected_version: doc.version });
+      await page.locator('[data-testid="doc-row"]', { hasText: 'Bell doc renamed' }).waitFor({ timeout: 3000 });
+      assert.equal(await page.evaluate(() => window.__eventSources.length), 1, 'one EventSource for the list and the bell');
+    } finally {
+      await listener.context.close();
     }
   });
 

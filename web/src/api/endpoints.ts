@@ -126,6 +126,13 @@ export const api = {
   deleteThread: (id: string, thread: string) =>
     request<unknown>(`/api/documents/${enc(id)}/comments/${enc(thread)}`, { method: 'DELETE' }),
 
+  /** Change a comment's text (its author only); also edits a thread's first comment. */
+  editComment: (id: string, thread: string, comment: string, body: string) =>
+    request<ThreadComment>(`/api/documents/${enc(id)}/comments/${enc(thread)}/replies/${enc(comment)}`, {
+      method: 'PATCH',
+      body: { body },
+    }),
+
   deleteComment: (id: string, thread: string, comment: string) =>
     request<unknown>(`/api/documents/${enc(id)}/comments/${enc(thread)}/replies/${enc(comment)}`, { method: 'DELETE' }),
 

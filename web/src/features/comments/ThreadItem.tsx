@@ -1,16 +1,14 @@
 /**
  * One comment thread in the sidebar: its quote (a button selecting the text in the editor), a
- * "detached" note when the text is gone, the comments with author and relative time, a reply box
- * with mention autocomplete, Resolve/Reopen and the delete buttons the caller may use.
+ * "detached" note when the text is gone, the comments (`CommentItem`: its author may edit it), a
+ * reply box with mention autocomplete, Resolve/Reopen and the delete buttons the caller may use.
  */
-import { useState } from 'react';
+import { useRef, useState } from 'react';
 import { api } from '../../api/endpoints';
 import { errorMessage } from '../../api/errorMessage';
-import type { Thread } from '../../api/types';
-import { absoluteTime, relativeTime } from '../../lib/relativeTime';
+import type { Thread, ThreadComment } from '../../api/types';
 import { Alert } from '../../ui/Alert';
-import { Icon } from '../../ui/Icon';
-import { CommentBody } from './CommentBody';
+import { CommentItem } from './CommentItem';
 import { MentionTextarea } from './MentionTextarea';
 
 interface Props {
@@ -31,6 +29,9 @@ export function ThreadItem({ docId, thread, userId, isOwner, canWrite, active, n
   const [reply, setReply] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  // an edit's answer is applied to the thread as it is then (live events may have changed it)
+  const latest = useRef(thread);
+  latest.current = thread;
 
   const run = async (what: string, action: () => Promise<void>) => {
     setBusy(true);
@@ -52,6 +53,11 @@ export function ThreadItem({ docId, thread, userId, isOwner, canWrite, active, n
       setReply('');
       onChanged({ ...thread, comments: thread.comments.some((x) => x.id === c.id) ? thread.comments : [...thread.comments, c] });
     });
+  };
+
+  const edited = (c: ThreadComment) => {
+    const t = latest.current;
+    onChanged({ ...t, comments: t.comments.map((x) => (x.id === c.id ? c : x)) });
   };
 
   const canDeleteThread = canWrite && (isOwner || thread.created_by.id === userId);
@@ -84,32 +90,24 @@ export function ThreadItem({ docId, thread, userId, isOwner, canWrite, active, n
       )}
       <ol className="thread-comments">
         {thread.comments.map((c, i) => (
-          <li key={c.id} className="comment" data-testid="comment">
-            <div className="comment-head">
-              <strong className="comment-author">{c.author.username}</strong>{' '}
-              <time className="muted" dateTime={c.created_at} title={absoluteTime(c.created_at)}>
-                {relativeTime(c.created_at, now)}
-              </time>
-              {c.edited_at && <span className="muted"> (edited)</span>}
-              {i > 0 && canWrite && (isOwner || c.author.id === userId) && (
-                <button
-                  type="button"
-                  className="btn btn-ghost btn-icon btn-small"
-                  aria-label={`Delete reply by ${c.author.username}`}
-                  disabled={busy}
-                  onClick={() =>
-                    void run('delete the reply', async () => {
-                      await api.deleteComment(docId, thread.id, c.id);
-                      onChanged({ ...thread, comments: thread.comments.filter((x) => x.id !== c.id) });
-                    })
-                  }
-                >
-                  <Icon name="trash" size={14} />
-                </button>
-              )}
-            </div>
-            <CommentBody body={c.body} />
-          </li>
+          <CommentItem
+            key={c.id}
+            docId={docId}
+            threadId={thread.id}
+            comment={c}
+            canEdit={canWrite && c.author.id === userId}
+            canDelete={i > 0 && canWrite && (isOwner || c.author.id === userId)}
+            busy={busy}
+            now={now}
+            usernames={usernames}
+            onEdited={edited}
+            onDelete={() =>
+              void run('delete the reply', async () => {
+                await api.deleteComment(docId, thread.id, c.id);
+                onChanged({ ...thread, comments: thread.comments.filter((x) => x.id !== c.id) });
+              })
+            }
+          />
         ))}
       </ol>
       {error && <Alert>{error}</Alert>}

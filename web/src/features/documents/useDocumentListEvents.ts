@@ -1,5 +1,6 @@
-/** Subscribes the document list to `GET /api/events` (EventSource, same-origin cookies); refetches after a reconnect. */
+/** Subscribes the document list to the tab's shared `GET /api/events` stream; refetches after a reconnect. */
 import { useEffect, useRef } from 'react';
+import { subscribeEvents } from '../../api/eventStream';
 import { LIST_EVENT_TYPES, parseListEvent, type ListEvent } from './listEvents';
 
 export function useDocumentListEvents(enabled: boolean, onEvent: (e: ListEvent) => void, onReconnect: () => void) {
@@ -9,26 +10,15 @@ export function useDocumentListEvents(enabled: boolean, onEvent: (e: ListEvent) 
   reconnectRef.current = onReconnect;
 
   useEffect(() => {
-    if (!enabled || typeof EventSource === 'undefined') return;
-    const source = new EventSource('/api/events', { withCredentials: true });
-    let lostConnection = false;
-    const handle = (type: string) => (msg: MessageEvent<string>) => {
-      const event = parseListEvent(type, msg.data);
-      if (event) eventRef.current(event);
-    };
-    const handlers = LIST_EVENT_TYPES.map((t) => [t, handle(t)] as const);
-    handlers.forEach(([t, h]) => source.addEventListener(t, h));
-    source.onopen = () => {
+    if (!enabled) return;
+    return subscribeEvents({
+      types: LIST_EVENT_TYPES,
+      onEvent: (type, data) => {
+        const event = parseListEvent(type, data);
+        if (event) eventRef.current(event);
+      },
       // events sent while we were away are gone: the list is loaded again
-      if (lostConnection) reconnectRef.current();
-      lostConnection = false;
-    };
-    source.onerror = () => {
-      lostConnection = true;
-    };
-    return () => {
-      handlers.forEach(([t, h]) => source.removeEventListener(t, h));
-      source.close();
-    };
+      onReconnect: () => reconnectRef.current(),
+    });
   }, [enabled]);
 }

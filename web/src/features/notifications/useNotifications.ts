@@ -1,9 +1,11 @@
 /**
- * The signed-in user's notifications: loaded on mount, polled every 20 s (there is no live push
- * yet) and refetched when the window regains focus; `markAllRead` / `markRead` update them.
+ * The signed-in user's notifications: loaded on mount, refetched as soon as a `notification`
+ * event arrives on the shared `/api/events` stream (and after that stream reconnects), when the
+ * window regains focus, and every 20 s as a fallback; `markRead` updates them.
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { api } from '../../api/endpoints';
+import { subscribeEvents } from '../../api/eventStream';
 import type { QuireNotification } from '../../api/types';
 
 export const NOTIFICATION_POLL_MS = 20_000;
@@ -33,7 +35,10 @@ export function useNotifications(pollMs = NOTIFICATION_POLL_MS) {
     };
     window.addEventListener('focus', onFocus);
     document.addEventListener('visibilitychange', onVisible);
+    // the event only says that something arrived; the list is the source of truth
+    const unsubscribe = subscribeEvents({ types: ['notification'], onEvent: refresh, onReconnect: refresh });
     return () => {
+      unsubscribe();
       clearInterval(t);
       window.removeEventListener('focus', onFocus);
       document.removeEventListener('visibilitychange', onVisible);
