@@ -187,7 +187,9 @@ mod tests {
             "SELECT 'd1' AS id, 'Title' AS title, 'review' AS status, '[\"a\",\"b\"]' AS tags, \
              'u1' AS owner_id, 'alice' AS owner_username, 3 AS version, 10 AS created_at, \
              20 AS updated_at, 'u2' AS last_edited_by, 'bob' AS last_edited_by_username, \
-             30 AS last_edited_at, 'u1' AS updated_by, 'alice' AS updated_by_username, 'editor' AS role",
+             30 AS last_edited_at, 'u1' AS updated_by, 'alice' AS updated_by_username, 'editor' AS role, \
+             'hello' AS slug, 'public' AS visibility, 2 AS published_version, 40 AS published_at, \
+             50 AS publish_at, NULL AS unpublish_at",
         )
         .await;
         let doc = document(&row, true).unwrap();
@@ -199,12 +201,20 @@ mod tests {
         assert_eq!(doc.updated_by_username.as_deref(), Some("alice"));
         assert_eq!(doc.role, Some(Role::Editor));
         assert_eq!(document(&row, false).unwrap().role, None);
+        assert_eq!(doc.slug.as_deref(), Some("hello"));
+        assert_eq!(doc.visibility, crate::store::Visibility::Public);
+        assert_eq!(
+            (doc.published_version, doc.published_at, doc.publish_at, doc.unpublish_at),
+            (Some(2), Some(40), Some(50), None)
+        );
 
         let row = one(
             "SELECT 'd1' AS id, 'Title' AS title, 'draft' AS status, '[]' AS tags, \
              'u1' AS owner_id, 'alice' AS owner_username, 1 AS version, 10 AS created_at, \
              20 AS updated_at, NULL AS last_edited_by, NULL AS last_edited_by_username, \
-             NULL AS last_edited_at, NULL AS updated_by, NULL AS updated_by_username",
+             NULL AS last_edited_at, NULL AS updated_by, NULL AS updated_by_username, \
+             NULL AS slug, 'private' AS visibility, NULL AS published_version, NULL AS published_at, \
+             NULL AS publish_at, NULL AS unpublish_at",
         )
         .await;
         let doc = document(&row, false).unwrap();
