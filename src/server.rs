@@ -180,6 +180,7 @@ impl Server {
         ));
         let trusted = config.trusted_proxies.clone();
         let stop = CancellationToken::new();
+        tokio::spawn(crate::api::scheduler::run(self.state.clone(), stop.clone()));
         let connections = TaskTracker::new();
         if let Some(listener) = self.metrics_listener {
             // Internal scrape port: plain axum serving is enough.

@@ -322,3 +322,105 @@ async fn slugs(s: &TestServer) {
     assert_eq!(st, StatusCode::NOT_FOUND);
 }
 on_both_backends!(slug_rules, super::slugs);
+
+fn rfc3339_in(ms: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::milliseconds(ms);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap()
+}
+
+/// Polls the document until `pred` holds (at most `secs`).
+async fn doc_until(api: &Api, id: &str, secs: u64, pred: impl Fn(&Value) -> bool) -> Value {
+    let deadline = std::time::Instant::now() + Duration::from_secs(secs);
+    loop {
+        let (_, d) = api.get(&format!("/api/documents/{id}")).await;
+        if pred(&d) {
+            return d;
+        }
+        assert!(std::time::Instant::now() < deadline, "never happened: {d}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+async fn scheduled_versions(api: &Api, id: &str) -> usize {
+    let (_, v) = api.get(&format!("/api/documents/{id}/versions")).await;
+    v["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|v| v["label"].as_str().unwrap_or("").ends_with("(scheduled)"))
+        .count()
+}
+
+async fn schedule(s: &TestServer) {
+    let alice = s.user("alice").await;
+    let id = id(&create(&alice, "Scheduled", "On time.").await);
+    // a time in the past fires at once; the field is cleared
+    let (st, d) = patch(&alice, &id, json!({ "publish_at": rfc3339_in(-60_000) })).await;
+    assert_eq!(st, StatusCode::OK, "{d}");
+    let d = doc_until(&alice, &id, 6, |d| d["status"] == "published").await;
+    assert_eq!(d["publish_at"], Value::Null);
+    assert!(d["published_version"].is_i64());
+    assert_eq!(scheduled_versions(&alice, &id).await, 1);
+    // an unpublish a second from now fires within a few seconds
+    let (st, _) = patch(&alice, &id, json!({ "unpublish_at": rfc3339_in(1_000) })).await;
+    assert_eq!(st, StatusCode::OK);
+    let d = doc_until(&alice, &id, 8, |d| d["status"] == "draft").await;
+    assert_eq!(d["unpublish_at"], Value::Null);
+    assert_eq!(d["published_version"], Value::Null);
+    // a cancelled schedule never fires
+    let (_, _) = patch(&alice, &id, json!({ "publish_at": rfc3339_in(1_500) })).await;
+    let (st, d) = patch(&alice, &id, json!({ "publish_at": null })).await;
+    assert_eq!(st, StatusCode::OK, "{d}");
+    tokio::time::sleep(Duration::from_millis(3_000)).await;
+    let (_, d) = alice.get(&format!("/api/documents/{id}")).await;
+    assert_eq!(d["status"], "draft", "{d}");
+    assert_eq!(scheduled_versions(&alice, &id).await, 1);
+}
+on_both_backends!(scheduled_publishing, super::schedule);
+
+/// Three instances on one PostgreSQL database: each due document is
+/// published exactly once; a schedule set before a restart fires after it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn scheduled_exactly_once_across_instances_and_restarts() {
+    let a = TestServer::start(common::Db::Postgres).await;
+    let b = TestServer::start_on(a.db.clone(), |_| {}).await;
+    let c = TestServer::start_on(a.db.clone(), |_| {}).await;
+    let alice = a.user("alice").await;
+    let mut ids = Vec::new();
+    for i in 0..6 {
+        let d = create(&alice, &format!("Race {i}"), "Once.").await;
+        ids.push(id(&d));
+    }
+    let at = rfc3339_in(800);
+    for d in &ids {
+        let (st, body) = patch(&alice, d, json!({ "publish_at": at })).await;
+        assert_eq!(st, StatusCode::OK, "{body}");
+    }
+    for d in &ids {
+        doc_until(&alice, d, 8, |d| d["status"] == "published").await;
+    }
+    // give a slow second firing the time to show up
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    for d in &ids {
+        assert_eq!(scheduled_versions(&alice, d).await, 1, "document {d}");
+    }
+    b.stop().await;
+    c.stop().await;
+
+    // a schedule set, then every instance stopped before it is due
+    let late = id(&create(&alice, "After restart", "Later.").await);
+    let (st, _) = patch(&alice, &late, json!({ "publish_at": rfc3339_in(2_000) })).await;
+    assert_eq!(st, StatusCode::OK);
+    let db = a.db.clone();
+    a.stop().await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    let again = TestServer::start_on(db, |_| {}).await;
+    let alice = Api {
+        base: again.base.clone(),
+        ..alice
+    };
+    doc_until(&alice, &late, 8, |d| d["status"] == "published").await;
+    assert_eq!(scheduled_versions(&alice, &late).await, 1);
+    again.stop().await;
+}

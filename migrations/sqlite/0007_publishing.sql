@@ -4,7 +4,9 @@
 -- (`published_version`), separate from the live draft. `slug` names it in
 -- the delivery API and on the reader page (unique; NULLs do not collide),
 -- `visibility` says whether anonymous readers may see it, `publish_at` /
--- `unpublish_at` schedule a change (cleared once fired). Every version that
+-- `unpublish_at` schedule a change (cleared once fired; `schedule_lease`
+-- is held, until the time it holds, by the instance firing it, so that a
+-- crashed instance's work is taken over and two never fire together). Every version that
 -- was ever the published one is remembered, so its permanent URL keeps
 -- working while the document stays published, and no other version leaks.
 ALTER TABLE documents ADD COLUMN slug TEXT;
@@ -13,6 +15,7 @@ ALTER TABLE documents ADD COLUMN published_version BIGINT;
 ALTER TABLE documents ADD COLUMN published_at BIGINT;
 ALTER TABLE documents ADD COLUMN publish_at BIGINT;
 ALTER TABLE documents ADD COLUMN unpublish_at BIGINT;
+ALTER TABLE documents ADD COLUMN schedule_lease BIGINT;
 CREATE UNIQUE INDEX documents_slug_idx ON documents (slug);
 CREATE INDEX documents_publish_at_idx ON documents (publish_at);
 CREATE INDEX documents_unpublish_at_idx ON documents (unpublish_at);

@@ -18,6 +18,7 @@ pub mod notifications;
 pub mod openapi;
 pub mod publishing;
 pub mod reader;
+pub mod scheduler;
 pub mod search;
 pub mod system;
 pub mod tokens;

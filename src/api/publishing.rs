@@ -116,6 +116,9 @@ pub async fn unpublish_now(
         .ok_or(ApiError::NotFound)?;
     if was_published {
         super::announce::publication_changed(state, &doc, false).await;
+    } else if actor.is_none() {
+        // the scheduler cleared `unpublish_at`: a metadata change all the same
+        super::announce::metadata_changed(state, &doc).await;
     }
     Ok(doc)
 }

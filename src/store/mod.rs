@@ -132,6 +132,8 @@ pub trait Store: Send + Sync + 'static {
     /// user has no access or it does not exist.
     async fn document_for(&self, id: &str, user_id: &str) -> Result<Option<Document>>;
     async fn document_exists(&self, id: &str) -> Result<bool>;
+    /// The document without a viewer's role (background jobs).
+    async fn document_by_id(&self, id: &str) -> Result<Option<Document>>;
     /// How many documents `user_id` owns (for the per-user quota).
     async fn owned_document_count(&self, user_id: &str) -> Result<i64>;
     /// One page of the documents `user_id` is a member of, and how many
@@ -161,20 +163,26 @@ pub trait Store: Send + Sync + 'static {
 
     // --- publishing --------------------------------------------------------
     /// Makes version `number` the published revision (status `published`,
-    /// a slug from the title when there is none); `actor` None for the
-    /// scheduler. None when the document is gone.
+    /// a slug from the title when there is none). `actor` None is the
+    /// scheduler firing `publish_at`, which is cleared with its lease in the
+    /// same transaction. None when the document is gone.
     async fn publish_document(
         &self,
         id: &str,
         actor: Option<&str>,
         number: i64,
     ) -> Result<Option<Document>>;
-    /// Takes the published revision down (status `draft`).
+    /// Takes the published revision down (status `draft`); `actor` None is
+    /// the scheduler firing `unpublish_at` (cleared likewise).
     async fn unpublish_document(&self, id: &str, actor: Option<&str>) -> Result<Option<Document>>;
     /// The document with this slug, without a viewer's role.
     async fn document_by_slug(&self, slug: &str) -> Result<Option<Document>>;
     /// Whether version `number` was ever the document's published one.
     async fn was_published(&self, id: &str, number: i64) -> Result<bool>;
+    /// Documents with a due publish or unpublish and a free lease.
+    async fn due_schedules(&self, now: i64, limit: i64) -> Result<Vec<Schedule>>;
+    /// Takes the lease on a due schedule until `until`: true for one caller.
+    async fn lease_schedule(&self, id: &str, now: i64, until: i64) -> Result<bool>;
     /// Published documents `reader` may read (public, or member of).
     async fn delivery_list(
         &self,

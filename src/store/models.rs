@@ -204,6 +204,14 @@ pub struct DeliveryQuery {
     pub offset: i64,
 }
 
+/// A document whose scheduled publish or unpublish is due.
+#[derive(Clone, Debug)]
+pub struct Schedule {
+    pub document_id: String,
+    pub publish_at: Option<i64>,
+    pub unpublish_at: Option<i64>,
+}
+
 /// A published document in the delivery API's list.
 #[derive(Clone, Debug)]
 pub struct DeliveryItem {

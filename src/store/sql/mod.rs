@@ -291,12 +291,25 @@ impl Store for SqlStore {
         publishing::unpublish(&self.pool, id, actor).await
     }
 
+    async fn document_by_id(&self, id: &str) -> Result<Option<Document>> {
+        let mut conn = self.pool.acquire().await?;
+        publishing::get(&mut conn, id).await
+    }
+
     async fn document_by_slug(&self, slug: &str) -> Result<Option<Document>> {
         publishing::by_slug(&self.pool, slug).await
     }
 
     async fn was_published(&self, id: &str, number: i64) -> Result<bool> {
         publishing::was_published(&self.pool, id, number).await
+    }
+
+    async fn due_schedules(&self, now: i64, limit: i64) -> Result<Vec<Schedule>> {
+        publishing::due(&self.pool, now, limit).await
+    }
+
+    async fn lease_schedule(&self, id: &str, now: i64, until: i64) -> Result<bool> {
+        publishing::lease(&self.pool, id, now, until).await
     }
 
     async fn delivery_list(

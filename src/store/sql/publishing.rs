@@ -1,6 +1,7 @@
 //! Publishing: which saved version readers get (`published_version`), the
 //! slug that names it, every version that was ever the published one (its
-//! permanent URL), and the published documents a reader may list.
+//! permanent URL), the published documents a reader may list, and the
+//! schedule (`publish_at` / `unpublish_at`) the scheduler fires under a lease.
 
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe, Row};
 
@@ -8,7 +9,7 @@ use super::constraint::{Unique, Violated, unique_violation};
 use super::rows::{self, DOC_COLUMNS, DOC_JOINS};
 use super::{audit, dialect};
 use crate::store::text::escape_like;
-use crate::store::{DeliveryItem, DeliveryQuery, Document, Page, Result, StoreError};
+use crate::store::{DeliveryItem, DeliveryQuery, Document, Page, Result, Schedule, StoreError};
 use crate::util::now_ms;
 
 /// Longest slug (characters of `[a-z0-9-]`).
@@ -134,7 +135,9 @@ async fn try_publish(
     let now = now_ms();
     sqlx::query(
         "UPDATE documents SET published_version = $2, published_at = $3, status = 'published', slug = $4, \
-         version = version + 1, updated_at = $3, updated_by = COALESCE($5, updated_by) WHERE id = $1",
+         version = version + 1, updated_at = $3, updated_by = COALESCE($5, updated_by), \
+         publish_at = CASE WHEN $5 IS NULL THEN NULL ELSE publish_at END, \
+         schedule_lease = CASE WHEN $5 IS NULL THEN NULL ELSE schedule_lease END WHERE id = $1",
     )
     .bind(id)
     .bind(number)
@@ -183,6 +186,17 @@ pub async fn unpublish(pool: &AnyPool, id: &str, actor: Option<&str>) -> Result<
     if done.rows_affected() > 0 {
         let details = serde_json::json!({ "scheduled": actor.is_none() });
         audit::write(&mut tx, id, actor, "document.unpublish", details, now).await?;
+    }
+    if actor.is_none() {
+        // The scheduler fired `unpublish_at`: cleared even when there was
+        // nothing to take down.
+        sqlx::query(
+            "UPDATE documents SET unpublish_at = NULL, schedule_lease = NULL, version = version + 1 \
+             WHERE id = $1 AND unpublish_at IS NOT NULL",
+        )
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     }
     let doc = get(&mut tx, id).await?;
     tx.commit().await?;
@@ -270,6 +284,45 @@ pub async fn list(
     }
     let total = rows::count(&count.fetch_one(pool).await?)?;
     Ok(Page { items, total })
+}
+
+/// Documents with a publish or unpublish due at `now` (ms) whose lease is
+/// free, oldest first.
+pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<Schedule>> {
+    let rows = sqlx::query(AssertSqlSafe(format!(
+        "SELECT id, publish_at, unpublish_at FROM documents \
+         WHERE ((publish_at IS NOT NULL AND publish_at <= $1) OR (unpublish_at IS NOT NULL AND unpublish_at <= $1)) \
+         AND (schedule_lease IS NULL OR schedule_lease < $1) \
+         ORDER BY COALESCE(publish_at, unpublish_at) LIMIT {limit}"
+    )))
+    .bind(now)
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok(Schedule {
+                document_id: r.try_get("id")?,
+                publish_at: r.try_get("publish_at")?,
+                unpublish_at: r.try_get("unpublish_at")?,
+            })
+        })
+        .collect()
+}
+
+/// Takes the lease on the document's due schedule until `until` (ms): true
+/// for exactly one caller while the lease is free and something is due.
+pub async fn lease(pool: &AnyPool, id: &str, now: i64, until: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE documents SET schedule_lease = $3 WHERE id = $1 \
+         AND (schedule_lease IS NULL OR schedule_lease < $2) \
+         AND ((publish_at IS NOT NULL AND publish_at <= $2) OR (unpublish_at IS NOT NULL AND unpublish_at <= $2))",
+    )
+    .bind(id)
+    .bind(now)
+    .bind(until)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
 #[cfg(test)]

@@ -204,7 +204,12 @@ mod tests {
         assert_eq!(doc.slug.as_deref(), Some("hello"));
         assert_eq!(doc.visibility, crate::store::Visibility::Public);
         assert_eq!(
-            (doc.published_version, doc.published_at, doc.publish_at, doc.unpublish_at),
+            (
+                doc.published_version,
+                doc.published_at,
+                doc.publish_at,
+                doc.unpublish_at
+            ),
             (Some(2), Some(40), Some(50), None)
         );
 
