@@ -121,6 +121,7 @@ async fn personal_tokens(s: &TestServer) {
             "old",
             &quire::auth::token::api_token_hash(expired_secret),
             false,
+            false,
             Some(1),
         )
         .await

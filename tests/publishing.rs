@@ -424,3 +424,77 @@ async fn scheduled_exactly_once_across_instances_and_restarts() {
     assert_eq!(scheduled_versions(&alice, &late).await, 1);
     again.stop().await;
 }
+
+/// A personal API token with the `delivery` scope reads published
+/// revisions of its owner's documents and nothing else.
+async fn delivery_token(s: &TestServer) {
+    let alice = s.user("alice").await;
+    let id = id(&create(&alice, "Members only", "Private text.").await);
+    let (st, _) = alice
+        .post(&format!("/api/documents/{id}/publish"), json!({}))
+        .await;
+    assert_eq!(st, StatusCode::OK);
+    let (st, t) = alice
+        .post(
+            "/api/auth/tokens",
+            json!({ "name": "website", "scopes": ["delivery"] }),
+        )
+        .await;
+    assert_eq!(st, StatusCode::CREATED, "{t}");
+    assert_eq!(t["scopes"], json!(["delivery"]));
+    let bot = Api {
+        token: t["token"].as_str().unwrap().to_string(),
+        ..alice.clone()
+    };
+    let (st, d) = bot
+        .get("/api/delivery/documents/members-only?format=text")
+        .await;
+    assert_eq!(st, StatusCode::OK, "{d}");
+    assert_eq!(d["content"], "Private text.");
+    let (st, l) = bot.get("/api/delivery/documents").await;
+    assert_eq!((st, l["total"].as_i64()), (StatusCode::OK, Some(1)));
+    for (method, path) in [
+        ("GET", "/api/documents".to_string()),
+        ("GET", format!("/api/documents/{id}")),
+        ("GET", format!("/api/documents/{id}/content")),
+        ("GET", "/api/auth/me".to_string()),
+        ("POST", "/api/documents".to_string()),
+        ("POST", format!("/api/documents/{id}/publish")),
+    ] {
+        let (st, body) = if method == "GET" {
+            bot.get(&path).await
+        } else {
+            bot.post(&path, json!({ "title": "x" })).await
+        };
+        assert_eq!(st, StatusCode::FORBIDDEN, "{method} {path}: {body}");
+    }
+    let ws = format!(
+        "{}/ws/doc/{id}?token={}",
+        s.base.replacen("http", "ws", 1),
+        bot.token
+    );
+    assert!(
+        common::yclient::connect_status(&ws).await.is_err(),
+        "a delivery token opens no document"
+    );
+    // another user's delivery token: as if the document did not exist
+    let carol = s.user("carol").await;
+    let (_, t) = carol
+        .post(
+            "/api/auth/tokens",
+            json!({ "name": "c", "scopes": ["delivery"] }),
+        )
+        .await;
+    let carol_bot = Api {
+        token: t["token"].as_str().unwrap().to_string(),
+        ..carol
+    };
+    let (st, _) = carol_bot.get("/api/delivery/documents/members-only").await;
+    assert_eq!(st, StatusCode::NOT_FOUND);
+    // an ordinary token keeps the whole API
+    let (_, t) = alice
+        .post("/api/auth/tokens", json!({ "name": "full" }))
+        .await;
+    assert_eq!(t["scopes"], json!([]));
+}
+on_both_backends!(delivery_scoped_tokens, super::delivery_token);

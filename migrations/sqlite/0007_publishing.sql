@@ -26,3 +26,7 @@ CREATE TABLE published_versions (
     published_at BIGINT NOT NULL,
     PRIMARY KEY (document_id, number)
 );
+
+-- A personal API token created with `scopes: ["delivery"]` reads the
+-- delivery API only (for the documents its owner is a member of).
+ALTER TABLE api_tokens ADD COLUMN delivery_only BIGINT NOT NULL DEFAULT 0;

@@ -88,28 +88,44 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        let (token, via) = credentials(&parts.headers, None).ok_or(AuthError::Missing)?;
-        let claims = state.auth.authenticate(&token).await?;
-        let writes = !is_safe(&parts.method);
-        // Scope first (a document-scoped token is for its WebSocket only),
-        // then the CSRF check, then read-only tokens on writes.
-        if claims.doc.is_some() {
-            return Err(AuthError::WrongScope.into());
-        }
-        if via == AuthVia::Cookie && !csrf_ok(parts, &claims) {
-            return Err(AuthError::Csrf.into());
-        }
-        crate::auth::authorize(&claims, Access::Api { writes })?;
-        Ok(AuthUser {
-            id: claims.sub.clone(),
-            username: claims.name.clone(),
-            via,
-            claims,
-        })
+        authenticate(parts, state, false).await
     }
 }
 
-/// The caller when the request carries credentials, else anonymous (None).
+/// The caller of a REST route (`delivery`: a delivery API read, which a
+/// delivery-scoped token may make too).
+async fn authenticate(
+    parts: &Parts,
+    state: &AppState,
+    delivery: bool,
+) -> Result<AuthUser, ApiError> {
+    let (token, via) = credentials(&parts.headers, None).ok_or(AuthError::Missing)?;
+    let claims = state.auth.authenticate(&token).await?;
+    let writes = !is_safe(&parts.method);
+    // Scope first (a document-scoped token is for its WebSocket only),
+    // then the CSRF check, then read-only tokens on writes.
+    if claims.doc.is_some() {
+        return Err(AuthError::WrongScope.into());
+    }
+    if via == AuthVia::Cookie && !csrf_ok(parts, &claims) {
+        return Err(AuthError::Csrf.into());
+    }
+    let access = if delivery {
+        Access::Delivery
+    } else {
+        Access::Api { writes }
+    };
+    crate::auth::authorize(&claims, access)?;
+    Ok(AuthUser {
+        id: claims.sub.clone(),
+        username: claims.name.clone(),
+        via,
+        claims,
+    })
+}
+
+/// The reader of a delivery route: the caller when the request carries
+/// credentials (a delivery-scoped token included), else anonymous (None).
 /// A bearer token that does not verify is refused (401): its sender meant
 /// to be someone. A session cookie that no longer verifies (expired,
 /// signed out) reads as anonymous, so a public page never fails on a stale
@@ -123,7 +139,7 @@ impl FromRequestParts<AppState> for MaybeUser {
         let Some((_, via)) = credentials(&parts.headers, None) else {
             return Ok(MaybeUser(None));
         };
-        match AuthUser::from_request_parts(parts, state).await {
+        match authenticate(parts, state, true).await {
             Ok(user) => Ok(MaybeUser(Some(user))),
             Err(_) if via == AuthVia::Cookie => Ok(MaybeUser(None)),
             Err(e) => Err(e),

@@ -35,6 +35,18 @@ pub struct CreateToken {
     #[schema(minimum = 1)]
     #[serde(default, deserialize_with = "crate::api::extract::json_integer")]
     pub expires_in_days: Option<i64>,
+    /// `["delivery"]`: the token reads the delivery API only (published
+    /// revisions of the documents its owner is a member of) and gets 403
+    /// everywhere else. None or empty: the whole API.
+    #[serde(default)]
+    pub scopes: Option<Vec<TokenScope>>,
+}
+
+/// What a personal API token is for, when not the whole API.
+#[derive(Deserialize, Serialize, ToSchema, Clone, Copy, PartialEq, Eq, Debug)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenScope {
+    Delivery,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -42,6 +54,8 @@ pub struct TokenView {
     pub id: String,
     pub name: String,
     pub read_only: bool,
+    /// `["delivery"]` for a delivery token; empty for the whole API.
+    pub scopes: Vec<TokenScope>,
     pub created_at: String,
     pub expires_at: Option<String>,
     pub last_used_at: Option<String>,
@@ -54,6 +68,11 @@ impl From<ApiToken> for TokenView {
             id: t.id,
             name: t.name,
             read_only: t.read_only,
+            scopes: if t.delivery_only {
+                vec![TokenScope::Delivery]
+            } else {
+                Vec::new()
+            },
             created_at: rfc3339(t.created_at),
             expires_at: t.expires_at.map(rfc3339),
             last_used_at: t.last_used_at.map(rfc3339),
@@ -107,6 +126,9 @@ async fn create_token(
             &name,
             &api_token_hash(&secret),
             req.read_only,
+            req.scopes
+                .as_deref()
+                .is_some_and(|s| s.contains(&TokenScope::Delivery)),
             expires_at,
         )
         .await?;

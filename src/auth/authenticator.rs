@@ -95,6 +95,7 @@ impl Authenticator {
             sid: None,
             ro: t.read_only,
             tid: Some(t.id),
+            delivery: t.delivery_only,
         })
     }
 }

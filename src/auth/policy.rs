@@ -3,7 +3,8 @@
 //! A document-scoped token opens the WebSocket of its own document and
 //! nothing else. A read-only API token may read through the REST API and
 //! open documents, but every connection it opens is capped at viewer,
-//! whatever the user's role.
+//! whatever the user's role. A delivery token (scope `delivery`) reads the
+//! delivery API and nothing else.
 
 use super::{AuthError, Claims};
 use crate::store::Role;
@@ -15,11 +16,18 @@ pub enum Access<'a> {
     Api { writes: bool },
     /// The live connection of this document.
     Document(&'a str),
+    /// A read of the delivery API (published revisions).
+    Delivery,
 }
 
 /// `Ok` when `claims` may be used for `access`.
 pub fn authorize(claims: &Claims, access: Access<'_>) -> Result<(), AuthError> {
     match access {
+        // A document-scoped token is for its socket only; a delivery token
+        // for the delivery API only.
+        Access::Delivery if claims.doc.is_some() => Err(AuthError::WrongScope),
+        Access::Delivery => Ok(()),
+        _ if claims.delivery => Err(AuthError::WrongScope),
         Access::Api { .. } if claims.doc.is_some() => Err(AuthError::WrongScope),
         Access::Api { writes: true } if claims.ro => Err(AuthError::ReadOnly),
         Access::Api { .. } => Ok(()),
@@ -52,6 +60,7 @@ mod tests {
             sid: None,
             ro,
             tid: None,
+            delivery: false,
         }
     }
 
@@ -67,6 +76,23 @@ mod tests {
             authorize(&c, Access::Api { writes: false }),
             Err(AuthError::WrongScope)
         ));
+    }
+
+    #[test]
+    fn delivery_tokens_read_the_delivery_api_only() {
+        let mut c = claims(None, false);
+        c.delivery = true;
+        assert!(authorize(&c, Access::Delivery).is_ok());
+        for access in [
+            Access::Api { writes: false },
+            Access::Api { writes: true },
+            Access::Document("d1"),
+        ] {
+            assert!(matches!(authorize(&c, access), Err(AuthError::WrongScope)));
+        }
+        // every other identity may read the delivery API too
+        assert!(authorize(&claims(None, true), Access::Delivery).is_ok());
+        assert!(authorize(&claims(Some("d1"), false), Access::Delivery).is_err());
     }
 
     #[test]

@@ -33,6 +33,10 @@ pub struct Claims {
     /// part of a JWT): live sockets opened with it close when it is revoked.
     #[serde(skip)]
     pub tid: Option<String>,
+    /// A personal API token with the `delivery` scope: the delivery API
+    /// only (never part of a JWT).
+    #[serde(skip)]
+    pub delivery: bool,
 }
 
 /// Signing and verification keys derived from the configured secret.
@@ -77,6 +81,7 @@ impl TokenKeys {
             sid: Some(sid.to_string()),
             ro: false,
             tid: None,
+            delivery: false,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.enc)
             .map_err(|_| AuthError::InvalidToken)?;
@@ -146,6 +151,7 @@ mod tests {
             sid: None,
             ro: false,
             tid: None,
+            delivery: false,
         };
         let t =
             jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &keys.enc).expect("enc");

@@ -104,6 +104,7 @@ pub trait Store: Send + Sync + 'static {
         name: &str,
         hash: &str,
         read_only: bool,
+        delivery_only: bool,
         expires_at: Option<i64>,
     ) -> Result<ApiToken>;
     async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>>;

@@ -410,6 +410,8 @@ pub struct ApiToken {
     pub user_id: String,
     pub name: String,
     pub read_only: bool,
+    /// Reads the delivery API only (scope `delivery`).
+    pub delivery_only: bool,
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,

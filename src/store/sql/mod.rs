@@ -128,9 +128,19 @@ impl Store for SqlStore {
         name: &str,
         hash: &str,
         read_only: bool,
+        delivery_only: bool,
         expires_at: Option<i64>,
     ) -> Result<ApiToken> {
-        tokens::create(&self.pool, user_id, name, hash, read_only, expires_at).await
+        tokens::create(
+            &self.pool,
+            user_id,
+            name,
+            hash,
+            read_only,
+            delivery_only,
+            expires_at,
+        )
+        .await
     }
 
     async fn api_tokens(&self, user_id: &str) -> Result<Vec<ApiToken>> {

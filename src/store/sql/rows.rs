@@ -32,7 +32,7 @@ pub const VERSION_COLUMNS: &str =
     "v.number, v.label, v.created_by, u.username AS created_by_username, v.created_at, v.auto";
 
 /// Columns [`token`] reads, over `api_tokens t`.
-pub const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.name, t.read_only, t.created_at, t.expires_at, t.last_used_at, t.revoked_at";
+pub const TOKEN_COLUMNS: &str = "t.id, t.user_id, t.name, t.read_only, t.delivery_only, t.created_at, t.expires_at, t.last_used_at, t.revoked_at";
 
 /// Parses a stored enumeration value (role, status).
 fn parsed<T: FromStr>(row: &AnyRow, column: &str) -> Result<T> {
@@ -158,6 +158,7 @@ pub fn token(row: &AnyRow) -> Result<ApiToken> {
         user_id: row.try_get("user_id")?,
         name: row.try_get("name")?,
         read_only: flag(row, "read_only")?,
+        delivery_only: flag(row, "delivery_only")?,
         created_at: row.try_get("created_at")?,
         expires_at: row.try_get("expires_at")?,
         last_used_at: row.try_get("last_used_at")?,
@@ -268,12 +269,13 @@ mod tests {
         assert_eq!((v.number, v.created_by), (2, None));
 
         let row = one(
-            "SELECT 't1' AS id, 'u1' AS user_id, 'ci' AS name, 0 AS read_only, 1 AS created_at, \
-             NULL AS expires_at, 7 AS last_used_at, NULL AS revoked_at",
+            "SELECT 't1' AS id, 'u1' AS user_id, 'ci' AS name, 0 AS read_only, 1 AS delivery_only, \
+             1 AS created_at, NULL AS expires_at, 7 AS last_used_at, NULL AS revoked_at",
         )
         .await;
         let t = token(&row).unwrap();
         assert!(!t.read_only);
+        assert!(t.delivery_only);
         assert_eq!(t.last_used_at, Some(7));
 
         let row = one(

@@ -14,6 +14,7 @@ pub async fn create(
     name: &str,
     hash: &str,
     read_only: bool,
+    delivery_only: bool,
     expires_at: Option<i64>,
 ) -> Result<ApiToken> {
     let token = ApiToken {
@@ -21,14 +22,15 @@ pub async fn create(
         user_id: user_id.to_string(),
         name: name.to_string(),
         read_only,
+        delivery_only,
         created_at: now_ms(),
         expires_at,
         last_used_at: None,
         revoked_at: None,
     };
     sqlx::query(
-        "INSERT INTO api_tokens (id, user_id, name, token_hash, read_only, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        "INSERT INTO api_tokens (id, user_id, name, token_hash, read_only, created_at, expires_at, delivery_only) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
     )
     .bind(&token.id)
     .bind(user_id)
@@ -37,6 +39,7 @@ pub async fn create(
     .bind(i64::from(read_only))
     .bind(token.created_at)
     .bind(expires_at)
+    .bind(i64::from(delivery_only))
     .execute(pool)
     .await?;
     Ok(token)

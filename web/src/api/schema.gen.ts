@@ -794,6 +794,12 @@ export interface components {
             name: string;
             /** @description Read-only tokens can call GET routes and open documents as a viewer. */
             read_only?: boolean;
+            /**
+             * @description `["delivery"]`: the token reads the delivery API only (published
+             *     revisions of the documents its owner is a member of) and gets 403
+             *     everywhere else. None or empty: the whole API.
+             */
+            scopes?: components["schemas"]["TokenScope"][] | null;
         };
         CreateVersion: {
             label?: string;
@@ -1080,6 +1086,11 @@ export interface components {
         TokenList: {
             items: components["schemas"]["TokenView"][];
         };
+        /**
+         * @description What a personal API token is for, when not the whole API.
+         * @enum {string}
+         */
+        TokenScope: "delivery";
         TokenView: {
             created_at: string;
             expires_at?: string | null;
@@ -1088,6 +1099,8 @@ export interface components {
             name: string;
             read_only: boolean;
             revoked: boolean;
+            /** @description `["delivery"]` for a delivery token; empty for the whole API. */
+            scopes: components["schemas"]["TokenScope"][];
         };
         UpdateResult: {
             /** @description False when the update was already known (nothing changed). */
