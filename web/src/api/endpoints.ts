@@ -14,6 +14,7 @@ import type {
   Thread,
   ThreadComment,
   MetadataPatch,
+  PublishingPatch,
   PresenceUser,
   QuireDocument,
   RestoreResult,
@@ -65,6 +66,23 @@ export const api = {
 
   /** PATCH with optimistic locking; rejects with ConflictError on 409. */
   updateDocument: (id: string, patch: MetadataPatch, expectedVersion: number) =>
+    request<QuireDocument>(`/api/documents/${enc(id)}`, {
+      method: 'PATCH',
+      body: { ...patch, expected_version: expectedVersion },
+    }),
+
+  /** Make the current state the published revision (editor/owner); returns the document. */
+  publish: (id: string, label?: string) =>
+    request<QuireDocument>(`/api/documents/${enc(id)}/publish`, {
+      method: 'POST',
+      body: label ? { label } : {},
+    }),
+
+  /** Take the published revision down; returns the document (status draft). */
+  unpublish: (id: string) => request<QuireDocument>(`/api/documents/${enc(id)}/unpublish`, { method: 'POST' }),
+
+  /** PATCH the publishing fields with optimistic locking (ConflictError on a version 409, ApiError `duplicate` for a taken slug). */
+  updatePublishing: (id: string, patch: PublishingPatch, expectedVersion: number) =>
     request<QuireDocument>(`/api/documents/${enc(id)}`, {
       method: 'PATCH',
       body: { ...patch, expected_version: expectedVersion },

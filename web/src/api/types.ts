@@ -24,6 +24,9 @@ export type DocumentList = Schemas['DocumentList'];
 export type CreateDocumentInput = Schemas['CreateDocument'];
 /** The metadata fields an edit changes; the client adds `expected_version` when it sends them. */
 export type MetadataPatch = Pick<Schemas['PatchDocument'], 'title' | 'status' | 'tags'>;
+/** The publishing fields of a PATCH (kept apart from the title/status/tags conflict flow). */
+export type PublishingPatch = Pick<Schemas['PatchDocument'], 'slug' | 'visibility' | 'publish_at' | 'unpublish_at'>;
+export type Visibility = Schemas['Visibility'];
 export type Member = Schemas['MemberView'];
 export type UserSummary = Schemas['UserSummary'];
 export type Version = Schemas['VersionView'];

@@ -9,6 +9,8 @@ export { MSG_QUIRE_EVENT };
 
 export type QuireEvent =
   | { type: 'metadata'; document: QuireDocument }
+  /** The document was published (or republished) / unpublished; `document` is its new state. */
+  | { type: 'published' | 'unpublished'; document: QuireDocument }
   /** The receiver's new role (a string: roles the client does not know, e.g. commenter, count as below editor). */
   | { type: 'role'; role: Role | (string & {}) }
   | { type: 'members'; members: Member[] }
@@ -48,6 +50,9 @@ export function parseEvent(raw: unknown): QuireEvent | null {
   switch (raw.type) {
     case 'metadata':
       return isDocument(raw.document) ? { type: 'metadata', document: raw.document } : null;
+    case 'published':
+    case 'unpublished':
+      return isDocument(raw.document) ? { type: raw.type, document: raw.document } : null;
     case 'role':
       return typeof raw.role === 'string' && raw.role ? { type: 'role', role: raw.role } : null;
     case 'members':

@@ -32,6 +32,9 @@ import { StatusSelect } from '../documents/StatusSelect';
 import { TagEditor } from '../documents/TagEditor';
 import { TitleInput } from './TitleInput';
 import { VersionSidebar } from '../versions/VersionSidebar';
+import { PublishControls } from '../publishing/PublishControls';
+import { PublishingDialog } from '../publishing/PublishingDialog';
+import { useBodyChangeRefresh } from '../publishing/useBodyChangeRefresh';
 
 interface Props {
   initial: QuireDocument;
@@ -66,6 +69,7 @@ export function DocumentWorkspace({ initial, user }: Props) {
   const [commentsOpen, setCommentsOpen] = useState(false);
   const [activeThread, setActiveThread] = useState<string | null>(null);
   const [members, setMembers] = useState<Member[]>([]);
+  const [publishingOpen, setPublishingOpen] = useState(false);
   const comments = useThreads(initial.id);
   const editorRef = useRef<Editor | null>(null);
   const onEditor = useCallback((e: Editor | null) => {
@@ -88,6 +92,8 @@ export function DocumentWorkspace({ initial, user }: Props) {
     (event: QuireEvent) => {
       switch (event.type) {
         case 'metadata':
+        case 'published':
+        case 'unpublished':
           applyRemote(event.document);
           break;
         case 'role': {
@@ -125,6 +131,7 @@ export function DocumentWorkspace({ initial, user }: Props) {
     }, () => {});
   }, [initial.id, applyRemote, reloadComments]);
   useSessionEvents(session, onEvent, onConnected);
+  useBodyChangeRefresh(session, initial.id, doc.published_version != null, applyRemote);
 
   const remove = async () => {
     setDeleting(true);
@@ -257,6 +264,12 @@ export function DocumentWorkspace({ initial, user }: Props) {
             <span className="muted doc-meta-owner">Owner: {doc.owner_username ?? 'unknown'}</span>
             <LastEdited doc={doc} />
           </div>
+          <PublishControls
+            doc={doc}
+            canPublish={canEditMeta}
+            onDocument={applyRemote}
+            onOpenSettings={() => setPublishingOpen(true)}
+          />
           <MetaPendingNotice
             queued={meta.queued}
             held={meta.held}
@@ -328,6 +341,10 @@ export function DocumentWorkspace({ initial, user }: Props) {
           liveMembers={liveMembers}
           onClose={() => setShareOpen(false)}
         />
+      )}
+
+      {publishingOpen && (
+        <PublishingDialog doc={doc} onClose={() => setPublishingOpen(false)} onDocument={applyRemote} />
       )}
 
       {confirmDelete && (
