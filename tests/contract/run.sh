@@ -24,8 +24,21 @@ req="$here/requirements.txt"
 [ -x "$bin" ] || { echo "contract: $bin is not built (cargo build --bin quire)" >&2; exit 1; }
 
 # --- the tools ------------------------------------------------------------
-py="$(command -v python3 || true)"
+# The newest Python at hand: CPython 3.11.7 was seen to raise
+# "SystemError: AST constructor recursion depth mismatch" inside
+# Hypothesis (a CPython bug, gh-106905, fixed in later releases), which
+# schemathesis reports as a runtime error and a failed run.
+# pyenv keeps other versions out of PATH: look in its folder too.
+py=""
+pyenv_versions="${PYENV_ROOT:-$HOME/.pyenv}/versions"
+for cand in "$pyenv_versions"/3.13*/bin/python3 "$pyenv_versions"/3.12*/bin/python3 \
+    "$(command -v python3.13 || true)" "$(command -v python3.12 || true)" "$(command -v python3 || true)"; do
+  if [ -x "$cand" ] && "$cand" -c 'import venv, ensurepip' >/dev/null 2>&1; then py="$cand"; break; fi
+done
+# none with venv: the system python3 (python3-venv is installed below)
+[ -n "$py" ] || py="$(command -v python3 || true)"
 [ -n "$py" ] || { echo "contract: python3 is required" >&2; exit 1; }
+echo "contract: using $("$py" -c 'import sys; print(sys.version.split()[0])') ($py)"
 stamp_want="$("$py" -c 'import sys; print(sys.version.split()[0])') $(sha256sum "$req" | cut -d' ' -f1)"
 if [ -x "$venv/bin/schemathesis" ] && [ "$(cat "$venv/.stamp" 2>/dev/null)" = "$stamp_want" ]; then
   echo "contract: $venv is up to date"
