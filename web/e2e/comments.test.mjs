@@ -6,48 +6,13 @@
 // (a `notification` event on the tab's one /api/events stream, not the 20 s poll).
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { axeSource, launchBrowser, openDoc, registerAndLogin, sleep, startServer, userContext } from './harness.mjs';
+import { axeSource, launchBrowser, openDoc, registerAndLogin, sleep, startServer, userContext, until, selectWord } from './harness.mjs';
 
 let server;
 let browser;
 const api = {};
 let alice;
 let bob;
-
-/** Resolve when `fn()` is truthy (polling), or fail after `timeout` ms naming `what`. */
-async function until(what, fn, timeout = 2000) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await sleep(50);
-  }
-  throw new Error(`not within ${timeout} ms: ${what} (last: ${JSON.stringify(last)})`);
-}
-
-/** Select the first occurrence of `word` in the editor (a DOM selection ProseMirror picks up). */
-async function selectWord(page, word) {
-  await page.getByTestId('editor-content').click();
-  const ok = await page.evaluate((w) => {
-    const root = document.querySelector('[data-testid="editor-content"]');
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const i = n.data.indexOf(w);
-      if (i < 0) continue;
-      const r = document.createRange();
-      r.setStart(n, i);
-      r.setEnd(n, i + w.length);
-      const s = window.getSelection();
-      s.removeAllRanges();
-      s.addRange(r);
-      return true;
-    }
-    return false;
-  }, word);
-  assert.ok(ok, `"${word}" is in the editor`);
-  await sleep(150); // selectionchange → editor state
-}
 
 const threads = (page) => page.getByTestId('comment-sidebar').getByTestId('comment-thread');
 const highlight = (page) => page.getByTestId('editor-content').locator('.comment-highlight');

@@ -185,3 +185,38 @@ export async function screenshot(page, name) {
 export function axeSource() {
   return readFileSync(path.join(WEB_DIR, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 }
+
+/** Resolve when `fn()` is truthy (polling every 50 ms), or fail after `timeout` ms naming `what`. */
+export async function until(what, fn, timeout = 2000) {
+  const end = Date.now() + timeout;
+  let last;
+  while (Date.now() < end) {
+    last = await fn();
+    if (last) return last;
+    await sleep(50);
+  }
+  throw new Error(`not within ${timeout} ms: ${what} (last: ${JSON.stringify(last)})`);
+}
+
+/** Select the first occurrence of `word` in the editor (a DOM selection ProseMirror picks up). */
+export async function selectWord(page, word) {
+  await page.getByTestId('editor-content').click();
+  const ok = await page.evaluate((w) => {
+    const root = document.querySelector('[data-testid="editor-content"]');
+    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+      const i = n.data.indexOf(w);
+      if (i < 0) continue;
+      const r = document.createRange();
+      r.setStart(n, i);
+      r.setEnd(n, i + w.length);
+      const s = window.getSelection();
+      s.removeAllRanges();
+      s.addRange(r);
+      return true;
+    }
+    return false;
+  }, word);
+  if (!ok) throw new Error(`"${word}" is not in the editor`);
+  await sleep(150); // selectionchange → editor state
+}

@@ -2,17 +2,7 @@
 // versions, offline metadata edits with the conflict dialog, and the phone layout under axe-core.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import {
-  axeSource,
-  launchBrowser,
-  openDoc,
-  PASSWORD,
-  registerAndLogin,
-  sleep,
-  startServer,
-  userContext,
-  waitSaved,
-} from './harness.mjs';
+import { axeSource, launchBrowser, openDoc, PASSWORD, registerAndLogin, sleep, startServer, userContext, waitSaved, until } from './harness.mjs';
 
 let server;
 let browser;
@@ -28,18 +18,6 @@ async function newSharedDoc(title, role = 'editor', extra = {}) {
   const doc = await api.alice.ok('POST', '/api/documents', { title, ...extra });
   await api.alice.ok('PUT', `/api/documents/${doc.id}/members/bob`, { role });
   return doc;
-}
-
-/** Resolve when `fn()` is truthy (polling), or fail after `timeout` ms naming `what`. */
-async function until(what, fn, timeout = 2000) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await sleep(50);
-  }
-  throw new Error(`not within ${timeout} ms: ${what} (last: ${JSON.stringify(last)})`);
 }
 
 async function renameVia(page, title) {

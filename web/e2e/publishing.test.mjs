@@ -4,24 +4,16 @@
 // Unpublish takes it down (404) and removes the badge for both.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openDoc, registerAndLogin, sleep, startServer, typeAtEnd, userContext, waitSaved } from './harness.mjs';
+import { launchBrowser, openDoc, registerAndLogin, sleep, startServer, typeAtEnd, userContext, waitSaved, until as pollUntil } from './harness.mjs';
+
+/** `until` with this file's longer default wait (server round trips). */
+const until = (what, fn, timeout = 5000) => pollUntil(what, fn, timeout);
 
 let server;
 let browser;
 const api = {};
 let alice;
 let bob;
-
-async function until(what, fn, timeout = 5000) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await sleep(100);
-  }
-  throw new Error(`not within ${timeout} ms: ${what} (last: ${JSON.stringify(last)})`);
-}
 
 /** The reader page as an anonymous visitor (no cookies). */
 async function reader(slug) {

@@ -3,47 +3,16 @@
 // until Alice accepts; a rejected suggestion leaves no trace; undo works within the mode.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { launchBrowser, openDoc, registerAndLogin, sleep, startServer, userContext, waitSaved } from './harness.mjs';
+import { launchBrowser, openDoc, registerAndLogin, sleep, startServer, userContext, waitSaved, until as pollUntil, selectWord } from './harness.mjs';
+
+/** `until` with this file's longer default wait (server round trips). */
+const until = (what, fn, timeout = 5000) => pollUntil(what, fn, timeout);
 
 let server;
 let browser;
 const api = {};
 let alice;
 let bob;
-
-async function until(what, fn, timeout = 5000) {
-  const end = Date.now() + timeout;
-  let last;
-  while (Date.now() < end) {
-    last = await fn();
-    if (last) return last;
-    await sleep(100);
-  }
-  throw new Error(`not within ${timeout} ms: ${what} (last: ${JSON.stringify(last)})`);
-}
-
-/** Select the first occurrence of `word` in the editor. */
-async function selectWord(page, word) {
-  await page.getByTestId('editor-content').click();
-  const ok = await page.evaluate((w) => {
-    const root = document.querySelector('[data-testid="editor-content"]');
-    const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    for (let n = walker.nextNode(); n; n = walker.nextNode()) {
-      const i = n.data.indexOf(w);
-      if (i < 0) continue;
-      const r = document.createRange();
-      r.setStart(n, i);
-      r.setEnd(n, i + w.length);
-      const s = window.getSelection();
-      s.removeAllRanges();
-      s.addRange(r);
-      return true;
-    }
-    return false;
-  }, word);
-  assert.ok(ok, `"${word}" is in the editor`);
-  await sleep(150);
-}
 
 const markdown = async (id) => (await api.alice.ok('GET', `/api/documents/${id}/content?format=markdown`)).content;
 const json = async (id) => JSON.stringify((await api.alice.ok('GET', `/api/documents/${id}/content?format=json`)).content);
