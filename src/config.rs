@@ -75,6 +75,9 @@ pub struct Config {
     #[command(flatten)]
     pub persistence: Persistence,
 
+    #[command(flatten)]
+    pub webhooks: Webhooks,
+
     /// Reverse proxies (IPs or CIDRs, comma-separated) whose
     /// `X-Forwarded-For` names the real client; from anyone else the header
     /// is ignored. Default: none.
@@ -207,6 +210,39 @@ pub struct Persistence {
     pub max_user_resident_bytes: u64,
 }
 
+/// Webhook delivery.
+#[derive(Clone, Debug, clap::Args)]
+pub struct Webhooks {
+    /// `document.updated` goes out once a document has had no body or
+    /// metadata change for this long, seconds.
+    #[arg(
+        long = "webhook-updated-debounce-secs",
+        env = "WEBHOOK_UPDATED_DEBOUNCE_SECS",
+        default_value_t = 30
+    )]
+    pub updated_debounce_secs: u64,
+    /// Delay before the first retry of a failed delivery, milliseconds; it
+    /// doubles (with jitter) after each further failure, up to an hour.
+    #[arg(
+        long = "webhook-retry-base-ms",
+        env = "WEBHOOK_RETRY_BASE_MS",
+        default_value_t = 1000
+    )]
+    pub retry_base_ms: u64,
+    /// Allow webhook targets on loopback and private networks (tests, or
+    /// receivers inside the same network on purpose).
+    /// `1`/`0`, `true`/`false`, `yes`/`no` and `on`/`off` are understood.
+    #[arg(long = "webhook-allow-private", env = "WEBHOOK_ALLOW_PRIVATE", action = clap::ArgAction::SetTrue,
+          value_parser = clap::builder::BoolishValueParser::new())]
+    pub allow_private: bool,
+}
+
+impl Default for Webhooks {
+    fn default() -> Self {
+        declared_defaults()
+    }
+}
+
 impl Default for Config {
     /// The zero-configuration setup: every option at its declared default,
     /// whatever the process environment holds.
@@ -292,6 +328,19 @@ mod tests {
         assert_eq!(cli.config.persistence.group_commit_ms, 9);
     }
 
+    #[test]
+    fn webhook_private_flag_is_off_by_default() {
+        assert!(!Cli::parse_from(["quire"]).config.webhooks.allow_private);
+        assert!(
+            Cli::parse_from(["quire", "--webhook-allow-private"])
+                .config
+                .webhooks
+                .allow_private
+        );
+        // `WEBHOOK_ALLOW_PRIVATE=1` is read by the binary in the webhook
+        // end-to-end tests, which start it so.
+    }
+
     /// One default as README writes it, in the form clap prints it; `None`
     /// for "no default" (`–`, `random`, …).
     fn readme_default(cell: &str) -> Option<String> {
@@ -305,7 +354,7 @@ mod tests {
             return Some((n.parse::<u64>().ok()? << 30).to_string());
         }
         match cell {
-            "–" | "random" | "embedded" | "generated in dev mode" => None,
+            "–" | "off" | "random" | "embedded" | "generated in dev mode" => None,
             // "one per core" is written 0 in the configuration.
             "cores" => Some("0".into()),
             other => Some(other.into()),

@@ -58,6 +58,8 @@ pub const BUS_PUBLISH_FAILURES: &str = "quire_bus_publish_failures_total";
 pub const BUS_MALFORMED: &str = "quire_bus_malformed_total";
 /// Times the Redis bus lost its connection and reconnected.
 pub const BUS_RECONNECTS: &str = "quire_bus_reconnects_total";
+/// Webhook delivery attempts, by outcome (`status`: succeeded, retrying, failed).
+pub const WEBHOOK_ATTEMPTS: &str = "quire_webhook_attempts_total";
 /// Password hashes refused because too many were queued or the wait ran out.
 pub const PASSWORD_HASH_BUSY: &str = "password_hash_busy_total";
 /// Password hashes (Argon2 runs) started.
@@ -99,6 +101,7 @@ pub const HTTP_REQUEST_DURATION_SECONDS: &str = "http_request_duration_seconds";
 
 /// Every counter name.
 pub const COUNTERS: &[&str] = &[
+    WEBHOOK_ATTEMPTS,
     CONTENT_CONVERSIONS_REFUSED,
     WS_REFUSED,
     REJECTED_MESSAGES,
@@ -265,6 +268,11 @@ pub fn update_bytes_in(bytes: u64) {
 /// Adds `frames` queued by one broadcast (the number of peers).
 pub fn frames_out(frames: u64) {
     ::metrics::counter!(FRAMES_OUT).increment(frames);
+}
+
+/// Counts one webhook delivery attempt and what came of it.
+pub fn webhook_attempt(outcome: &'static str) {
+    ::metrics::counter!(WEBHOOK_ATTEMPTS, "status" => outcome).increment(1);
 }
 
 /// Counts one peer closed for a full outgoing queue.

@@ -181,6 +181,12 @@ impl Server {
         let trusted = config.trusted_proxies.clone();
         let stop = CancellationToken::new();
         tokio::spawn(crate::api::scheduler::run(self.state.clone(), stop.clone()));
+        tokio::spawn(crate::webhooks::run(
+            self.state.store.clone(),
+            Arc::new(crate::api::webhooks::Renderer(self.state.clone())),
+            self.state.config.webhooks.clone(),
+            stop.clone(),
+        ));
         let connections = TaskTracker::new();
         if let Some(listener) = self.metrics_listener {
             // Internal scrape port: plain axum serving is enough.

@@ -21,6 +21,10 @@ const FORBIDDEN: &[(&str, &[&str])] = &[
     ("auth", &["api", "state", "server", "collab", "cli", "axum"]),
     ("feed", &["api", "state", "server", "cli", "axum"]),
     (
+        "webhooks",
+        &["api", "state", "server", "collab", "auth", "cli", "axum"],
+    ),
+    (
         "store",
         &[
             "api", "state", "server", "collab", "auth", "bus", "cli", "axum",

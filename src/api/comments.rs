@@ -156,7 +156,8 @@ async fn placements(
     Ok(placed)
 }
 
-async fn view_one(state: &AppState, doc_id: &str, t: Thread) -> ApiResult<ThreadView> {
+/// The thread as the API shows it, placed in the live document.
+pub async fn thread_view_of(state: &AppState, doc_id: &str, t: Thread) -> ApiResult<ThreadView> {
     let placed = placements(state, doc_id, vec![t.anchor.clone()]).await?;
     Ok(thread_view(t, placed.into_iter().next().flatten()))
 }
@@ -166,7 +167,7 @@ async fn announce_thread(state: &AppState, doc_id: &str, thread_id: &str) {
     let Ok(Some(t)) = state.store.thread(doc_id, thread_id).await else {
         return;
     };
-    let Ok(view) = view_one(state, doc_id, t).await else {
+    let Ok(view) = thread_view_of(state, doc_id, t).await else {
         return;
     };
     let event = serde_json::json!({ "type": "comment", "thread": view });
@@ -425,7 +426,7 @@ async fn create_thread(
         notify_comment(&state, &id, &thread, first, false).await;
     }
     announce_thread(&state, &id, &thread.id).await;
-    let view = view_one(&state, &id, thread).await?;
+    let view = thread_view_of(&state, &id, thread).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -457,7 +458,7 @@ async fn patch_thread(
         .await?
         .ok_or(ApiError::NotFound)?;
     announce_thread(&state, &id, &thread_id).await;
-    Ok(Json(view_one(&state, &id, thread).await?))
+    Ok(Json(thread_view_of(&state, &id, thread).await?))
 }
 
 /// Delete a thread and its comments (its author, or an owner).

@@ -24,6 +24,7 @@ pub mod system;
 pub mod tokens;
 pub mod validate;
 pub mod versions;
+pub mod webhooks;
 pub mod ws;
 
 use std::sync::Arc;
@@ -53,7 +54,7 @@ use crate::state::AppState;
         plus `X-CSRF-Token` on writes. Real-time editing: WebSocket `/ws/doc/{id}` (y-websocket protocol)."),
     tags((name = "auth"), (name = "documents"), (name = "sharing"), (name = "content"),
          (name = "versions"), (name = "comments"), (name = "notifications"), (name = "search"),
-         (name = "system")),
+         (name = "webhooks"), (name = "system")),
     components(schemas(error::ErrorBody))
 )]
 struct ApiDoc;
@@ -72,6 +73,7 @@ fn api_routes() -> OpenApiRouter<AppState> {
         .merge(publishing::router())
         .merge(delivery::router())
         .merge(search::router())
+        .merge(webhooks::router())
         .merge(content::router())
         .merge(ws::router())
         .merge(system::router())

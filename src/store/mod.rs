@@ -78,8 +78,64 @@ pub enum PatchOutcome {
     NotFound,
 }
 
+/// Webhooks: the hooks, the outbox written with each change, the
+/// debounce state of `document.updated`, and the deliveries.
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait WebhookStore: Send + Sync + 'static {
+    async fn create_webhook(&self, new: &NewWebhook) -> Result<Webhook>;
+    /// The user's hooks, oldest first.
+    async fn webhooks(&self, user_id: &str) -> Result<Vec<Webhook>>;
+    async fn webhook(&self, user_id: &str, id: &str) -> Result<Option<Webhook>>;
+    /// Deletes one of the user's hooks and its deliveries.
+    async fn delete_webhook(&self, user_id: &str, id: &str) -> Result<bool>;
+    async fn webhook_count(&self, user_id: &str) -> Result<i64>;
+    /// Documents with a pending change made at or before `quiet_since`.
+    async fn settled_changes(&self, quiet_since: i64, limit: i64) -> Result<Vec<String>>;
+    /// Turns a settled change into a `document.updated` event, once across
+    /// instances; false when another took it or the document changed again.
+    async fn settle_change(&self, document_id: &str, quiet_since: i64) -> Result<bool>;
+    /// The oldest events not yet turned into deliveries.
+    async fn outbox(&self, limit: i64) -> Result<Vec<OutboxEvent>>;
+    /// Claims an event and writes a delivery of `body` for each of the
+    /// owner's hooks that wants it (`body` None drops it); false when
+    /// another instance claimed it.
+    async fn dispatch_event(
+        &self,
+        event: &OutboxEvent,
+        owner_id: &str,
+        body: Option<&str>,
+        expires_at: i64,
+    ) -> Result<bool>;
+    /// Pending deliveries due at `now`, not leased.
+    async fn due_deliveries(&self, now: i64, limit: i64) -> Result<Vec<WebhookDelivery>>;
+    /// When the next pending delivery not leased at `now` is due.
+    async fn next_delivery_at(&self, now: i64) -> Result<Option<i64>>;
+    /// Leases a due delivery for one attempt; false when another holds it.
+    async fn lease_delivery(&self, id: &str, now: i64, until: i64) -> Result<bool>;
+    /// Records an attempt; `next` is when to retry (None: done, as `status` says).
+    async fn finish_delivery(
+        &self,
+        id: &str,
+        attempt: &DeliveryAttempt,
+        status: DeliveryStatus,
+        next: Option<i64>,
+    ) -> Result<()>;
+    /// The hook's newest deliveries with their attempts.
+    async fn deliveries(&self, webhook_id: &str, limit: i64) -> Result<Vec<WebhookDelivery>>;
+    /// Makes a delivery due again now (same event, new retry window).
+    async fn redeliver(
+        &self,
+        webhook_id: &str,
+        id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<Option<WebhookDelivery>>;
+    /// Forgets finished deliveries created before `before`.
+    async fn prune_deliveries(&self, before: i64) -> Result<u64>;
+}
+
+#[async_trait]
+pub trait Store: WebhookStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Cheap liveness check of the database (used by `/readyz`).
     async fn ping(&self) -> Result<()>;

@@ -138,8 +138,9 @@ pub struct NewUser {
     pub password_hash: String,
 }
 
-/// Document metadata as seen by one user.
-#[derive(Clone, Debug, PartialEq)]
+/// Document metadata as seen by one user. Serialized as is into webhook
+/// events' outbox rows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Document {
     pub id: String,
     pub title: String,
@@ -519,4 +520,108 @@ pub struct Notification {
     pub actor: UserRef,
     pub created_at: i64,
     pub read: bool,
+}
+
+// --- webhooks -------------------------------------------------------------
+
+pub const EVENT_DOCUMENT_PUBLISHED: &str = "document.published";
+pub const EVENT_DOCUMENT_UNPUBLISHED: &str = "document.unpublished";
+pub const EVENT_DOCUMENT_UPDATED: &str = "document.updated";
+pub const EVENT_VERSION_CREATED: &str = "version.created";
+pub const EVENT_COMMENT_CREATED: &str = "comment.created";
+/// Every event type a webhook may subscribe to.
+pub const WEBHOOK_EVENTS: [&str; 5] = [
+    EVENT_DOCUMENT_PUBLISHED,
+    EVENT_DOCUMENT_UNPUBLISHED,
+    EVENT_DOCUMENT_UPDATED,
+    EVENT_VERSION_CREATED,
+    EVENT_COMMENT_CREATED,
+];
+
+/// A user's webhook: where to send which events, and the signing secret.
+#[derive(Clone, Debug)]
+pub struct Webhook {
+    pub id: String,
+    pub user_id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub secret: String,
+    pub created_at: i64,
+}
+
+pub struct NewWebhook {
+    pub user_id: String,
+    pub url: String,
+    pub events: Vec<String>,
+    pub secret: String,
+}
+
+/// An event recorded with the change it reports, not yet turned into
+/// deliveries. `subject` is what it is about besides the document: a
+/// version number, or `thread_id/comment_id`.
+#[derive(Clone, Debug)]
+pub struct OutboxEvent {
+    pub id: String,
+    pub document_id: String,
+    pub kind: String,
+    pub subject: Option<String>,
+    /// The document as the change left it (None if it could not be read back).
+    pub document: Option<Document>,
+    pub created_at: i64,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DeliveryStatus {
+    Pending,
+    Succeeded,
+    Failed,
+}
+
+impl DeliveryStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeliveryStatus::Pending => "pending",
+            DeliveryStatus::Succeeded => "succeeded",
+            DeliveryStatus::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(DeliveryStatus::Pending),
+            "succeeded" => Some(DeliveryStatus::Succeeded),
+            "failed" => Some(DeliveryStatus::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// One event for one hook: the body every attempt sends, where to, and
+/// how far it got.
+#[derive(Clone, Debug)]
+pub struct WebhookDelivery {
+    pub id: String,
+    pub webhook_id: String,
+    pub event_id: String,
+    pub kind: String,
+    pub document_id: String,
+    pub body: String,
+    pub status: DeliveryStatus,
+    pub attempts: i64,
+    pub next_attempt_at: Option<i64>,
+    pub expires_at: i64,
+    pub created_at: i64,
+    pub url: String,
+    pub secret: String,
+    /// The attempts made, oldest first (filled only for the delivery log).
+    pub log: Vec<DeliveryAttempt>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DeliveryAttempt {
+    pub at: i64,
+    /// The receiver's HTTP status, when it answered.
+    pub response_status: Option<i64>,
+    /// Why the attempt failed, when it did without an answer (or with a non-2xx one).
+    pub error: Option<String>,
 }

@@ -70,6 +70,7 @@ fn comment_row(r: &AnyRow) -> Result<Comment> {
 /// Opens a thread with its first comment.
 pub async fn create_thread(pool: &AnyPool, new: &NewThread) -> Result<Thread> {
     let id = new_id();
+    let comment_id = new_id();
     let now = now_ms();
     let (start, end) = match &new.anchor {
         Some((s, e)) => (Some(s.as_str()), Some(e.as_str())),
@@ -93,13 +94,22 @@ pub async fn create_thread(pool: &AnyPool, new: &NewThread) -> Result<Thread> {
         "INSERT INTO comments (id, thread_id, document_id, author_id, body, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(new_id())
+    .bind(&comment_id)
     .bind(&id)
     .bind(&new.document_id)
     .bind(&new.author_id)
     .bind(&new.body)
     .bind(now)
     .execute(&mut *tx)
+    .await?;
+    let subject = format!("{id}/{comment_id}");
+    super::webhooks::record(
+        &mut tx,
+        &new.document_id,
+        crate::store::EVENT_COMMENT_CREATED,
+        Some(&subject),
+        now,
+    )
     .await?;
     tx.commit().await?;
     thread(pool, &new.document_id, &id)
@@ -182,6 +192,8 @@ pub async fn add_comment(
         return Ok(None);
     }
     let id = new_id();
+    let now = now_ms();
+    let mut tx = super::dialect::begin_write(pool).await?;
     sqlx::query(
         "INSERT INTO comments (id, thread_id, document_id, author_id, body, created_at) \
          VALUES ($1, $2, $3, $4, $5, $6)",
@@ -191,9 +203,19 @@ pub async fn add_comment(
     .bind(doc_id)
     .bind(author_id)
     .bind(body)
-    .bind(now_ms())
-    .execute(pool)
+    .bind(now)
+    .execute(&mut *tx)
     .await?;
+    let subject = format!("{thread_id}/{id}");
+    super::webhooks::record(
+        &mut tx,
+        doc_id,
+        crate::store::EVENT_COMMENT_CREATED,
+        Some(&subject),
+        now,
+    )
+    .await?;
+    tx.commit().await?;
     comment(pool, doc_id, thread_id, &id).await
 }
 

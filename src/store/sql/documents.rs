@@ -319,6 +319,7 @@ pub async fn patch(
         "changes": changes(&current, &title, status, &tags, patch),
     });
     audit::write(&mut tx, id, Some(actor), "document.update", details, now).await?;
+    super::webhooks::touch(&mut tx, id, now).await?;
     tx.commit().await?;
     match get_for(pool, id, actor).await? {
         Some(doc) => Ok(PatchOutcome::Updated(doc)),

@@ -21,6 +21,7 @@ pub mod tokens;
 pub mod updates;
 pub mod users;
 pub mod versions;
+pub mod webhooks;
 
 use async_trait::async_trait;
 use sqlx::AnyPool;
@@ -84,6 +85,91 @@ impl SqlStore {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+}
+
+#[async_trait]
+impl WebhookStore for SqlStore {
+    async fn create_webhook(&self, new: &NewWebhook) -> Result<Webhook> {
+        webhooks::create(&self.pool, new).await
+    }
+
+    async fn webhooks(&self, user_id: &str) -> Result<Vec<Webhook>> {
+        webhooks::list(&self.pool, user_id).await
+    }
+
+    async fn webhook(&self, user_id: &str, id: &str) -> Result<Option<Webhook>> {
+        webhooks::get(&self.pool, user_id, id).await
+    }
+
+    async fn delete_webhook(&self, user_id: &str, id: &str) -> Result<bool> {
+        webhooks::delete(&self.pool, user_id, id).await
+    }
+
+    async fn webhook_count(&self, user_id: &str) -> Result<i64> {
+        webhooks::count(&self.pool, user_id).await
+    }
+
+    async fn settled_changes(&self, quiet_since: i64, limit: i64) -> Result<Vec<String>> {
+        webhooks::settled(&self.pool, quiet_since, limit).await
+    }
+
+    async fn settle_change(&self, document_id: &str, quiet_since: i64) -> Result<bool> {
+        webhooks::settle(&self.pool, document_id, quiet_since).await
+    }
+
+    async fn outbox(&self, limit: i64) -> Result<Vec<OutboxEvent>> {
+        webhooks::outbox(&self.pool, limit).await
+    }
+
+    async fn dispatch_event(
+        &self,
+        event: &OutboxEvent,
+        owner_id: &str,
+        body: Option<&str>,
+        expires_at: i64,
+    ) -> Result<bool> {
+        webhooks::dispatch(&self.pool, event, owner_id, body, expires_at).await
+    }
+
+    async fn due_deliveries(&self, now: i64, limit: i64) -> Result<Vec<WebhookDelivery>> {
+        webhooks::due(&self.pool, now, limit).await
+    }
+
+    async fn next_delivery_at(&self, now: i64) -> Result<Option<i64>> {
+        webhooks::next_due(&self.pool, now).await
+    }
+
+    async fn lease_delivery(&self, id: &str, now: i64, until: i64) -> Result<bool> {
+        webhooks::lease(&self.pool, id, now, until).await
+    }
+
+    async fn finish_delivery(
+        &self,
+        id: &str,
+        attempt: &DeliveryAttempt,
+        status: DeliveryStatus,
+        next: Option<i64>,
+    ) -> Result<()> {
+        webhooks::finish(&self.pool, id, attempt, status, next).await
+    }
+
+    async fn deliveries(&self, webhook_id: &str, limit: i64) -> Result<Vec<WebhookDelivery>> {
+        webhooks::deliveries(&self.pool, webhook_id, limit).await
+    }
+
+    async fn redeliver(
+        &self,
+        webhook_id: &str,
+        id: &str,
+        now: i64,
+        expires_at: i64,
+    ) -> Result<Option<WebhookDelivery>> {
+        webhooks::redeliver(&self.pool, webhook_id, id, now, expires_at).await
+    }
+
+    async fn prune_deliveries(&self, before: i64) -> Result<u64> {
+        webhooks::prune(&self.pool, before).await
     }
 }
 

@@ -9,7 +9,10 @@ use super::constraint::{Unique, Violated, unique_violation};
 use super::rows::{self, DOC_COLUMNS, DOC_JOINS};
 use super::{audit, dialect};
 use crate::store::text::escape_like;
-use crate::store::{DeliveryItem, DeliveryQuery, Document, Page, Result, Schedule, StoreError};
+use crate::store::{
+    DeliveryItem, DeliveryQuery, Document, EVENT_DOCUMENT_PUBLISHED, EVENT_DOCUMENT_UNPUBLISHED,
+    Page, Result, Schedule, StoreError,
+};
 use crate::util::now_ms;
 
 /// Longest slug (characters of `[a-z0-9-]`).
@@ -162,6 +165,15 @@ async fn try_publish(
     let details =
         serde_json::json!({ "version": number, "slug": slug, "scheduled": actor.is_none() });
     audit::write(&mut tx, id, actor, "document.publish", details, now).await?;
+    let number_text = number.to_string();
+    super::webhooks::record(
+        &mut tx,
+        id,
+        EVENT_DOCUMENT_PUBLISHED,
+        Some(&number_text),
+        now,
+    )
+    .await?;
     let doc = get(&mut tx, id).await?;
     tx.commit().await?;
     Ok(doc)
@@ -186,6 +198,7 @@ pub async fn unpublish(pool: &AnyPool, id: &str, actor: Option<&str>) -> Result<
     if done.rows_affected() > 0 {
         let details = serde_json::json!({ "scheduled": actor.is_none() });
         audit::write(&mut tx, id, actor, "document.unpublish", details, now).await?;
+        super::webhooks::record(&mut tx, id, EVENT_DOCUMENT_UNPUBLISHED, None, now).await?;
     }
     if actor.is_none() {
         // The scheduler fired `unpublish_at`: cleared even when there was

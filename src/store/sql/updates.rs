@@ -104,6 +104,17 @@ pub async fn append(pool: &AnyPool, batch: &[NewUpdate]) -> Result<u64> {
         .execute(&mut *tx)
         .await?;
     }
+    // A body change, for the debounced `document.updated` webhook event.
+    let mut changed: std::collections::BTreeMap<&str, i64> = Default::default();
+    for u in batch {
+        let at = changed
+            .entry(u.document_id.as_str())
+            .or_insert(u.created_at);
+        *at = (*at).max(u.created_at);
+    }
+    for (doc, at) in changed {
+        super::webhooks::touch(&mut tx, doc, at).await?;
+    }
     tx.commit().await?;
     Ok(batch.len() as u64)
 }

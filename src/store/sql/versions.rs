@@ -64,6 +64,15 @@ pub async fn create(pool: &AnyPool, new: &NewVersion, text: &str, label: &str) -
                     now,
                 )
                 .await?;
+                let number_text = next.to_string();
+                super::webhooks::record(
+                    &mut tx,
+                    &new.document_id,
+                    crate::store::EVENT_VERSION_CREATED,
+                    Some(&number_text),
+                    now,
+                )
+                .await?;
                 tx.commit().await?;
                 return get(pool, &new.document_id, next)
                     .await?
