@@ -1,11 +1,12 @@
 // Shared e2e harness: starts the real `quire serve` binary,
 // registers users through the API and opens Chromium contexts logged in as them.
-import { spawn } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { chromium } from 'playwright-core';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -36,6 +37,8 @@ function freePort() {
   });
 }
 
+const execFileP = promisify(execFile);
+
 export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function waitHealthy(base, proc, timeoutMs = 60_000) {
@@ -53,20 +56,23 @@ async function waitHealthy(base, proc, timeoutMs = 60_000) {
   throw new Error('server did not become healthy');
 }
 
-/** Start a server; returns { base, stop }. */
-export async function startServer() {
+/**
+ * Spawn one `quire serve` on a free port and wait until it is healthy; returns
+ * { base, port, logs, stop }. `env` is added to (and overrides) the defaults:
+ * the test JWT secret, the built web UI, RUST_LOG. DATABASE_URL comes from the caller.
+ */
+export async function spawnQuire({ env = {}, label = 'server' } = {}) {
   const bin = path.resolve(WEB_DIR, process.env.QUIRE_BIN ?? '../target/debug/quire');
-  const tmp = mkdtempSync(path.join(os.tmpdir(), 'quire-e2e-'));
   const port = await freePort();
   let logs = '';
   const proc = spawn(bin, ['serve'], {
     env: {
       ...process.env,
-      DATABASE_URL: `sqlite://${tmp}/q.db?mode=rwc`,
       BIND_ADDR: `127.0.0.1:${port}`,
       JWT_SECRET: 'test-secret',
       QUIRE_WEB_DIR: DIST,
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -77,18 +83,77 @@ export async function startServer() {
     await waitHealthy(base, proc);
   } catch (e) {
     proc.kill('SIGKILL');
-    throw new Error(`${e.message}\n--- server log ---\n${logs.slice(-4000)}`);
+    throw new Error(`${e.message}\n--- ${label} log ---\n${logs.slice(-4000)}`);
   }
   return {
     base,
+    port,
     logs: () => logs,
     stop: async () => {
-      proc.kill('SIGTERM');
-      await Promise.race([new Promise((r) => proc.once('exit', r)), sleep(5000)]);
-      if (proc.exitCode === null) proc.kill('SIGKILL');
+      if (proc.exitCode === null && proc.signalCode === null) {
+        const exited = new Promise((r) => proc.once('exit', r));
+        proc.kill('SIGTERM');
+        await Promise.race([exited, sleep(5000)]);
+        if (proc.exitCode === null && proc.signalCode === null) proc.kill('SIGKILL');
+      }
+    },
+  };
+}
+
+/** Start a server; returns { base, stop }. */
+export async function startServer() {
+  const tmp = mkdtempSync(path.join(os.tmpdir(), 'quire-e2e-'));
+  const server = await spawnQuire({ env: { DATABASE_URL: `sqlite://${tmp}/q.db?mode=rwc` } });
+  return {
+    base: server.base,
+    logs: server.logs,
+    stop: async () => {
+      await server.stop();
       rmSync(tmp, { recursive: true, force: true });
     },
   };
+}
+
+const PG_URL = process.env.QUIRE_E2E_PG_URL ?? 'postgres://postgres@127.0.0.1:5432';
+const REDIS_URL = process.env.QUIRE_E2E_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+async function psql(sql) {
+  try {
+    await execFileP('psql', [`${PG_URL}/postgres`, '-v', 'ON_ERROR_STOP=1', '-qAt', '-c', sql]);
+  } catch (e) {
+    throw new Error(`psql ${JSON.stringify(sql)}: ${e.stderr || e.message}`);
+  }
+}
+
+/**
+ * Start `instances` servers sharing one fresh PostgreSQL database (created here, dropped by
+ * stop) and one Redis, each with its own port and INSTANCE_ID; returns { bases, logs(i), stop }.
+ */
+export async function startCluster({ instances = 2, env = {} } = {}) {
+  const tag = `${process.pid}_${Date.now().toString(36)}_${Math.random().toString(36).slice(2, 6)}`;
+  const db = `quire_e2e_${tag}`;
+  await psql(`CREATE DATABASE "${db}"`);
+  const servers = [];
+  const stop = async () => {
+    await Promise.all(servers.map((s) => s.stop()));
+    await psql(`DROP DATABASE IF EXISTS "${db}" WITH (FORCE)`);
+  };
+  try {
+    // one after another: the first runs the migrations
+    for (let i = 0; i < instances; i++) {
+      const id = `e2e-${tag}-${String.fromCharCode(97 + i)}`;
+      servers.push(
+        await spawnQuire({
+          label: id,
+          env: { DATABASE_URL: `${PG_URL}/${db}`, REDIS_URL, INSTANCE_ID: id, ...env },
+        }),
+      );
+    }
+  } catch (e) {
+    await stop().catch(() => {});
+    throw e;
+  }
+  return { bases: servers.map((s) => s.base), logs: (i) => servers[i].logs(), stop };
 }
 
 /** Minimal cookie-keeping API client for setting up data (with CSRF). */
@@ -175,6 +240,25 @@ export async function waitSaved(page, timeout = 10_000) {
     const s = document.querySelector('[data-testid="connection-status"]')?.getAttribute('data-status');
     return s === 'saved' || s === 'synced';
   }, null, { timeout });
+}
+
+/** Rename the open document through its title field (Enter commits and moves on into the body). */
+export async function renameVia(page, title) {
+  const input = page.getByTestId('title-input');
+  await input.fill(title);
+  await input.press('Enter');
+}
+
+/** The document's text as the server has it. */
+export async function docText(api, id) {
+  return (await api.ok('GET', `/api/documents/${id}/content?format=text`)).content;
+}
+
+/** `owner` creates a document (POST /api/documents with `extra`) and gives `member` `role` on it. */
+export async function newSharedDoc(owner, member, title, role = 'editor', extra = {}) {
+  const doc = await owner.ok('POST', '/api/documents', { title, ...extra });
+  await owner.ok('PUT', `/api/documents/${doc.id}/members/${member}`, { role });
+  return doc;
 }
 
 export async function screenshot(page, name) {

@@ -2,7 +2,21 @@
 // versions, offline metadata edits with the conflict dialog, and the phone layout under axe-core.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { axeSource, launchBrowser, openDoc, PASSWORD, registerAndLogin, sleep, startServer, userContext, waitSaved, until } from './harness.mjs';
+import {
+  axeSource,
+  docText,
+  launchBrowser,
+  newSharedDoc as shareDoc,
+  openDoc,
+  PASSWORD,
+  registerAndLogin,
+  renameVia,
+  sleep,
+  startServer,
+  userContext,
+  waitSaved,
+  until,
+} from './harness.mjs';
 
 let server;
 let browser;
@@ -10,21 +24,11 @@ const api = {};
 let alice;
 let bob;
 
-const serverText = async (id) => (await api.alice.ok('GET', `/api/documents/${id}/content?format=text`)).content;
+const serverText = (id) => docText(api.alice, id);
 const editorText = (page) => page.getByTestId('editor-content').innerText();
 const norm = (t) => t.replace(/\s+/g, ' ').trim();
 
-async function newSharedDoc(title, role = 'editor', extra = {}) {
-  const doc = await api.alice.ok('POST', '/api/documents', { title, ...extra });
-  await api.alice.ok('PUT', `/api/documents/${doc.id}/members/bob`, { role });
-  return doc;
-}
-
-async function renameVia(page, title) {
-  const input = page.getByTestId('title-input');
-  await input.fill(title);
-  await input.press('Enter');
-}
+const newSharedDoc = (title, role, extra) => shareDoc(api.alice, 'bob', title, role, extra);
 
 describe('live document events', { timeout: 300_000 }, () => {
   before(async () => {
