@@ -53,8 +53,8 @@ async function waitHealthy(base, proc, timeoutMs = 60_000) {
   throw new Error('server did not become healthy');
 }
 
-/** Start a server; returns { base, stop }. */
-export async function startServer() {
+/** Start a server, with `env` added to (or overriding) its environment; returns { base, logs, stop }. */
+export async function startServer({ env = {} } = {}) {
   const bin = path.resolve(WEB_DIR, process.env.QUIRE_BIN ?? '../target/debug/quire');
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'quire-e2e-'));
   const port = await freePort();
@@ -67,6 +67,7 @@ export async function startServer() {
       JWT_SECRET: 'test-secret',
       QUIRE_WEB_DIR: DIST,
       RUST_LOG: process.env.RUST_LOG ?? 'warn',
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

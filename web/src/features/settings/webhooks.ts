@@ -1,0 +1,102 @@
+/**
+ * Webhooks without React: the API's shapes (written by hand until `schema.gen.ts` describes them), one typed
+ * call per `/api/webhooks` endpoint, the events a hook can subscribe to, and which form field a 422 is about.
+ */
+import { request } from '../../api/client';
+
+export const WEBHOOK_EVENTS = [
+  'document.published',
+  'document.unpublished',
+  'document.updated',
+  'version.created',
+  'comment.created',
+] as const;
+export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
+
+/** One line per event, shown next to its checkbox. */
+export const EVENT_HELP: Record<WebhookEvent, string> = {
+  'document.published': 'A document you own is published or republished.',
+  'document.unpublished': 'A published document you own is taken down.',
+  'document.updated': 'The body of a document you own changes (at most once every 30 seconds).',
+  'version.created': 'Someone saves a named version of a document you own.',
+  'comment.created': 'Someone comments or replies on a document you own.',
+};
+
+export interface Webhook {
+  id: string;
+  url: string;
+  events: string[];
+  created_at: string;
+}
+
+/** The answer to a create: the only time the signing secret is sent. */
+export interface CreatedWebhook extends Webhook {
+  secret: string;
+}
+
+export interface CreateWebhookInput {
+  url: string;
+  events: string[];
+  /** 8–256 characters; the server generates one when absent. */
+  secret?: string;
+}
+
+export type DeliveryStatus = 'pending' | 'succeeded' | 'failed';
+
+export interface DeliveryAttempt {
+  at: string;
+  /** The receiver's HTTP status, when it answered. */
+  response_status: number | null;
+  /** Why the attempt failed, when it did. */
+  error: string | null;
+}
+
+export interface Delivery {
+  id: string;
+  /** The same in every attempt and redelivery (`Quire-Event-Id`). */
+  event_id: string;
+  type: string;
+  document_id: string;
+  status: DeliveryStatus;
+  created_at: string;
+  /** When the next attempt is due, while pending. */
+  next_attempt_at: string | null;
+  /** Oldest first. */
+  attempts: DeliveryAttempt[];
+}
+
+const enc = encodeURIComponent;
+
+export const webhooksApi = {
+  list: (signal?: AbortSignal) => request<{ items: Webhook[] }>('/api/webhooks', { signal }),
+
+  create: (input: CreateWebhookInput) => request<CreatedWebhook>('/api/webhooks', { method: 'POST', body: input }),
+
+  remove: (id: string) => request<unknown>(`/api/webhooks/${enc(id)}`, { method: 'DELETE' }),
+
+  /** The hook's newest deliveries (newest first), each with its attempts. */
+  deliveries: (id: string, signal?: AbortSignal) =>
+    request<{ items: Delivery[] }>(`/api/webhooks/${enc(id)}/deliveries`, { signal }),
+
+  /** Send a delivery again (same event id and body); answers with the delivery, pending again. */
+  redeliver: (id: string, deliveryId: string) =>
+    request<Delivery>(`/api/webhooks/${enc(id)}/deliveries/${enc(deliveryId)}/redeliver`, { method: 'POST' }),
+};
+
+export type WebhookField = 'url' | 'events' | 'secret';
+
+/** The create-form field a validation message from the server is about (null: the form as a whole). */
+export function fieldOfMessage(message: string): WebhookField | null {
+  const m = message.toLowerCase();
+  if (m.startsWith('secret')) return 'secret';
+  if (m.startsWith('events') || m.startsWith('unknown event')) return 'events';
+  if (m.startsWith('url') || m.includes('resolves to')) return 'url';
+  return null;
+}
+
+/** A server message as a sentence: "url …" → "The URL …", a capital first letter, a final full stop. */
+export function sentence(message: string): string {
+  const named = message.replace(/^url\b/i, 'The URL').replace(/^secret\b/i, 'The secret');
+  const s = named.charAt(0).toUpperCase() + named.slice(1);
+  return /[.!?]$/.test(s) ? s : `${s}.`;
+}
