@@ -21,8 +21,8 @@ use crate::auth::token::random_token;
 use crate::collab::events::VersionView;
 use crate::state::AppState;
 use crate::store::{
-    self, DeliveryAttempt, EVENT_COMMENT_CREATED, EVENT_DOCUMENT_PUBLISHED, EVENT_VERSION_CREATED,
-    NewWebhook, OutboxEvent, WEBHOOK_EVENTS, Webhook, WebhookDelivery,
+    self, DeliveryAttempt, DeliveryStatus, EVENT_COMMENT_CREATED, EVENT_DOCUMENT_PUBLISHED,
+    EVENT_VERSION_CREATED, NewWebhook, OutboxEvent, WEBHOOK_EVENTS, Webhook, WebhookDelivery,
 };
 use crate::util::{now_ms, rfc3339};
 use crate::webhooks::relay::{Render, Rendered};
@@ -88,7 +88,7 @@ pub struct WebhookList {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct AttemptView {
+pub struct WebhookAttemptView {
     pub at: String,
     /// The receiver's HTTP status, when it answered.
     pub response_status: Option<i64>,
@@ -96,7 +96,7 @@ pub struct AttemptView {
     pub error: Option<String>,
 }
 
-impl From<DeliveryAttempt> for AttemptView {
+impl From<DeliveryAttempt> for WebhookAttemptView {
     fn from(a: DeliveryAttempt) -> Self {
         Self {
             at: rfc3339(a.at),
@@ -107,40 +107,39 @@ impl From<DeliveryAttempt> for AttemptView {
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct DeliveryView {
+pub struct WebhookDeliveryView {
     pub id: String,
     /// The event's `id`, the same in every attempt and redelivery.
     pub event_id: String,
     #[serde(rename = "type")]
     pub kind: String,
     pub document_id: String,
-    /// `pending` (an attempt is due), `succeeded` or `failed` (given up).
-    pub status: String,
+    pub status: DeliveryStatus,
     pub created_at: String,
     /// When the next attempt is due, while pending.
     pub next_attempt_at: Option<String>,
     /// Oldest first.
-    pub attempts: Vec<AttemptView>,
+    pub attempts: Vec<WebhookAttemptView>,
 }
 
-impl From<WebhookDelivery> for DeliveryView {
+impl From<WebhookDelivery> for WebhookDeliveryView {
     fn from(d: WebhookDelivery) -> Self {
         Self {
             id: d.id,
             event_id: d.event_id,
             kind: d.kind,
             document_id: d.document_id,
-            status: d.status.as_str().to_string(),
+            status: d.status,
             created_at: rfc3339(d.created_at),
             next_attempt_at: d.next_attempt_at.map(rfc3339),
-            attempts: d.log.into_iter().map(AttemptView::from).collect(),
+            attempts: d.log.into_iter().map(WebhookAttemptView::from).collect(),
         }
     }
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct DeliveryList {
-    pub items: Vec<DeliveryView>,
+pub struct WebhookDeliveryList {
+    pub items: Vec<WebhookDeliveryView>,
 }
 
 fn writable(user: &AuthUser) -> ApiResult<()> {
@@ -278,28 +277,28 @@ async fn own_hook(state: &AppState, user: &AuthUser, id: &str) -> ApiResult<Webh
 /// The hook's newest deliveries (up to 100), each with its attempts.
 #[utoipa::path(get, path = "/api/webhooks/{id}/deliveries", tag = "webhooks",
     params(("id" = String, Path)),
-    responses((status = 200, body = DeliveryList), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = WebhookDeliveryList), (status = 404, body = ErrorBody)))]
 async fn list_deliveries(
     State(state): State<AppState>,
     user: AuthUser,
     ApiPath(id): ApiPath<String>,
-) -> ApiResult<Json<DeliveryList>> {
+) -> ApiResult<Json<WebhookDeliveryList>> {
     let hook = own_hook(&state, &user, &id).await?;
     let items = state
         .store
         .deliveries(&hook.id, LOG_LIMIT)
         .await?
         .into_iter()
-        .map(DeliveryView::from)
+        .map(WebhookDeliveryView::from)
         .collect();
-    Ok(Json(DeliveryList { items }))
+    Ok(Json(WebhookDeliveryList { items }))
 }
 
 /// Send a delivery again: the same event `id` and body, a new attempt now
 /// and a new 24-hour retry window.
 #[utoipa::path(post, path = "/api/webhooks/{id}/deliveries/{delivery_id}/redeliver", tag = "webhooks",
     params(("id" = String, Path), ("delivery_id" = String, Path)),
-    responses((status = 202, body = DeliveryView), (status = 404, body = ErrorBody)))]
+    responses((status = 202, body = WebhookDeliveryView), (status = 404, body = ErrorBody)))]
 async fn redeliver(
     State(state): State<AppState>,
     user: AuthUser,
@@ -314,7 +313,10 @@ async fn redeliver(
         .redeliver(&hook.id, delivery_id, now, now + RETRY_WINDOW_MS)
         .await?
         .ok_or(ApiError::NotFound)?;
-    Ok((StatusCode::ACCEPTED, Json(DeliveryView::from(delivery))))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(WebhookDeliveryView::from(delivery)),
+    ))
 }
 
 /// Renders an event's `data`: `document` (as the REST API shows it, without

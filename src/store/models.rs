@@ -570,7 +570,9 @@ pub struct OutboxEvent {
     pub created_at: i64,
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a delivery is: an attempt is due, it got a 2xx, or it was given up.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
 pub enum DeliveryStatus {
     Pending,
     Succeeded,

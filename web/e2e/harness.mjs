@@ -100,10 +100,10 @@ export async function spawnQuire({ env = {}, label = 'server' } = {}) {
   };
 }
 
-/** Start a server; returns { base, stop }. */
-export async function startServer() {
+/** Start a server on a fresh SQLite database, with `env` added to (or overriding) its environment; returns { base, logs, stop }. */
+export async function startServer({ env = {} } = {}) {
   const tmp = mkdtempSync(path.join(os.tmpdir(), 'quire-e2e-'));
-  const server = await spawnQuire({ env: { DATABASE_URL: `sqlite://${tmp}/q.db?mode=rwc` } });
+  const server = await spawnQuire({ env: { DATABASE_URL: `sqlite://${tmp}/q.db?mode=rwc`, ...env } });
   return {
     base: server.base,
     logs: server.logs,

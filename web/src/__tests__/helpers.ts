@@ -23,7 +23,7 @@ export function mockFetch(respond: (call: Call) => { status: number; body?: unkn
     };
     calls.push(call);
     const r = respond(call);
-    return new Response(r.body === undefined ? '' : JSON.stringify(r.body), {
+    return new Response(r.body === undefined ? null : JSON.stringify(r.body), {
       status: r.status,
       headers: { 'Content-Type': 'application/json' },
     });

@@ -1,8 +1,8 @@
 /**
- * relativeTime: "just now", minutes, hours, days and dates.
+ * relativeTime: "just now", minutes, hours, days and dates; untilTime: the same ahead of now.
  */
 import { describe, expect, it } from 'vitest';
-import { relativeTime } from '../lib/relativeTime';
+import { relativeTime, untilTime } from '../lib/relativeTime';
 
 const now = new Date('2026-03-10T12:00:00Z');
 const ago = (secs: number) => new Date(now.getTime() - secs * 1000).toISOString();
@@ -24,5 +24,17 @@ describe('relativeTime', () => {
     expect(relativeTime(null, now)).toBe('');
     expect(relativeTime('not a date', now)).toBe('');
     expect(relativeTime(new Date(now.getTime() + 10_000).toISOString(), now)).toBe('just now');
+  });
+});
+
+describe('untilTime', () => {
+  it('formats times ahead and says "now" for due ones', () => {
+    expect(untilTime(ago(-20), now)).toBe('in 20 s');
+    expect(untilTime(ago(-5 * 60), now)).toBe('in 5 min');
+    expect(untilTime(ago(-3 * 3600 - 100), now)).toBe('in 3 h');
+    expect(untilTime(ago(-3 * 86400), now)).toBe('Mar 13');
+    expect(untilTime(ago(0), now)).toBe('now');
+    expect(untilTime(ago(30), now)).toBe('now');
+    expect(untilTime(null, now)).toBe('');
   });
 });

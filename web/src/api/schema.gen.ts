@@ -822,16 +822,6 @@ export interface components {
             end: string;
             start: string;
         };
-        AttemptView: {
-            at: string;
-            /** @description Why the attempt failed, when it did. */
-            error?: string | null;
-            /**
-             * Format: int64
-             * @description The receiver's HTTP status, when it answered.
-             */
-            response_status?: number | null;
-        };
         AuditView: {
             action: string;
             at: string;
@@ -934,20 +924,11 @@ export interface components {
             tags: string[];
             title: string;
         };
-        DeliveryView: {
-            /** @description Oldest first. */
-            attempts: components["schemas"]["AttemptView"][];
-            created_at: string;
-            document_id: string;
-            /** @description The event's `id`, the same in every attempt and redelivery. */
-            event_id: string;
-            id: string;
-            /** @description When the next attempt is due, while pending. */
-            next_attempt_at?: string | null;
-            /** @description `pending` (an attempt is due), `succeeded` or `failed` (given up). */
-            status: string;
-            type: string;
-        };
+        /**
+         * @description Where a delivery is: an attempt is due, it got a 2xx, or it was given up.
+         * @enum {string}
+         */
+        DeliveryStatus: "pending" | "succeeded" | "failed";
         /** @description A diff of two versions. */
         DiffView: {
             /** @description Blocks in order, each `{ op, words: [{ op, text }] }`. */
@@ -1263,6 +1244,32 @@ export interface components {
          * @enum {string}
          */
         Visibility: "private" | "public";
+        WebhookAttemptView: {
+            at: string;
+            /** @description Why the attempt failed, when it did. */
+            error?: string | null;
+            /**
+             * Format: int64
+             * @description The receiver's HTTP status, when it answered.
+             */
+            response_status?: number | null;
+        };
+        WebhookDeliveryList: {
+            items: components["schemas"]["WebhookDeliveryView"][];
+        };
+        WebhookDeliveryView: {
+            /** @description Oldest first. */
+            attempts: components["schemas"]["WebhookAttemptView"][];
+            created_at: string;
+            document_id: string;
+            /** @description The event's `id`, the same in every attempt and redelivery. */
+            event_id: string;
+            id: string;
+            /** @description When the next attempt is due, while pending. */
+            next_attempt_at?: string | null;
+            status: components["schemas"]["DeliveryStatus"];
+            type: string;
+        };
         WebhookList: {
             items: components["schemas"]["WebhookView"][];
         };
@@ -4557,7 +4564,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeliveryList"];
+                    "application/json": components["schemas"]["WebhookDeliveryList"];
                 };
             };
             /** @description no credentials, or they are invalid, expired or revoked */
@@ -4616,7 +4623,7 @@ export interface operations {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": components["schemas"]["DeliveryView"];
+                    "application/json": components["schemas"]["WebhookDeliveryView"];
                 };
             };
             /** @description no credentials, or they are invalid, expired or revoked */

@@ -1,5 +1,5 @@
 /**
- * The application shell: auth provider, routes (sign in, register, documents, a document, not found),
+ * The application shell: auth provider, routes (sign in, register, documents, a document, settings, not found),
  * redirects to and from the sign-in page, and page titles.
  */
 import { useEffect } from 'react';
@@ -9,6 +9,7 @@ import { matchRoute, navigate, useLocation } from '../lib/router';
 import { AuthPage } from '../auth/AuthPage';
 import { DocumentListPage } from '../features/documents/DocumentListPage';
 import { EditorPage } from '../features/editor/EditorPage';
+import { SettingsPage } from '../features/settings/SettingsPage';
 import { NotFoundPage } from './NotFoundPage';
 import { SessionEndedBanner } from '../auth/SessionEndedBanner';
 
@@ -34,6 +35,7 @@ function Routes() {
       login: 'Sign in · Quire',
       register: 'Create account · Quire',
       list: 'Documents · Quire',
+      settings: 'Settings · Quire',
       notFound: 'Not found · Quire',
     };
     if (route.name !== 'doc') document.title = titles[route.name] ?? 'Quire';
@@ -59,6 +61,7 @@ function Routes() {
       {sessionEnded && <SessionEndedBanner />}
       {route.name === 'list' && <DocumentListPage />}
       {route.name === 'doc' && <EditorPage key={route.id} docId={route.id} user={user} />}
+      {route.name === 'settings' && <SettingsPage />}
       {route.name === 'notFound' && <NotFoundPage />}
     </>
   );

@@ -1,8 +1,10 @@
 /**
- * The top bar on signed-in screens: brand link home, the notifications bell, the current user, "Sign out".
+ * The top bar on signed-in screens: brand link home, the notifications bell, "Settings", the current user,
+ * "Sign out".
  */
 import type { User } from '../api/types';
 import { useAuth } from '../auth/AuthContext';
+import { useLocation } from '../lib/router';
 import { Avatar } from '../ui/Avatar';
 import { Link } from '../ui/Link';
 import { Logo } from '../ui/Logo';
@@ -10,6 +12,7 @@ import { NotificationBell } from '../features/notifications/NotificationBell';
 
 export function AppHeader({ user }: { user: User }) {
   const { logout } = useAuth();
+  const { path } = useLocation();
   return (
     <header className="app-header">
       <Link href="/" className="brand" aria-label="Quire — all documents">
@@ -18,6 +21,9 @@ export function AppHeader({ user }: { user: User }) {
       </Link>
       <nav className="header-nav" aria-label="Account">
         <NotificationBell />
+        <Link href="/settings" className="btn btn-ghost" aria-current={path === '/settings' ? 'page' : undefined}>
+          Settings
+        </Link>
         <span className="header-user" data-testid="current-user">
           <Avatar name={user.username} size="sm" />
           <span className="header-username">{user.username}</span>

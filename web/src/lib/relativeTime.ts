@@ -1,5 +1,5 @@
 /**
- * Human times: relative ("5 min ago") and absolute (for tooltips).
+ * Human times: relative ("5 min ago", "in 5 min") and absolute (for tooltips).
  */
 const MINUTE = 60;
 const HOUR = 60 * MINUTE;
@@ -18,6 +18,20 @@ export function relativeTime(iso: string | null | undefined, now: Date = new Dat
   if (secs < DAY) return `${Math.floor(secs / HOUR)} h ago`;
   if (secs < 2 * DAY) return 'yesterday';
   if (secs < 7 * DAY) return `${Math.floor(secs / DAY)} days ago`;
+  return formatDate(then, now);
+}
+
+/** A time ahead: "now" (due or past), "in 20 s", "in 5 min", "in 3 h", or a date. */
+export function untilTime(iso: string | null | undefined, now: Date = new Date()): string {
+  if (!iso) return '';
+  const then = new Date(iso);
+  const t = then.getTime();
+  if (Number.isNaN(t)) return '';
+  const secs = Math.round((t - now.getTime()) / 1000);
+  if (secs <= 0) return 'now';
+  if (secs < MINUTE) return `in ${secs} s`;
+  if (secs < HOUR) return `in ${Math.round(secs / MINUTE)} min`;
+  if (secs < DAY) return `in ${Math.floor(secs / HOUR)} h`;
   return formatDate(then, now);
 }
 

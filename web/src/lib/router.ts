@@ -41,12 +41,14 @@ export type Route =
   | { name: 'register' }
   | { name: 'list' }
   | { name: 'doc'; id: string }
+  | { name: 'settings' }
   | { name: 'notFound' };
 
 export function matchRoute(path: string): Route {
   if (path === '/login') return { name: 'login' };
   if (path === '/register') return { name: 'register' };
   if (path === '/' || path === '/documents') return { name: 'list' };
+  if (path === '/settings') return { name: 'settings' };
   const m = /^\/(?:d|documents)\/([^/]+)\/?$/.exec(path);
   if (m) return { name: 'doc', id: decodeURIComponent(m[1]) };
   return { name: 'notFound' };
