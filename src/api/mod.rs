@@ -186,7 +186,11 @@ async fn api_fallback(State(state): State<AppState>, req: Request) -> Response {
     if req.uri().path().starts_with("/api/") || req.uri().path() == "/api" {
         ApiError::NotFound.into_response()
     } else {
-        crate::web::serve_path(state.config.web_dir.as_deref(), req).await
+        let source = crate::web::Source {
+            dir: state.config.web_dir.as_deref(),
+            source_maps: state.config.environment == crate::config::Environment::Dev,
+        };
+        crate::web::serve_path(source, req).await
     }
 }
 
