@@ -15,8 +15,18 @@ export default defineConfig({
   },
   build: {
     outDir: 'dist',
+    // maps are still written to dist/ (the server serves *.map only in dev mode)
     sourcemap: true,
     chunkSizeWarningLimit: 1200,
+    rolldownOptions: {
+      output: {
+        // React in its own chunk: its hash (and the browser's cached copy) survives app-only releases.
+        // Everything else is split by the lazy routes in src/app/App.tsx.
+        codeSplitting: {
+          groups: [{ name: 'react', test: /[\\/]node_modules[\\/](react|react-dom|scheduler)[\\/]/ }],
+        },
+      },
+    },
   },
   test: {
     environment: 'jsdom',

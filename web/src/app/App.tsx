@@ -1,17 +1,33 @@
 /**
  * The application shell: auth provider, routes (sign in, register, documents, a document, settings, not found),
  * redirects to and from the sign-in page, and page titles.
+ *
+ * The signed-in pages are loaded on demand (`React.lazy`), so the sign-in and create-account screens do not
+ * download the editor (TipTap, ProseMirror, Yjs, y-websocket) nor the document list; only this shell, the
+ * auth screens and the header stay in the entry chunk.
  */
-import { useEffect } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { AuthProvider, useAuth } from '../auth/AuthContext';
 import { AppHeader } from './AppHeader';
 import { matchRoute, navigate, useLocation } from '../lib/router';
 import { AuthPage } from '../auth/AuthPage';
-import { DocumentListPage } from '../features/documents/DocumentListPage';
-import { EditorPage } from '../features/editor/EditorPage';
-import { SettingsPage } from '../features/settings/SettingsPage';
 import { NotFoundPage } from './NotFoundPage';
 import { SessionEndedBanner } from '../auth/SessionEndedBanner';
+
+const DocumentListPage = lazy(() =>
+  import('../features/documents/DocumentListPage').then((m) => ({ default: m.DocumentListPage })),
+);
+const EditorPage = lazy(() => import('../features/editor/EditorPage').then((m) => ({ default: m.EditorPage })));
+const SettingsPage = lazy(() => import('../features/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+
+/** Shown while the auth check runs or a page's code is still downloading. */
+function PageLoading() {
+  return (
+    <div className="page-loading" role="status">
+      Loading…
+    </div>
+  );
+}
 
 function Routes() {
   const { user, loading, sessionEnded } = useAuth();
@@ -41,13 +57,7 @@ function Routes() {
     if (route.name !== 'doc') document.title = titles[route.name] ?? 'Quire';
   }, [route.name]);
 
-  if (loading) {
-    return (
-      <div className="page-loading" role="status">
-        Loading…
-      </div>
-    );
-  }
+  if (loading) return <PageLoading />;
   if (!user || isAuthRoute) {
     if (!isAuthRoute) return null;
     return <AuthPage mode={route.name === 'register' ? 'register' : 'login'} />;
@@ -59,10 +69,12 @@ function Routes() {
       </a>
       <AppHeader user={user} />
       {sessionEnded && <SessionEndedBanner />}
-      {route.name === 'list' && <DocumentListPage />}
-      {route.name === 'doc' && <EditorPage key={route.id} docId={route.id} user={user} />}
-      {route.name === 'settings' && <SettingsPage />}
-      {route.name === 'notFound' && <NotFoundPage />}
+      <Suspense fallback={<PageLoading />}>
+        {route.name === 'list' && <DocumentListPage />}
+        {route.name === 'doc' && <EditorPage key={route.id} docId={route.id} user={user} />}
+        {route.name === 'settings' && <SettingsPage />}
+        {route.name === 'notFound' && <NotFoundPage />}
+      </Suspense>
     </>
   );
 }
