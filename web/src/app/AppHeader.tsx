@@ -6,6 +6,7 @@ import type { User } from '../api/types';
 import { useAuth } from '../auth/AuthContext';
 import { useLocation } from '../lib/router';
 import { Avatar } from '../ui/Avatar';
+import { Icon } from '../ui/Icon';
 import { Link } from '../ui/Link';
 import { Logo } from '../ui/Logo';
 import { NotificationBell } from '../features/notifications/NotificationBell';
@@ -21,8 +22,15 @@ export function AppHeader({ user }: { user: User }) {
       </Link>
       <nav className="header-nav" aria-label="Account">
         <NotificationBell />
-        <Link href="/settings" className="btn btn-ghost" aria-current={path === '/settings' ? 'page' : undefined}>
-          Settings
+        {/* On a phone only the icon shows (the label stays the accessible name). */}
+        <Link
+          href="/settings"
+          className="btn btn-ghost"
+          aria-label="Settings"
+          aria-current={path === '/settings' ? 'page' : undefined}
+        >
+          <Icon name="settings" />
+          <span className="btn-text">Settings</span>
         </Link>
         <span className="header-user" data-testid="current-user">
           <Avatar name={user.username} size="sm" />
