@@ -555,16 +555,36 @@ async fn scheduled_publish_with_two_instances_delivers_once() {
     let b = TestServer::start_on(db.clone(), quick).await;
     let alice = a.user("alice").await;
     add_hook(&alice, &receiver.url(), &["document.published"]).await;
-    let doc = alice.create_doc("Scheduled").await;
-    let doc_id = id(&doc);
-    let at = quire::util::rfc3339(quire::util::now_ms() + 3000);
-    let (status, body) = alice
-        .patch(
-            &format!("/api/documents/{doc_id}"),
-            json!({ "publish_at": at, "expected_version": doc["version"] }),
-        )
-        .await;
-    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let schedule = |alice: Api, title: &'static str| async move {
+        let doc = alice.create_doc(title).await;
+        let at = quire::util::rfc3339(quire::util::now_ms() + 3000);
+        let (status, body) = alice
+            .patch(
+                &format!("/api/documents/{}", id(&doc)),
+                json!({ "publish_at": at, "expected_version": doc["version"] }),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        id(&doc)
+    };
+    let published_versions = |alice: Api, doc: String| async move {
+        let (_, list) = alice.get(&format!("/api/documents/{doc}/versions")).await;
+        list["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|v| {
+                v["label"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .starts_with("Published")
+            })
+            .count()
+    };
+
+    // 1. Both instances running.
+    let first = schedule(alice.clone(), "Scheduled").await;
     let got = receiver
         .until(Duration::from_secs(10), |g| !g.is_empty())
         .await;
@@ -572,7 +592,32 @@ async fn scheduled_publish_with_two_instances_delivers_once() {
     // Long enough for a second instance to have sent a duplicate.
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(receiver.received().len(), 1, "exactly one delivery");
-    assert_eq!(got[0].json()["data"]["document"]["id"], doc_id.as_str());
+    assert_eq!(got[0].json()["data"]["document"]["id"], first.as_str());
+    assert_eq!(published_versions(alice.clone(), first).await, 1);
+
+    // 2. Both restarted between scheduling and firing.
+    let second = schedule(alice.clone(), "Scheduled across a restart").await;
+    a.stop().await;
+    b.stop().await;
+    let a = TestServer::start_on(db.clone(), quick).await;
+    let b = TestServer::start_on(db.clone(), quick).await;
+    let alice = Api {
+        base: b.base.clone(),
+        ..alice
+    };
+    let got = receiver
+        .until(Duration::from_secs(10), |g| g.len() >= 2)
+        .await;
+    assert_eq!(
+        got.len(),
+        2,
+        "published within ten seconds after the restart"
+    );
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    assert_eq!(receiver.received().len(), 2, "exactly one delivery each");
+    assert_eq!(got[1].json()["data"]["document"]["id"], second.as_str());
+    assert_eq!(got[1].json()["data"]["document"]["status"], "published");
+    assert_eq!(published_versions(alice, second).await, 1);
     a.stop().await;
     b.stop().await;
 }
