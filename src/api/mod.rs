@@ -59,24 +59,33 @@ use crate::state::AppState;
 )]
 struct ApiDoc;
 
+/// The route groups, each with its part of the OpenAPI document.
+fn route_groups() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
+    vec![
+        ("accounts", accounts::router()),
+        ("tokens", tokens::router()),
+        ("documents", documents::router()),
+        ("events", events::router()),
+        ("members", members::router()),
+        ("comments", comments::router()),
+        ("notifications", notifications::router()),
+        ("versions", versions::router()),
+        ("publishing", publishing::router()),
+        ("delivery", delivery::router()),
+        ("search", search::router()),
+        ("webhooks", webhooks::router()),
+        ("content", content::router()),
+        ("ws", ws::router()),
+        ("system", system::router()),
+    ]
+}
+
 /// The routes that belong in the OpenAPI document.
 fn api_routes() -> OpenApiRouter<AppState> {
-    OpenApiRouter::with_openapi(ApiDoc::openapi())
-        .merge(accounts::router())
-        .merge(tokens::router())
-        .merge(documents::router())
-        .merge(events::router())
-        .merge(members::router())
-        .merge(comments::router())
-        .merge(notifications::router())
-        .merge(versions::router())
-        .merge(publishing::router())
-        .merge(delivery::router())
-        .merge(search::router())
-        .merge(webhooks::router())
-        .merge(content::router())
-        .merge(ws::router())
-        .merge(system::router())
+    route_groups().into_iter().fold(
+        OpenApiRouter::with_openapi(ApiDoc::openapi()),
+        |all, (_, group)| all.merge(group),
+    )
 }
 
 /// The OpenAPI document of every route, as served at `/openapi.json`.
@@ -265,4 +274,39 @@ async fn record_metrics(req: Request, next: Next) -> Response {
     metrics::http_request(&method, &route, resp.status().as_u16());
     metrics::http_request_duration(&method, &route, start.elapsed().as_secs_f64());
     resp
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+
+    /// Merging route groups keeps one schema per name: two different
+    /// types with one name would silently describe one of them wrongly.
+    #[test]
+    fn no_two_schemas_share_a_name() {
+        let mut seen: BTreeMap<String, (&str, serde_json::Value)> = BTreeMap::new();
+        for (group, router) in route_groups() {
+            let schemas = router
+                .split_for_parts()
+                .1
+                .components
+                .map(|c| c.schemas)
+                .unwrap_or_default();
+            for (name, schema) in schemas {
+                let json = serde_json::to_value(&schema).expect("schema is JSON");
+                match seen.get(&name) {
+                    Some((first, earlier)) => assert_eq!(
+                        earlier, &json,
+                        "schema {name} of {group} differs from the one of {first}"
+                    ),
+                    None => {
+                        seen.insert(name, (group, json));
+                    }
+                }
+            }
+        }
+        assert!(seen.contains_key("WebhookDeliveryView") && seen.contains_key("DeliveryList"));
+    }
 }
