@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { axeSource, launchBrowser, registerAndLogin, startServer, userContext, until as pollUntil } from './harness.mjs';
+import { axeSource, launchBrowser, registerAndLogin, screenshot, startServer, userContext, until as pollUntil } from './harness.mjs';
 
 /** `until` with a longer default wait: deliveries go through the outbox and retries. */
 const until = (what, fn, timeout = 15_000) => pollUntil(what, fn, timeout);
@@ -139,6 +139,7 @@ describe('webhooks', { timeout: 180_000 }, () => {
     assert.match(texts[0], /HTTP 500/);
     assert.match(texts[1], /HTTP 200/);
     assert.deepEqual(await seriousAxeViolations(page), [], 'settings page with the deliveries open');
+    await screenshot(page, 'settings-webhooks');
 
     // Redeliver: a third request with the same event id; the panel follows it to succeeded, 3 attempts
     await row.getByRole('button', { name: /^Redeliver/ }).click();
