@@ -282,8 +282,8 @@ describe('Quire web UI', { timeout: 300_000 }, () => {
     members = (await api.alice.ok('GET', `/api/documents/${id}/members`)).members;
     assert.ok(!members.some((m) => m.username === 'carol'));
     await share.getByRole('button', { name: 'Close dialog' }).click();
-    await alice.page.getByRole('button', { name: 'Delete document' }).click();
-    await alice.page.getByTestId('delete-confirm').getByRole('button', { name: 'Delete' }).click();
+    await alice.page.getByRole('button', { name: 'Move document to trash' }).click();
+    await alice.page.getByTestId('delete-confirm').getByRole('button', { name: 'Move to trash' }).click();
     await alice.page.getByRole('heading', { name: 'Documents' }).waitFor();
     assert.equal((await api.alice.call('GET', `/api/documents/${id}`)).status, 404);
   });

@@ -321,7 +321,7 @@ describe('live document events', { timeout: 300_000 }, () => {
     await alice.page.locator('[data-testid="presence-user"][data-username="bob"][data-tabs="1"]').waitFor({ timeout: 5000 });
   });
 
-  it('(h) removed from the document → “access removed”; the document deleted → “document deleted”', async () => {
+  it('(h) removed from the document → “access removed”; the document deleted → “moved to the trash”', async () => {
     const doc = await newSharedDoc('Removed then deleted');
     await openDoc(bob.page, doc.id);
     await api.alice.ok('DELETE', `/api/documents/${doc.id}/members/bob`);
@@ -332,7 +332,7 @@ describe('live document events', { timeout: 300_000 }, () => {
     await openDoc(bob.page, gone.id);
     await api.alice.ok('DELETE', `/api/documents/${gone.id}`);
     await bob.page.getByTestId('deleted-banner').waitFor({ timeout: 2000 });
-    assert.match(await bob.page.getByTestId('deleted-banner').innerText(), /deleted/i);
+    assert.match(await bob.page.getByTestId('deleted-banner').innerText(), /moved to the trash/i);
     assert.equal(await bob.page.getByTestId('editor-content').getAttribute('contenteditable'), 'false');
   });
 });

@@ -1,6 +1,6 @@
 /**
- * The application shell: auth provider, routes (sign in, register, documents, a document, settings, not found),
- * redirects to and from the sign-in page, and page titles.
+ * The application shell: auth provider, routes (sign in, register, documents, a document, settings, trash,
+ * not found), redirects to and from the sign-in page, and page titles.
  *
  * The signed-in pages are loaded on demand (`React.lazy`), so the sign-in and create-account screens do not
  * download the editor (TipTap, ProseMirror, Yjs, y-websocket) nor the document list; only this shell, the
@@ -19,6 +19,7 @@ const DocumentListPage = lazy(() =>
 );
 const EditorPage = lazy(() => import('../features/editor/EditorPage').then((m) => ({ default: m.EditorPage })));
 const SettingsPage = lazy(() => import('../features/settings/SettingsPage').then((m) => ({ default: m.SettingsPage })));
+const TrashPage = lazy(() => import('../features/trash/TrashPage').then((m) => ({ default: m.TrashPage })));
 
 /** Shown while the auth check runs or a page's code is still downloading. */
 function PageLoading() {
@@ -52,6 +53,7 @@ function Routes() {
       register: 'Create account · Quire',
       list: 'Documents · Quire',
       settings: 'Settings · Quire',
+      trash: 'Trash · Quire',
       notFound: 'Not found · Quire',
     };
     if (route.name !== 'doc') document.title = titles[route.name] ?? 'Quire';
@@ -73,6 +75,7 @@ function Routes() {
         {route.name === 'list' && <DocumentListPage />}
         {route.name === 'doc' && <EditorPage key={route.id} docId={route.id} user={user} />}
         {route.name === 'settings' && <SettingsPage />}
+        {route.name === 'trash' && <TrashPage />}
         {route.name === 'notFound' && <NotFoundPage />}
       </Suspense>
     </>

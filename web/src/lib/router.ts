@@ -42,6 +42,7 @@ export type Route =
   | { name: 'list' }
   | { name: 'doc'; id: string }
   | { name: 'settings' }
+  | { name: 'trash' }
   | { name: 'notFound' };
 
 export function matchRoute(path: string): Route {
@@ -49,6 +50,7 @@ export function matchRoute(path: string): Route {
   if (path === '/register') return { name: 'register' };
   if (path === '/' || path === '/documents') return { name: 'list' };
   if (path === '/settings') return { name: 'settings' };
+  if (path === '/trash') return { name: 'trash' };
   const m = /^\/(?:d|documents)\/([^/]+)\/?$/.exec(path);
   if (m) return { name: 'doc', id: decodeURIComponent(m[1]) };
   return { name: 'notFound' };

@@ -1,6 +1,7 @@
 /**
  * The documents screen (`/`): search box, filters, the paged list (kept live by `/api/events`) or the
- * search results, and the "New document" dialog.
+ * search results, the "New document" dialog, a link to the Trash, and the "Moved to the trash" notice (with
+ * Undo) after a document was deleted from the editor.
  */
 import { useEffect, useRef, useState } from 'react';
 import { api } from '../../api/endpoints';
@@ -11,6 +12,9 @@ import { useDebounced } from '../../lib/useDebounced';
 import { useRequest } from '../../lib/useRequest';
 import { Alert } from '../../ui/Alert';
 import { Icon } from '../../ui/Icon';
+import { Link } from '../../ui/Link';
+import { MovedToTrashNotice } from '../trash/MovedToTrashNotice';
+import { clearMovedToTrash, peekMovedToTrash } from '../trash/trash';
 import { CreateDocumentDialog } from './CreateDocumentDialog';
 import { DocumentList } from './DocumentList';
 import { ListFilters } from './ListFilters';
@@ -30,6 +34,8 @@ export function DocumentListPage() {
   const debouncedQ = useDebounced(q.trim(), 250);
   const [offset, setOffset] = useState(0);
   const [creating, setCreating] = useState(false);
+  const [trashed, setTrashed] = useState(peekMovedToTrash);
+  useEffect(() => clearMovedToTrash(), []);
 
   // keep ?q= in the URL so a search can be shared/reloaded
   useEffect(() => {
@@ -90,10 +96,18 @@ export function DocumentListPage() {
     <main id="main" className="page">
       <div className="page-head">
         <h1>Documents</h1>
-        <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
-          <Icon name="plus" /> New document
-        </button>
+        <div className="page-head-actions">
+          <Link href="/trash" className="btn" data-testid="trash-link">
+            <Icon name="trash" /> Trash
+          </Link>
+          <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+            <Icon name="plus" /> New document
+          </button>
+        </div>
       </div>
+      {trashed && (
+        <MovedToTrashNotice doc={trashed} onRestored={() => void reloadList()} onDismiss={() => setTrashed(null)} />
+      )}
       <SearchBox value={q} onChange={setQ} />
       {error && <Alert>{error}</Alert>}
       {showingSearch ? (

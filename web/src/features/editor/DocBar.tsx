@@ -1,6 +1,6 @@
 /**
  * The bar above a document: back to the list, save/connection status, who is here, and the
- * Share, Comments, Versions and (for the owner) Delete buttons.
+ * Share, Comments, Versions and (for the owner) Move to trash buttons.
  */
 import type { SaveStatus } from '../../collab/saveState';
 import type { AwarenessUser } from '../../collab/presence';
@@ -92,8 +92,8 @@ export function DocBar({
           <button
             type="button"
             className="btn btn-icon btn-danger-ghost"
-            aria-label="Delete document"
-            title="Delete document"
+            aria-label="Move document to trash"
+            title="Move to trash"
             onClick={onDelete}
           >
             <Icon name="trash" />

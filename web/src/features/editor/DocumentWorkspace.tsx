@@ -1,6 +1,6 @@
 /**
  * The document screen once loaded: top bar, banners, title/status/tags header, the editor, the version
- * and comment sidebars and the share, delete and conflict dialogs — all kept current by the session's
+ * and comment sidebars and the share, move-to-trash and conflict dialogs — all kept current by the session's
  * live events.
  */
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
@@ -34,6 +34,7 @@ import { TitleInput } from './TitleInput';
 import { VersionSidebar } from '../versions/VersionSidebar';
 import { PublishControls } from '../publishing/PublishControls';
 import { PublishingDialog } from '../publishing/PublishingDialog';
+import { noteMovedToTrash, TRASH_DAYS } from '../trash/trash';
 import { useBodyChangeRefresh } from '../publishing/useBodyChangeRefresh';
 
 interface Props {
@@ -138,9 +139,10 @@ export function DocumentWorkspace({ initial, user }: Props) {
     setDeleteError(null);
     try {
       await api.deleteDocument(doc.id);
+      noteMovedToTrash({ id: doc.id, title: doc.title });
       navigate('/', { replace: true });
     } catch (e) {
-      setDeleteError(errorMessage(e, { fallback: 'Could not delete the document.' }));
+      setDeleteError(errorMessage(e, { fallback: 'Could not move the document to the trash.' }));
       setConfirmDelete(false);
       setDeleting(false);
     }
@@ -349,15 +351,15 @@ export function DocumentWorkspace({ initial, user }: Props) {
 
       {confirmDelete && (
         <ConfirmDialog
-          title={`Delete “${doc.title || 'Untitled'}”?`}
-          confirmLabel="Delete"
+          title={`Move “${doc.title || 'Untitled'}” to the trash?`}
+          confirmLabel="Move to trash"
           danger
           busy={deleting}
           testId="delete-confirm"
           onCancel={() => setConfirmDelete(false)}
           onConfirm={() => void remove()}
         >
-          <p>The document and its version history are deleted for everyone it is shared with.</p>
+          <p>You can restore it from the Trash for {TRASH_DAYS} days.</p>
         </ConfirmDialog>
       )}
 

@@ -1,6 +1,7 @@
 /**
  * Banners above the editor: view-only access (and a live demotion or promotion), offline or reconnecting,
- * and why editing stopped (session ended, access removed, document deleted, too large, outdated editor).
+ * and why editing stopped (session ended, access removed, document moved to the trash or deleted, too large,
+ * outdated editor).
  */
 import type { SaveStatus } from '../../collab/saveState';
 import type { CloseReason } from '../../collab/session';
@@ -58,7 +59,7 @@ export function EditorBanners({ isViewer, roleNotice = null, status, closeReason
       )}
       {closeReason === 'notFound' && (
         <Banner kind="error" testId="deleted-banner">
-          This document was deleted.
+          This document was moved to the trash by its owner.
         </Banner>
       )}
       {!closeReason && status === 'offline' && (
