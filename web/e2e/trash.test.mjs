@@ -126,7 +126,7 @@ describe('trash', { timeout: 240_000 }, () => {
     const row = alice.page.locator(`[data-testid="trash-row"][data-doc-id="${doc.id}"]`);
     await row.waitFor();
 
-    await row.getByRole('button', { name: `Delete “${TITLE}” forever` }).click();
+    await row.getByRole('button', { name: `Delete forever “${TITLE}”` }).click();
     let dialog = alice.page.getByTestId('purge-confirm');
     await dialog.waitFor();
     const text = await dialog.innerText();
@@ -136,7 +136,7 @@ describe('trash', { timeout: 240_000 }, () => {
     await dialog.waitFor({ state: 'detached' });
     assert.ok((await trashIds()).includes(doc.id), 'Cancel keeps it');
 
-    await row.getByRole('button', { name: `Delete “${TITLE}” forever` }).click();
+    await row.getByRole('button', { name: `Delete forever “${TITLE}”` }).click();
     dialog = alice.page.getByTestId('purge-confirm');
     await dialog.getByRole('button', { name: 'Delete forever' }).click();
     await alice.page.getByTestId('purged-notice').waitFor();

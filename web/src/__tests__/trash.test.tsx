@@ -105,7 +105,7 @@ describe('TrashPage', () => {
     const calls = trashServer([trashed({ id: 'a', title: 'Roadmap' })]);
     render(<TrashPage />);
     await screen.findByTestId('trash-row');
-    fireEvent.click(screen.getByRole('button', { name: 'Delete “Roadmap” forever' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Delete forever “Roadmap”' }));
     let dialog = await screen.findByTestId('purge-confirm');
     expect(dialog).toHaveTextContent('Delete “Roadmap” forever?');
     expect(dialog).toHaveTextContent('Its versions, comments and media are deleted too. This cannot be undone.');
@@ -114,7 +114,7 @@ describe('TrashPage', () => {
     expect(calls.some((c) => c.method === 'DELETE')).toBe(false);
     expect(screen.getByTestId('trash-row')).toBeInTheDocument();
 
-    fireEvent.click(screen.getByRole('button', { name: 'Delete “Roadmap” forever' }));
+    fireEvent.click(screen.getByRole('button', { name: 'Delete forever “Roadmap”' }));
     dialog = await screen.findByTestId('purge-confirm');
     fireEvent.click(within(dialog).getByRole('button', { name: 'Delete forever' }));
     expect(await screen.findByTestId('purged-notice')).toHaveTextContent('Deleted “Roadmap” forever.');

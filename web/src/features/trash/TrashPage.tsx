@@ -68,7 +68,7 @@ function TrashRow({
           type="button"
           className="btn btn-sm btn-danger-ghost"
           disabled={busy}
-          aria-label={`Delete “${title}” forever`}
+          aria-label={`Delete forever “${title}”`}
           onClick={onPurge}
         >
           Delete forever
