@@ -78,6 +78,11 @@ pub struct Config {
     #[command(flatten)]
     pub webhooks: Webhooks,
 
+    /// Days a deleted document stays in its owner's trash before it is
+    /// purged (0: at the next sweep, within seconds).
+    #[arg(long, env = "TRASH_DAYS", default_value_t = 30)]
+    pub trash_days: u64,
+
     /// Reverse proxies (IPs or CIDRs, comma-separated) whose
     /// `X-Forwarded-For` names the real client; from anyone else the header
     /// is ignored. Default: none.

@@ -181,6 +181,7 @@ impl Server {
         let trusted = config.trusted_proxies.clone();
         let stop = CancellationToken::new();
         tokio::spawn(crate::api::scheduler::run(self.state.clone(), stop.clone()));
+        tokio::spawn(crate::api::trash::run(self.state.clone(), stop.clone()));
         tokio::spawn(crate::webhooks::run(
             self.state.store.clone(),
             Arc::new(crate::api::webhooks::Renderer(self.state.clone())),

@@ -436,6 +436,12 @@ async fn restores_keep_comments_and_deletion_removes_them(s: &TestServer) {
         StatusCode::NO_CONTENT
     );
     assert_eq!(alice.get(&path).await.0, StatusCode::NOT_FOUND);
+    // In the trash the comments wait with the document; a purge removes them.
+    assert!(!s.state.store.threads(&doc).await.unwrap().is_empty());
+    assert_eq!(
+        alice.delete(&format!("/api/trash/{doc}")).await.0,
+        StatusCode::NO_CONTENT
+    );
     assert!(s.state.store.threads(&doc).await.unwrap().is_empty());
 }
 on_both_backends!(

@@ -159,6 +159,22 @@ pub fn deleted(state: &AppState, doc_id: &str, members: &[Member]) {
     ));
 }
 
+/// The document came back from the trash: each member's list shows it
+/// again, with their role.
+pub async fn restored(state: &AppState, doc_id: &str, members: &[Member]) {
+    for m in members {
+        if let Ok(Some(doc)) = state.store.document_for(doc_id, &m.user_id).await {
+            let to = vec![Recipient {
+                user_id: m.user_id.clone(),
+                role: Some(m.role),
+            }];
+            state
+                .feed
+                .publish(list_event(ListChange::Shared, doc_id, Some(&doc), to));
+        }
+    }
+}
+
 /// A version was saved (`restored_from`: as the backup of that restore).
 pub fn version_saved(
     state: &AppState,

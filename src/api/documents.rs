@@ -19,7 +19,7 @@ use crate::store::{
     Document, DocumentPatch, ListQuery, NewDocument, PatchOutcome, Role, SortField, Status,
     Visibility,
 };
-use crate::util::rfc3339;
+use crate::util::{now_ms, rfc3339};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -397,9 +397,11 @@ async fn patch_document(
     }
 }
 
-/// Delete a document (owner only).
+/// Delete a document (owner only): it moves to the owner's trash
+/// (`/api/trash`) for `TRASH_DAYS`, invisible everywhere else; open sockets
+/// close with 4404.
 #[utoipa::path(delete, path = "/api/documents/{id}", tag = "documents",
-    params(("id" = String, Path)), responses((status = 204, description = "deleted"),
+    params(("id" = String, Path)), responses((status = 204, description = "moved to the trash"),
         (status = 403, description = "only the owner may delete", body = ErrorBody)))]
 async fn delete_document(
     State(state): State<AppState>,
@@ -409,7 +411,9 @@ async fn delete_document(
     document_with_role(&state, &id, &user, Role::Owner).await?;
     // Read first: afterwards nobody is a member any more.
     let members = state.store.members(&id).await?;
-    state.store.delete_document(&id, &user.id).await?;
+    if !state.store.trash_document(&id, &user.id, now_ms()).await? {
+        return Err(ApiError::NotFound);
+    }
     super::announce::deleted(&state, &id, &members);
     Ok(StatusCode::NO_CONTENT)
 }

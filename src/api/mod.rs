@@ -22,6 +22,7 @@ pub mod scheduler;
 pub mod search;
 pub mod system;
 pub mod tokens;
+pub mod trash;
 pub mod validate;
 pub mod versions;
 pub mod webhooks;
@@ -65,6 +66,7 @@ fn route_groups() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("accounts", accounts::router()),
         ("tokens", tokens::router()),
         ("documents", documents::router()),
+        ("trash", trash::router()),
         ("events", events::router()),
         ("members", members::router()),
         ("comments", comments::router()),

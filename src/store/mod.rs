@@ -134,8 +134,33 @@ pub trait WebhookStore: Send + Sync + 'static {
     async fn prune_deliveries(&self, before: i64) -> Result<u64>;
 }
 
+/// The trash: documents deleted by their owner, kept (invisible to every
+/// other read) until restored or purged.
 #[async_trait]
-pub trait Store: WebhookStore + Send + Sync + 'static {
+pub trait TrashStore: Send + Sync + 'static {
+    /// Moves a document to the trash; false when it is not there to move.
+    async fn trash_document(&self, id: &str, actor: &str, now: i64) -> Result<bool>;
+    /// Brings one of the owner's trashed documents back; false when the
+    /// owner has no such document in the trash.
+    async fn restore_document(&self, owner_id: &str, id: &str, now: i64) -> Result<bool>;
+    /// The owner's trashed documents, most recently trashed first.
+    async fn trashed_documents(&self, owner_id: &str) -> Result<Vec<TrashedDocument>>;
+    async fn trashed_document(&self, owner_id: &str, id: &str) -> Result<Option<TrashedDocument>>;
+    /// Deletes a trashed document for good (the owner's only, when given;
+    /// trashed at or before `trashed_before`, when given). True for the one
+    /// caller that did it.
+    async fn purge_document(
+        &self,
+        id: &str,
+        owner_id: Option<&str>,
+        trashed_before: Option<i64>,
+    ) -> Result<bool>;
+    /// Documents trashed at or before `before`, oldest first.
+    async fn expired_trash(&self, before: i64, limit: i64) -> Result<Vec<String>>;
+}
+
+#[async_trait]
+pub trait Store: WebhookStore + TrashStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Cheap liveness check of the database (used by `/readyz`).
     async fn ping(&self) -> Result<()>;

@@ -170,6 +170,13 @@ pub struct Document {
     pub unpublish_at: Option<i64>,
 }
 
+/// A document in its owner's trash, and since when.
+#[derive(Clone, Debug)]
+pub struct TrashedDocument {
+    pub document: Document,
+    pub deleted_at: i64,
+}
+
 pub struct NewDocument {
     pub title: String,
     pub status: Status,

@@ -1,7 +1,8 @@
 //! Documents and their metadata: creation (with the owner's membership, the
 //! tags, the audit entry and the initial body in one transaction), reads as
 //! seen by one member, filtered and sorted lists, optimistic-locking
-//! patches, deletion, and the searchable text of the current content.
+//! patches, deletion (the trash is in `trash`), and the searchable text of
+//! the current content.
 
 use sqlx::{AnyConnection, AnyPool, AssertSqlSafe};
 
@@ -16,8 +17,10 @@ use crate::store::{
 use crate::util::now_ms;
 
 /// Tables holding rows of one document, deleted before the document.
-const CHILD_TABLES: [&str; 10] = [
+const CHILD_TABLES: [&str; 12] = [
     "published_versions",
+    "webhook_outbox",
+    "webhook_pending",
     "comments",
     "comment_threads",
     "notifications",
@@ -99,7 +102,8 @@ pub async fn get_for(pool: &AnyPool, id: &str, user_id: &str) -> Result<Option<D
     }
     let sql = format!(
         "SELECT {DOC_COLUMNS}, m.role FROM documents d {DOC_JOINS} \
-         JOIN document_members m ON m.document_id = d.id AND m.user_id = $2 WHERE d.id = $1"
+         JOIN document_members m ON m.document_id = d.id AND m.user_id = $2 \
+         WHERE d.id = $1 AND d.deleted_at IS NULL"
     );
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(id)
@@ -121,10 +125,13 @@ pub async fn exists(pool: &AnyPool, id: &str) -> Result<bool> {
 }
 
 pub async fn owned_count(pool: &AnyPool, user_id: &str) -> Result<i64> {
-    let row = sqlx::query("SELECT COUNT(*) AS n FROM documents WHERE owner_id = $1")
-        .bind(user_id)
-        .fetch_one(pool)
-        .await?;
+    // What the trash holds does not count: deleting frees a place.
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM documents WHERE owner_id = $1 AND deleted_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_one(pool)
+    .await?;
     rows::count(&row)
 }
 
@@ -162,7 +169,7 @@ fn list_filter(user_id: &str, q: &ListQuery) -> (String, Vec<String>) {
     }
     let from = format!(
         "FROM documents d {DOC_JOINS} JOIN document_members m ON m.document_id = d.id AND m.user_id = $1 \
-         WHERE 1 = 1{filters}"
+         WHERE d.deleted_at IS NULL{filters}"
     );
     (from, binds)
 }
@@ -331,6 +338,15 @@ pub async fn patch(
 /// itself is audited. False when there was no such document.
 pub async fn delete(pool: &AnyPool, id: &str, actor: &str) -> Result<bool> {
     let mut tx = super::dialect::begin_write(pool).await?;
+    let deleted = delete_in(&mut tx, id, Some(actor)).await?;
+    tx.commit().await?;
+    Ok(deleted)
+}
+
+/// [`delete`] inside the caller's transaction (`actor` None: the retention
+/// job). Webhook deliveries not yet sent are dropped; the log of those
+/// sent stays with the hook.
+pub async fn delete_in(conn: &mut AnyConnection, id: &str, actor: Option<&str>) -> Result<bool> {
     // Children first: ON DELETE CASCADE needs foreign_keys on SQLite,
     // which is set, but explicit deletes keep both backends identical.
     for table in CHILD_TABLES {
@@ -338,23 +354,26 @@ pub async fn delete(pool: &AnyPool, id: &str, actor: &str) -> Result<bool> {
             "DELETE FROM {table} WHERE document_id = $1"
         )))
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     }
+    sqlx::query("DELETE FROM webhook_deliveries WHERE document_id = $1 AND status = 'pending'")
+        .bind(id)
+        .execute(&mut *conn)
+        .await?;
     let done = sqlx::query("DELETE FROM documents WHERE id = $1")
         .bind(id)
-        .execute(&mut *tx)
+        .execute(&mut *conn)
         .await?;
     audit::write(
-        &mut tx,
+        &mut *conn,
         id,
-        Some(actor),
+        actor,
         "document.delete",
         serde_json::json!({}),
         now_ms(),
     )
     .await?;
-    tx.commit().await?;
     Ok(done.rows_affected() > 0)
 }
 
@@ -391,6 +410,6 @@ mod tests {
         assert!(!from.contains("bob") && !from.contains("review"));
         let (from, binds) = list_filter("u1", &ListQuery::default());
         assert_eq!(binds, ["u1"]);
-        assert!(from.ends_with("WHERE 1 = 1"));
+        assert!(from.ends_with("WHERE d.deleted_at IS NULL"));
     }
 }

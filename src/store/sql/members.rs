@@ -14,12 +14,14 @@ pub async fn role_of(pool: &AnyPool, doc_id: &str, user_id: &str) -> Result<Opti
     if unmatchable(doc_id) || unmatchable(user_id) {
         return Ok(None);
     }
-    let row =
-        sqlx::query("SELECT role FROM document_members WHERE document_id = $1 AND user_id = $2")
-            .bind(doc_id)
-            .bind(user_id)
-            .fetch_optional(pool)
-            .await?;
+    let row = sqlx::query(
+        "SELECT m.role FROM document_members m JOIN documents d ON d.id = m.document_id \
+             AND d.deleted_at IS NULL WHERE m.document_id = $1 AND m.user_id = $2",
+    )
+    .bind(doc_id)
+    .bind(user_id)
+    .fetch_optional(pool)
+    .await?;
     Ok(row.as_ref().map(rows::role_lenient).transpose()?.flatten())
 }
 

@@ -4,7 +4,8 @@
 //!
 //! [`SqlStore`] holds the pools and only delegates; the queries are free
 //! functions over a pool, one module per aggregate (users, documents,
-//! members, audit, updates, versions, tokens, search), with row mapping in
+//! members, audit, updates, versions, tokens, search, publishing, webhooks,
+//! trash), with row mapping in
 //! [`rows`] and unique-violation classification in [`constraint`].
 
 pub mod audit;
@@ -18,6 +19,7 @@ pub mod rows;
 pub mod search;
 pub mod sessions;
 pub mod tokens;
+pub mod trash;
 pub mod updates;
 pub mod users;
 pub mod versions;
@@ -85,6 +87,38 @@ impl SqlStore {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+}
+
+#[async_trait]
+impl TrashStore for SqlStore {
+    async fn trash_document(&self, id: &str, actor: &str, now: i64) -> Result<bool> {
+        trash::trash(&self.pool, id, actor, now).await
+    }
+
+    async fn restore_document(&self, owner_id: &str, id: &str, now: i64) -> Result<bool> {
+        trash::restore(&self.pool, owner_id, id, now).await
+    }
+
+    async fn trashed_documents(&self, owner_id: &str) -> Result<Vec<TrashedDocument>> {
+        trash::list(&self.pool, owner_id).await
+    }
+
+    async fn trashed_document(&self, owner_id: &str, id: &str) -> Result<Option<TrashedDocument>> {
+        trash::get(&self.pool, owner_id, id).await
+    }
+
+    async fn purge_document(
+        &self,
+        id: &str,
+        owner_id: Option<&str>,
+        trashed_before: Option<i64>,
+    ) -> Result<bool> {
+        trash::purge(&self.pool, id, owner_id, trashed_before, owner_id).await
+    }
+
+    async fn expired_trash(&self, before: i64, limit: i64) -> Result<Vec<String>> {
+        trash::expired(&self.pool, before, limit).await
     }
 }
 

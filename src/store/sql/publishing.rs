@@ -72,7 +72,9 @@ fn fold(c: char) -> char {
 
 /// The document without a viewer's role.
 pub async fn get(conn: &mut AnyConnection, id: &str) -> Result<Option<Document>> {
-    let sql = format!("SELECT {DOC_COLUMNS} FROM documents d {DOC_JOINS} WHERE d.id = $1");
+    let sql = format!(
+        "SELECT {DOC_COLUMNS} FROM documents d {DOC_JOINS} WHERE d.id = $1 AND d.deleted_at IS NULL"
+    );
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(id)
         .fetch_optional(&mut *conn)
@@ -220,7 +222,9 @@ pub async fn by_slug(pool: &AnyPool, slug: &str) -> Result<Option<Document>> {
     if !is_slug(slug) {
         return Ok(None);
     }
-    let sql = format!("SELECT {DOC_COLUMNS} FROM documents d {DOC_JOINS} WHERE d.slug = $1");
+    let sql = format!(
+        "SELECT {DOC_COLUMNS} FROM documents d {DOC_JOINS} WHERE d.slug = $1 AND d.deleted_at IS NULL"
+    );
     let row = sqlx::query(AssertSqlSafe(sql))
         .bind(slug)
         .fetch_optional(pool)
@@ -248,7 +252,7 @@ pub async fn list(
     q: &DeliveryQuery,
 ) -> Result<Page<DeliveryItem>> {
     let mut filter = String::from(
-        "d.published_version IS NOT NULL AND (d.visibility = 'public' OR EXISTS \
+        "d.published_version IS NOT NULL AND d.deleted_at IS NULL AND (d.visibility = 'public' OR EXISTS \
          (SELECT 1 FROM document_members m WHERE m.document_id = d.id AND m.user_id = $1))",
     );
     let mut binds: Vec<String> = vec![reader.unwrap_or("").to_string()];
@@ -305,7 +309,7 @@ pub async fn due(pool: &AnyPool, now: i64, limit: i64) -> Result<Vec<Schedule>> 
     let rows = sqlx::query(AssertSqlSafe(format!(
         "SELECT id, publish_at, unpublish_at FROM documents \
          WHERE ((publish_at IS NOT NULL AND publish_at <= $1) OR (unpublish_at IS NOT NULL AND unpublish_at <= $1)) \
-         AND (schedule_lease IS NULL OR schedule_lease < $1) \
+         AND (schedule_lease IS NULL OR schedule_lease < $1) AND deleted_at IS NULL \
          ORDER BY COALESCE(publish_at, unpublish_at) LIMIT {limit}"
     )))
     .bind(now)

@@ -51,7 +51,9 @@ pub async fn search(
         });
     }
     let expr = match_expr(backend, &q.words);
-    let member = "JOIN document_members m ON m.document_id = d.id AND m.user_id = $1";
+    // Membership, and never a document in the trash.
+    let member = "JOIN document_members m ON m.document_id = d.id AND m.user_id = $1 \
+                  AND d.deleted_at IS NULL";
     let (from, select_extra) = match (backend, q.scope) {
         (Backend::Sqlite, SearchScope::Documents) => (
             format!(

@@ -132,7 +132,7 @@ pub async fn record(
     at: i64,
 ) -> Result<()> {
     let wanted = sqlx::query(
-        "SELECT 1 AS one FROM documents d WHERE d.id = $1 AND EXISTS \
+        "SELECT 1 AS one FROM documents d WHERE d.id = $1 AND d.deleted_at IS NULL AND EXISTS \
          (SELECT 1 FROM webhooks w WHERE w.user_id = d.owner_id AND w.events LIKE $2)",
     )
     .bind(document_id)

@@ -1,10 +1,9 @@
 /**
  * The Trash API (`/api/trash`): the caller's own trashed documents, restoring one, purging one forever;
  * plus the "moved to the trash" notice handed from the editor to the document list (with its Undo).
- *
- * The types are written by hand until `schema.gen.ts` describes the trash endpoints.
  */
 import { request } from '../../api/client';
+import type { components } from '../../api/schema.gen';
 import type { QuireDocument } from '../../api/types';
 
 const enc = encodeURIComponent;
@@ -13,11 +12,9 @@ const enc = encodeURIComponent;
 export const TRASH_DAYS = 30;
 
 /** A document in the trash: as `GET /api/documents/{id}` plus when it was deleted and when it will be purged. */
-export type TrashedDocument = QuireDocument & { deleted_at: string; purge_at: string };
+export type TrashedDocument = components['schemas']['TrashedView'];
 
-export interface TrashList {
-  items: TrashedDocument[];
-}
+export type TrashList = components['schemas']['TrashList'];
 
 export const trashApi = {
   /** The caller's trashed documents (as owner), newest first. */
