@@ -183,6 +183,16 @@ async fn trash_and_restore(s: &TestServer) {
             .0,
         StatusCode::NOT_FOUND
     );
+    // Each path answers only its own method.
+    assert_eq!(
+        alice.post(&format!("/api/trash/{doc}"), json!({})).await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(
+        alice.delete(&format!("/api/trash/{doc}/restore")).await.0,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
+    assert_eq!(trash_list(&alice).await.len(), 1, "still in the trash");
 
     // Restored with everything.
     let (status, restored) = alice

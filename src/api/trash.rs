@@ -30,7 +30,10 @@ const DAY_MS: i64 = 86_400_000;
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(list_trash))
-        .routes(routes!(restore, purge))
+        // One `routes!` per path: handlers grouped in one would answer on
+        // each other's paths.
+        .routes(routes!(restore))
+        .routes(routes!(purge))
 }
 
 /// A document in the trash: the document, when it was deleted, and when it
