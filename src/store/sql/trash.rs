@@ -25,21 +25,15 @@ pub async fn trash(pool: &AnyPool, id: &str, actor: &str, now: i64) -> Result<bo
     .bind(actor)
     .execute(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
-        tx.rollback().await?;
-        return Ok(false);
-    }
-    audit::write(
-        &mut tx,
+    audited_if_changed(
+        tx,
+        done.rows_affected() > 0,
         id,
-        Some(actor),
+        actor,
         "document.trash",
-        serde_json::json!({}),
         now,
     )
-    .await?;
-    tx.commit().await?;
-    Ok(true)
+    .await
 }
 
 /// Brings one of the owner's trashed documents back as it was.
@@ -56,19 +50,32 @@ pub async fn restore(pool: &AnyPool, owner_id: &str, id: &str, now: i64) -> Resu
     .bind(owner_id)
     .execute(&mut *tx)
     .await?;
-    if done.rows_affected() == 0 {
+    audited_if_changed(
+        tx,
+        done.rows_affected() > 0,
+        id,
+        owner_id,
+        "document.restore",
+        now,
+    )
+    .await
+}
+
+/// Commits the move with its audit entry when the update changed the
+/// document; rolls back and answers false when it did not.
+async fn audited_if_changed(
+    mut tx: sqlx::Transaction<'_, sqlx::Any>,
+    changed: bool,
+    id: &str,
+    actor: &str,
+    action: &str,
+    now: i64,
+) -> Result<bool> {
+    if !changed {
         tx.rollback().await?;
         return Ok(false);
     }
-    audit::write(
-        &mut tx,
-        id,
-        Some(owner_id),
-        "document.restore",
-        serde_json::json!({}),
-        now,
-    )
-    .await?;
+    audit::write(&mut tx, id, Some(actor), action, serde_json::json!({}), now).await?;
     tx.commit().await?;
     Ok(true)
 }
