@@ -270,6 +270,20 @@ export function axeSource() {
   return readFileSync(path.join(WEB_DIR, 'node_modules', 'axe-core', 'axe.min.js'), 'utf8');
 }
 
+/**
+ * Serious and critical axe-core violations on the page, one line each. axe is injected through the
+ * DevTools protocol: the page's CSP (script-src 'self') refuses an inline script.
+ */
+export async function seriousAxeViolations(page) {
+  await page.evaluate(axeSource());
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, { resultTypes: ['violations'] });
+    return r.violations
+      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
+  });
+}
+
 /** Resolve when `fn()` is truthy (polling every 50 ms), or fail after `timeout` ms naming `what`. */
 export async function until(what, fn, timeout = 2000) {
   const end = Date.now() + timeout;

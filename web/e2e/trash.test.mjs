@@ -7,7 +7,7 @@
 // with its Trash link fitting a 375 px wide screen.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { axeSource, launchBrowser, openDoc, registerAndLogin, startServer, userContext, waitText } from './harness.mjs';
+import { launchBrowser, openDoc, registerAndLogin, seriousAxeViolations, startServer, userContext, waitText } from './harness.mjs';
 
 const TITLE = 'Quarterly plan';
 const TEXT = 'The trash keeps this text.';
@@ -18,17 +18,6 @@ const api = {};
 let alice;
 let bob;
 let doc;
-
-async function seriousAxeViolations(page) {
-  // evaluated through the DevTools protocol: the page's CSP (script-src 'self') refuses an injected inline script
-  await page.evaluate(axeSource());
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
-  });
-}
 
 /** Alice moves the open document to the trash from the editor's bar, confirming the dialog. */
 async function moveToTrashFromEditor(page) {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import { after, before, describe, it } from 'node:test';
-import { axeSource, launchBrowser, registerAndLogin, screenshot, startServer, userContext, until as pollUntil } from './harness.mjs';
+import { launchBrowser, registerAndLogin, screenshot, seriousAxeViolations, startServer, until as pollUntil, userContext } from './harness.mjs';
 
 /** `until` with a longer default wait: deliveries go through the outbox and retries. */
 const until = (what, fn, timeout = 15_000) => pollUntil(what, fn, timeout);
@@ -36,16 +36,6 @@ function signatureValid(header, raw, secret) {
   if (!/^\d+$/.test(parts.t ?? '') || !/^[0-9a-f]{64}$/.test(parts.v1 ?? '')) return false;
   const expected = createHmac('sha256', secret).update(`${parts.t}.${raw}`).digest();
   return timingSafeEqual(expected, Buffer.from(parts.v1, 'hex'));
-}
-
-async function seriousAxeViolations(page) {
-  await page.evaluate(axeSource());
-  return page.evaluate(async () => {
-    const r = await window.axe.run(document, { resultTypes: ['violations'] });
-    return r.violations
-      .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).slice(0, 3).join(', ')}`);
-  });
 }
 
 let server;
