@@ -2,7 +2,7 @@
  * The signing secret of a webhook just created, shown once: a read-only field, a Copy button and the note
  * that it will not be shown again. "Done" dismisses it for good.
  */
-import { useEffect, useId, useRef, useState } from 'react';
+import { useId, useLayoutEffect, useRef, useState } from 'react';
 import { Alert } from '../../ui/Alert';
 import type { CreatedWebhook } from './webhooks';
 
@@ -10,8 +10,9 @@ export function SecretNotice({ hook, onDone }: { hook: CreatedWebhook; onDone: (
   const [copied, setCopied] = useState<'yes' | 'failed' | null>(null);
   const id = useId();
   const input = useRef<HTMLInputElement>(null);
-  // keyboard and screen-reader users land on the secret
-  useEffect(() => input.current?.focus(), []);
+  // keyboard and screen-reader users land on the secret; a layout effect so the focus is there as soon as
+  // the notice is (a passive effect runs a moment later, after anything that waits for the notice to appear)
+  useLayoutEffect(() => input.current?.focus(), []);
 
   const copy = async () => {
     try {
