@@ -115,6 +115,9 @@ pub struct Limits {
     /// Largest REST request body, bytes.
     #[arg(long, env = "MAX_BODY_BYTES", default_value_t = 2 * 1024 * 1024)]
     pub max_body_bytes: usize,
+    /// Largest uploaded image (file bytes); over it the upload gets 413.
+    #[arg(long, env = "MAX_MEDIA_BYTES", default_value_t = 10 * 1024 * 1024)]
+    pub max_media_bytes: usize,
     /// Largest WebSocket message, bytes.
     #[arg(long, env = "MAX_WS_MESSAGE_BYTES", default_value_t = 1024 * 1024)]
     pub max_ws_message_bytes: usize,

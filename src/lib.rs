@@ -9,6 +9,7 @@
 //! - [`collab`]: document rooms, the live connection loop, document events.
 //! - [`feed`]: document-list events and session revocations across instances.
 //! - [`health`]: database readiness, probed in the background.
+//! - [`media`]: what an uploaded image is, read from its bytes.
 //! - [`web`]: the embedded web UI.
 //! - [`cli`]: `seed`, `user add` and other commands.
 
@@ -20,6 +21,7 @@ pub mod collab;
 pub mod config;
 pub mod feed;
 pub mod health;
+pub mod media;
 pub mod metrics;
 pub mod server;
 pub mod state;

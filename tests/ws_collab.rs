@@ -160,9 +160,38 @@ async fn upgrade_auth(s: &TestServer) {
         c.closed_with(Duration::from_secs(6)).await,
         Some(CLOSE_UNAUTHENTICATED)
     );
-    // An outdated editor schema is refused permanently.
-    let mut old = YClient::connect_with(&s.base, &doc_a, &alice.token, "&schema=0").await;
-    assert_eq!(old.closed_with(T).await, Some(CLOSE_SCHEMA_OUTDATED));
+    // An outdated editor schema is refused permanently; the current one
+    // (reported by /healthz) and newer ones are accepted.
+    let health: serde_json::Value = reqwest::get(s.url("/healthz"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let current = health["schema"].as_u64().expect("schema in /healthz");
+    assert_eq!(
+        current,
+        u64::from(quire_doc::protocol::EDITOR_SCHEMA_VERSION)
+    );
+    for old in [0, current - 1] {
+        let mut c =
+            YClient::connect_with(&s.base, &doc_a, &alice.token, &format!("&schema={old}")).await;
+        assert_eq!(
+            c.closed_with(T).await,
+            Some(CLOSE_SCHEMA_OUTDATED),
+            "schema {old}"
+        );
+    }
+    for ok in [current, current + 1] {
+        let mut c =
+            YClient::connect_with(&s.base, &doc_a, &alice.token, &format!("&schema={ok}")).await;
+        c.add_paragraph("schema ok").await;
+        assert_eq!(
+            c.closed_with(Duration::from_millis(300)).await,
+            None,
+            "schema {ok}"
+        );
+    }
 }
 on_both_backends!(auth, super::upgrade_auth);
 

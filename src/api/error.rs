@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 
 use crate::api::ws::UpgradeError;
 use crate::auth::AuthError;
+use crate::media::MediaError;
 use crate::store::StoreError;
 
 /// The body of every error response.
@@ -74,6 +75,9 @@ pub enum ApiError {
     Unavailable(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// A refused upload.
+    #[error(transparent)]
+    Media(#[from] MediaError),
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -114,6 +118,9 @@ impl ApiError {
             }
             ApiError::TooManyRequests(_) => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Media(MediaError::Unsupported) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Media(MediaError::TooLarge(_)) => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::Media(MediaError::Empty | MediaError::BadForm(_)) => StatusCode::BAD_REQUEST,
             ApiError::Store(StoreError::Duplicate(_)) => StatusCode::CONFLICT,
             ApiError::Store(e) if e.is_unavailable() => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Store(_) | ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -148,6 +155,9 @@ impl ApiError {
             ApiError::Upgrade(_) => "bad_upgrade",
             ApiError::TooManyRequests(_) => "rate_limited",
             ApiError::Unavailable(_) => "unavailable",
+            ApiError::Media(MediaError::Unsupported) => "unsupported_media_type",
+            ApiError::Media(MediaError::TooLarge(_)) => "payload_too_large",
+            ApiError::Media(MediaError::Empty | MediaError::BadForm(_)) => "bad_request",
             ApiError::Store(e) if e.is_unavailable() => "unavailable",
             ApiError::Store(_) | ApiError::Internal(_) => "internal",
         }

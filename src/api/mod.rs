@@ -13,6 +13,7 @@ pub mod documents;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod media;
 pub mod members;
 pub mod notifications;
 pub mod openapi;
@@ -77,6 +78,7 @@ fn route_groups() -> Vec<(&'static str, OpenApiRouter<AppState>)> {
         ("search", search::router()),
         ("webhooks", webhooks::router()),
         ("content", content::router()),
+        ("media", media::router()),
         ("ws", ws::router()),
         ("system", system::router()),
     ]
@@ -215,7 +217,13 @@ async fn refuse_oversized_body(
     req: Request,
     next: Next,
 ) -> Response {
-    let limit = state.config.limits.max_body_bytes as u64;
+    let limits = &state.config.limits;
+    let upload = media::is_upload_path(req.uri().path());
+    let limit = if upload {
+        limits.max_media_bytes.saturating_add(media::FORM_OVERHEAD) as u64
+    } else {
+        limits.max_body_bytes as u64
+    };
     let declared = req
         .headers()
         .get(header::CONTENT_LENGTH)
@@ -238,7 +246,12 @@ async fn refuse_oversized_body(
                     let _ = tokio::time::timeout(std::time::Duration::from_secs(10), drain).await;
                 });
             }
-            let mut resp = ApiError::PayloadTooLarge.into_response();
+            let refusal = if upload {
+                crate::media::MediaError::TooLarge(limits.max_media_bytes).into()
+            } else {
+                ApiError::PayloadTooLarge
+            };
+            let mut resp = refusal.into_response();
             resp.headers_mut()
                 .insert(header::CONNECTION, HeaderValue::from_static("close"));
             resp

@@ -26,6 +26,9 @@ pub fn router() -> OpenApiRouter<AppState> {
 pub struct Health {
     /// Always `ok`.
     pub status: String,
+    /// The editor schema version this server speaks; clients announcing an
+    /// older one (`?schema=`) are refused with 4426.
+    pub schema: u32,
 }
 
 /// The readiness answer.
@@ -48,6 +51,7 @@ pub struct Readiness {
 async fn healthz() -> Json<Health> {
     Json(Health {
         status: "ok".into(),
+        schema: quire_doc::protocol::EDITOR_SCHEMA_VERSION,
     })
 }
 

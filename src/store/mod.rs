@@ -159,8 +159,20 @@ pub trait TrashStore: Send + Sync + 'static {
     async fn expired_trash(&self, before: i64, limit: i64) -> Result<Vec<String>>;
 }
 
+/// Images uploaded to documents; they live and die with their document.
 #[async_trait]
-pub trait Store: WebhookStore + TrashStore + Send + Sync + 'static {
+pub trait MediaStore: Send + Sync + 'static {
+    /// Stores an upload, or finds the one with the same bytes already in
+    /// the document (then `new.id` is unused). None when the document is
+    /// gone.
+    async fn put_media(&self, new: &NewMedia) -> Result<Option<Media>>;
+    /// An image with its bytes; None when unknown or its document is in
+    /// the trash.
+    async fn media(&self, id: &str) -> Result<Option<StoredMedia>>;
+}
+
+#[async_trait]
+pub trait Store: WebhookStore + TrashStore + MediaStore + Send + Sync + 'static {
     fn backend(&self) -> Backend;
     /// Cheap liveness check of the database (used by `/readyz`).
     async fn ping(&self) -> Result<()>;

@@ -170,6 +170,38 @@ pub struct Document {
     pub unpublish_at: Option<i64>,
 }
 
+/// An image uploaded to a document, without its bytes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Media {
+    pub id: String,
+    pub document_id: String,
+    pub content_type: String,
+    pub bytes: i64,
+    pub width: i64,
+    pub height: i64,
+    pub created_at: i64,
+}
+
+/// An image with its bytes, as served.
+#[derive(Clone, Debug)]
+pub struct StoredMedia {
+    pub media: Media,
+    pub data: Vec<u8>,
+}
+
+/// An upload to store; `sha256` (hex) deduplicates it within the document.
+pub struct NewMedia {
+    pub id: String,
+    pub document_id: String,
+    pub sha256: String,
+    pub content_type: String,
+    pub width: i64,
+    pub height: i64,
+    pub data: Vec<u8>,
+    pub uploaded_by: String,
+    pub created_at: i64,
+}
+
 /// A document in its owner's trash, and since when.
 #[derive(Clone, Debug)]
 pub struct TrashedDocument {

@@ -17,7 +17,8 @@ use crate::store::{
 use crate::util::now_ms;
 
 /// Tables holding rows of one document, deleted before the document.
-const CHILD_TABLES: [&str; 12] = [
+const CHILD_TABLES: [&str; 13] = [
+    "media",
     "published_versions",
     "webhook_outbox",
     "webhook_pending",

@@ -5,7 +5,7 @@
 //! [`SqlStore`] holds the pools and only delegates; the queries are free
 //! functions over a pool, one module per aggregate (users, documents,
 //! members, audit, updates, versions, tokens, search, publishing, webhooks,
-//! trash), with row mapping in
+//! trash, media), with row mapping in
 //! [`rows`] and unique-violation classification in [`constraint`].
 
 pub mod audit;
@@ -13,6 +13,7 @@ pub mod comments;
 pub mod constraint;
 pub mod dialect;
 pub mod documents;
+pub mod media;
 pub mod members;
 pub mod publishing;
 pub mod rows;
@@ -119,6 +120,17 @@ impl TrashStore for SqlStore {
 
     async fn expired_trash(&self, before: i64, limit: i64) -> Result<Vec<String>> {
         trash::expired(&self.pool, before, limit).await
+    }
+}
+
+#[async_trait]
+impl MediaStore for SqlStore {
+    async fn put_media(&self, new: &NewMedia) -> Result<Option<Media>> {
+        media::put(&self.pool, new).await
+    }
+
+    async fn media(&self, id: &str) -> Result<Option<StoredMedia>> {
+        media::get(&self.pool, id).await
     }
 }
 
