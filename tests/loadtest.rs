@@ -69,6 +69,39 @@ async fn loadtest_reports_latencies_without_errors() {
     // The server accepted (and persisted) the writers' updates.
     assert!(r["updates_in_per_s"].as_f64().unwrap() > 0.0, "{r}");
     assert!(r["persisted_per_s"].as_f64().unwrap() > 0.0, "{r}");
+    assert!(r["awareness"].is_null(), "no cursors unless asked: {r}");
+
+    // Realistic presence: every client also moves its cursor; each move
+    // reaches the document's other clients, measured apart from edits.
+    let (r, table) = loadtest(&[
+        "--url",
+        &server.base,
+        "--docs",
+        "1",
+        "--clients",
+        "4",
+        "--writers",
+        "1",
+        "--rate",
+        "10",
+        "--awareness-hz",
+        "5",
+        "--warmup",
+        "0.5",
+        "--duration",
+        "2",
+    ])
+    .await;
+    assert!(table.contains("awareness p50 / p99 / max"), "{table}");
+    assert_eq!(r["errors"], 0, "{r}");
+    let a = &r["awareness"];
+    let moves = a["updates_measured"].as_u64().unwrap();
+    assert!(moves >= 4 * 5, "too few cursor moves: {r}");
+    assert_eq!(a["receipts_expected"].as_u64().unwrap(), moves * 3, "{r}");
+    assert_eq!(a["receipts"], a["receipts_expected"], "every move reaches every peer: {r}");
+    assert_eq!(a["latency"]["count"], a["receipts"], "{r}");
+    assert!(a["latency"]["p99_ms"].as_f64().unwrap() > 0.0, "{r}");
+    assert_eq!(r["receipts"], r["receipts_expected"], "{r}");
 
     // Idle mode, own process id as the "server" (it runs in this process).
     let pid = std::process::id().to_string();

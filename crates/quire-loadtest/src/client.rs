@@ -54,7 +54,8 @@ pub enum Frame<'a> {
     Update {
         origin: Option<(u64, u64)>,
     },
-    Awareness,
+    /// An awareness update; its payload lists (client, clock, state).
+    Awareness(&'a [u8]),
     Ack,
     Other,
 }
@@ -71,7 +72,7 @@ pub fn parse(frame: &[u8]) -> Frame<'_> {
             },
             _ => Frame::Other,
         },
-        Ok(1) => Frame::Awareness,
+        Ok(1) => Frame::Awareness(r.read_var_bytes().unwrap_or(&[])),
         Ok(100) => Frame::Ack,
         _ => Frame::Other,
     }
@@ -90,6 +91,46 @@ pub fn update_origin(update: &[u8]) -> Option<(u64, u64)> {
     let client = r.read_var_u64().ok()?;
     let clock = r.read_var_u64().ok()?;
     Some((client, clock))
+}
+
+/// (client, clock) of each entry of an awareness update payload; stops at
+/// the first malformed entry.
+pub fn awareness_entries(payload: &[u8]) -> impl Iterator<Item = (u64, u64)> + '_ {
+    let mut r = Reader::new(payload);
+    let mut left = r.read_var_u64().unwrap_or(0);
+    std::iter::from_fn(move || {
+        if left == 0 {
+            return None;
+        }
+        left -= 1;
+        let client = r.read_var_u64().ok()?;
+        let clock = r.read_var_u64().ok()?;
+        r.read_var_string().ok()?;
+        Some((client, clock))
+    })
+}
+
+/// An awareness frame announcing `client`'s state at `clock`: a cursor
+/// like the one y-prosemirror's cursor plugin keeps (anchor and head as
+/// relative positions into the `default` fragment), about 250 bytes.
+pub fn awareness_frame(client: u64, clock: u64, name: &str) -> Vec<u8> {
+    let pos = clock % 1000;
+    let state = format!(
+        concat!(
+            r##"{{"user":{{"name":"{name}","color":"#30bced"}},"cursor":{{"##,
+            r#""anchor":{{"type":{{"client":{client},"clock":0}},"tname":null,"item":{{"client":{client},"clock":{pos}}},"assoc":0}},"#,
+            r#""head":{{"type":{{"client":{client},"clock":0}},"tname":null,"item":{{"client":{client},"clock":{pos}}},"assoc":0}}}}}}"#
+        ),
+        name = name,
+        client = client,
+        pos = pos
+    );
+    let mut payload = Vec::with_capacity(state.len() + 24);
+    quire_doc::lib0::write_var_u64(&mut payload, 1);
+    quire_doc::lib0::write_var_u64(&mut payload, client);
+    quire_doc::lib0::write_var_u64(&mut payload, clock);
+    quire_doc::lib0::write_var_string(&mut payload, &state);
+    protocol::encode_awareness(&payload)
 }
 
 /// A writer's own small document: one paragraph in the `default` fragment
@@ -189,5 +230,20 @@ mod tests {
             f.get_string(&server.transact())
         };
         assert_eq!(xml, "<paragraph>héllo</paragraph>");
+    }
+
+    #[test]
+    fn awareness_frames_parse_back_to_their_origin() {
+        let frame = awareness_frame(77, 5, "load-1");
+        let Frame::Awareness(payload) = parse(&frame) else {
+            panic!("not awareness")
+        };
+        assert_eq!(awareness_entries(payload).collect::<Vec<_>>(), [(77, 5)]);
+        // The server's guard accepts it as a well-formed awareness update.
+        let entries = quire_doc::guard::decode_awareness(payload).expect("valid awareness");
+        assert_eq!(entries.len(), 1);
+        let state: serde_json::Value = serde_json::from_str(&entries[0].state).unwrap();
+        assert_eq!(state["cursor"]["head"]["item"]["clock"], 5);
+        assert!(awareness_entries(&[3, 1]).next().is_none());
     }
 }

@@ -1,4 +1,7 @@
-//! Fan-out latency: D documents × C clients, W of them writing R edits/s.
+//! Fan-out latency: D documents × C clients, W of them writing R edits/s;
+//! with `--awareness-hz F`, every client also moves its cursor F times a
+//! second (an awareness update, as y-websocket clients send one per cursor
+//! change), and awareness latency is measured apart from edit latency.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering::*};
@@ -72,6 +75,15 @@ struct Shared {
     frames: AtomicU64,
     errors: AtomicU64,
     error_samples: Mutex<Vec<String>>,
+    /// Awareness client ids are `aware_base + k`, k the client's index
+    /// over all documents; one send log per client (none when off).
+    aware_base: u64,
+    aware: Vec<SendLog>,
+    aware_hist: Mutex<Histogram<u64>>,
+    aware_sent: AtomicU64,
+    aware_measured: AtomicU64,
+    aware_expected: AtomicU64,
+    aware_received: AtomicU64,
 }
 
 impl Shared {
@@ -120,8 +132,21 @@ pub struct FanoutReport {
     pub generator_cpu_pct: Option<f64>,
     /// Share of the window during which some task on the machine waited for a CPU.
     pub cpu_pressure_pct: Option<f64>,
+    /// Set with `--awareness-hz`.
+    pub awareness: Option<AwarenessReport>,
     pub errors: u64,
     pub error_samples: Vec<String>,
+}
+
+/// Cursor (awareness) traffic of a fan-out run.
+#[derive(Serialize, Debug)]
+pub struct AwarenessReport {
+    pub hz_per_client: f64,
+    pub updates_sent: u64,
+    pub updates_measured: u64,
+    pub receipts_expected: u64,
+    pub receipts: u64,
+    pub latency: Latency,
 }
 
 pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
@@ -129,10 +154,12 @@ pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
     let writers = args.writers.min(clients);
     let fixture = super::prepare(args, http, docs, clients).await?;
     let total = docs * clients;
+    let aware_hz = args.awareness_hz.max(0.0);
+    let client_base = 100_000_000 + u64::from(rand::random::<u32>() % 1_000_000_000);
     let shared = Arc::new(Shared {
         origin: Instant::now(),
         window: Mutex::new((u64::MAX, u64::MAX)),
-        client_base: 100_000_000 + u64::from(rand::random::<u32>() % 1_000_000_000),
+        client_base,
         writers: (0..docs * writers).map(|_| SendLog::new()).collect(),
         hist: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3)?),
         synced: AtomicU64::new(0),
@@ -144,6 +171,17 @@ pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
         frames: AtomicU64::new(0),
         errors: AtomicU64::new(0),
         error_samples: Mutex::new(Vec::new()),
+        aware_base: client_base + (docs * writers) as u64,
+        aware: if aware_hz > 0.0 {
+            (0..total).map(|_| SendLog::new()).collect()
+        } else {
+            Vec::new()
+        },
+        aware_hist: Mutex::new(Histogram::new_with_bounds(1, 60_000_000, 3)?),
+        aware_sent: AtomicU64::new(0),
+        aware_measured: AtomicU64::new(0),
+        aware_expected: AtomicU64::new(0),
+        aware_received: AtomicU64::new(0),
     });
 
     let bar = report::progress(
@@ -164,8 +202,10 @@ pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
                 doc: fixture.docs[d].clone(),
                 token: fixture.user_for(k).token.clone(),
                 writer,
+                index: k,
                 peers: (clients - 1) as u64,
                 rate: args.rate,
+                aware_hz,
                 go: go_rx.clone(),
                 gate: gate.clone(),
             };
@@ -296,6 +336,14 @@ pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
                 .load(Relaxed)
                 .saturating_sub(shared.received.load(Relaxed)),
         error_samples: shared.error_samples.lock().clone(),
+        awareness: (aware_hz > 0.0).then(|| AwarenessReport {
+            hz_per_client: aware_hz,
+            updates_sent: shared.aware_sent.load(Relaxed),
+            updates_measured: shared.aware_measured.load(Relaxed),
+            receipts_expected: shared.aware_expected.load(Relaxed),
+            receipts: shared.aware_received.load(Relaxed),
+            latency: Latency::from_us(&shared.aware_hist.lock()),
+        }),
     };
     print_table(&result);
     if args.json {
@@ -350,6 +398,24 @@ fn print_table(r: &FanoutReport) {
             }),
         )
         .row("errors", r.errors.to_string());
+    if let Some(a) = &r.awareness {
+        let l = &a.latency;
+        t.row(
+            "awareness sent (measured)",
+            format!(
+                "{} ({}) at {}/s per client",
+                a.updates_sent, a.updates_measured, a.hz_per_client
+            ),
+        )
+        .row(
+            "awareness receipts / expected",
+            format!("{} / {}", a.receipts, a.receipts_expected),
+        )
+        .row(
+            "awareness p50 / p99 / max",
+            format!("{:.3} / {:.3} / {:.3} ms", l.p50_ms, l.p99_ms, l.max_ms),
+        );
+    }
     t.print();
     for e in &r.error_samples {
         println!("  error: {e}");
@@ -363,8 +429,12 @@ struct ClientTask {
     token: String,
     /// Global writer index, when this client writes.
     writer: Option<usize>,
+    /// This client's index over all documents.
+    index: usize,
     peers: u64,
     rate: f64,
+    /// Cursor moves per second (0: none).
+    aware_hz: f64,
     go: watch::Receiver<Option<Plan>>,
     gate: Arc<Semaphore>,
 }
@@ -417,10 +487,21 @@ impl ClientTask {
             tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
             (w, WriterDoc::new(client_id), tick, 0u64)
         });
+        let mut cursor = (self.aware_hz > 0.0).then(|| {
+            let period = Duration::from_secs_f64(1.0 / self.aware_hz);
+            let phase = period.mul_f64(rand::random::<f64>());
+            let mut tick = tokio::time::interval_at(plan.go + phase, period);
+            tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            (tick, 0u64)
+        });
+        let aware_id = shared.aware_base + self.index as u64;
+        let name = format!("load-{}", self.index);
         let close = tokio::time::sleep_until(plan.close);
         tokio::pin!(close);
         loop {
-            let writing = writer.is_some() && Instant::now() < plan.stop_writing;
+            let before_stop = Instant::now() < plan.stop_writing;
+            let writing = writer.is_some() && before_stop;
+            let moving = cursor.is_some() && before_stop;
             tokio::select! {
                 biased;
                 msg = ws.next() => match msg {
@@ -454,6 +535,26 @@ impl ClientTask {
                         return Err(format!("send: {e}"));
                     }
                 }
+                _ = async {
+                    match cursor.as_mut() {
+                        Some(c) => { c.0.tick().await; }
+                        None => std::future::pending::<()>().await,
+                    }
+                }, if moving => {
+                    let Some((_, clock)) = cursor.as_mut() else { continue };
+                    *clock += 1;
+                    let frame = client::awareness_frame(aware_id, *clock, &name);
+                    let now = shared.nanos(Instant::now());
+                    shared.aware[self.index].record(*clock, now);
+                    shared.aware_sent.fetch_add(1, Relaxed);
+                    if shared.in_window(now) {
+                        shared.aware_measured.fetch_add(1, Relaxed);
+                        shared.aware_expected.fetch_add(self.peers, Relaxed);
+                    }
+                    if let Err(e) = ws.send(Message::Binary(frame.into())).await {
+                        return Err(format!("send: {e}"));
+                    }
+                }
                 _ = &mut close => break,
             }
         }
@@ -464,11 +565,12 @@ impl ClientTask {
     fn on_frame(&self, b: &[u8]) {
         let shared = &*self.shared;
         shared.frames.fetch_add(1, Relaxed);
-        let Frame::Update {
-            origin: Some((client, clock)),
-        } = client::parse(b)
-        else {
-            return;
+        let (client, clock) = match client::parse(b) {
+            Frame::Update {
+                origin: Some(origin),
+            } => origin,
+            Frame::Awareness(payload) => return self.on_awareness(payload),
+            _ => return,
         };
         let Some(w) = client.checked_sub(shared.client_base) else {
             return;
@@ -487,5 +589,30 @@ impl ClientTask {
         let us = (now.saturating_sub(sent) / 1000).max(1);
         let _ = shared.hist.lock().record(us.min(60_000_000));
         shared.received.fetch_add(1, Relaxed);
+    }
+
+    /// Matches each entry of a (possibly coalesced) awareness update to its
+    /// send time; own echoes and other runs' ids are skipped.
+    fn on_awareness(&self, payload: &[u8]) {
+        let shared = &*self.shared;
+        let now = shared.nanos(Instant::now());
+        for (client, clock) in client::awareness_entries(payload) {
+            let Some(k) = client.checked_sub(shared.aware_base) else {
+                continue;
+            };
+            let k = k as usize;
+            if k >= shared.aware.len() || k == self.index {
+                continue;
+            }
+            let Some(sent) = shared.aware[k].sent_at(clock) else {
+                continue;
+            };
+            if !shared.in_window(sent) {
+                continue;
+            }
+            let us = (now.saturating_sub(sent) / 1000).max(1);
+            let _ = shared.aware_hist.lock().record(us.min(60_000_000));
+            shared.aware_received.fetch_add(1, Relaxed);
+        }
     }
 }

@@ -47,6 +47,10 @@ pub struct LoadtestArgs {
     /// Edits per second per writer (the server allows 100 messages/s per connection by default).
     #[arg(long, default_value_t = 10.0)]
     pub rate: f64,
+    /// Cursor moves (awareness updates) per second per client, all clients
+    /// (0 = none): the realistic-presence scenario.
+    #[arg(long, default_value_t = 0.0)]
+    pub awareness_hz: f64,
     /// Measured seconds.
     #[arg(long, default_value_t = 10.0)]
     pub duration: f64,
