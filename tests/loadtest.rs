@@ -98,7 +98,10 @@ async fn loadtest_reports_latencies_without_errors() {
     let moves = a["updates_measured"].as_u64().unwrap();
     assert!(moves >= 4 * 5, "too few cursor moves: {r}");
     assert_eq!(a["receipts_expected"].as_u64().unwrap(), moves * 3, "{r}");
-    assert_eq!(a["receipts"], a["receipts_expected"], "every move reaches every peer: {r}");
+    assert_eq!(
+        a["receipts"], a["receipts_expected"],
+        "every move reaches every peer: {r}"
+    );
     assert_eq!(a["latency"]["count"], a["receipts"], "{r}");
     assert!(a["latency"]["p99_ms"].as_f64().unwrap() > 0.0, "{r}");
     assert_eq!(r["receipts"], r["receipts_expected"], "{r}");

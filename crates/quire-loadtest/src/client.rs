@@ -17,13 +17,23 @@ use yrs::{Doc, ReadTxn, Text, Transact, WriteTxn, XmlFragment, XmlTextRef};
 
 pub type Ws = WebSocketStream<TcpStream>;
 
-/// Opens `ws://addr/ws/doc/{doc}?token=…` with TCP_NODELAY and small buffers.
-pub async fn connect(addr: SocketAddr, doc: &str, token: &str) -> anyhow::Result<Ws> {
+/// The WebSocket path of `doc`: Quire's `/ws/doc/{doc}?token=…`, or for
+/// another y-websocket server (`--peer-path`) its template with `{doc}`
+/// replaced.
+pub fn doc_path(peer_path: Option<&str>, doc: &str, token: &str) -> String {
+    match peer_path {
+        Some(template) => template.replace("{doc}", doc),
+        None => format!("/ws/doc/{doc}?token={token}"),
+    }
+}
+
+/// Opens `ws://addr{path}` with TCP_NODELAY and small buffers.
+pub async fn connect(addr: SocketAddr, path: &str) -> anyhow::Result<Ws> {
     let stream = TcpStream::connect(addr)
         .await
         .with_context(|| format!("connecting to {addr}"))?;
     stream.set_nodelay(true)?;
-    let url = format!("ws://{addr}/ws/doc/{doc}?token={token}");
+    let url = format!("ws://{addr}{path}");
     let config = WebSocketConfig::default()
         .read_buffer_size(4 * 1024)
         .write_buffer_size(0)

@@ -60,7 +60,7 @@ pub async fn run(args: &LoadtestArgs, http: &Http, edits: usize) -> anyhow::Resu
     let persisted0 = m0.get(names::PERSISTED_UPDATES);
 
     // Build.
-    let mut ws = client::connect(http.addr, &doc, &token).await?;
+    let mut ws = client::connect(http.addr, &client::doc_path(None, &doc, &token)).await?;
     client::sync(&mut ws, Duration::from_secs(30)).await?;
     let started = Instant::now();
     build(args, &mut ws, edits).await?;
@@ -113,7 +113,7 @@ pub async fn run(args: &LoadtestArgs, http: &Http, edits: usize) -> anyhow::Resu
         );
     }
     // Keep the room open while measuring the joins after the load.
-    let mut holder = client::connect(http.addr, &doc, &token).await?;
+    let mut holder = client::connect(http.addr, &client::doc_path(None, &doc, &token)).await?;
     client::sync(&mut holder, Duration::from_secs(30)).await?;
     for _ in 0..5 {
         out.after_load_cached_joins_ms
@@ -216,7 +216,7 @@ async fn build(args: &LoadtestArgs, ws: &mut client::Ws, edits: usize) -> anyhow
 /// A fresh client joins: returns connect time and step 1 → step 2 time.
 async fn join(http: &Http, doc: &str, token: &str) -> anyhow::Result<Join> {
     let t0 = Instant::now();
-    let mut ws = client::connect(http.addr, doc, token).await?;
+    let mut ws = client::connect(http.addr, &client::doc_path(None, doc, token)).await?;
     let connect_ms = t0.elapsed().as_secs_f64() * 1000.0;
     let t1 = Instant::now();
     let state_bytes = client::sync(&mut ws, Duration::from_secs(60)).await?;

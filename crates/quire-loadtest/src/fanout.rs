@@ -199,8 +199,11 @@ pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
             let task = ClientTask {
                 shared: shared.clone(),
                 addr: http.addr,
-                doc: fixture.docs[d].clone(),
-                token: fixture.user_for(k).token.clone(),
+                path: client::doc_path(
+                    args.peer_path.as_deref(),
+                    &fixture.docs[d],
+                    &fixture.user_for(k).token,
+                ),
                 writer,
                 index: k,
                 peers: (clients - 1) as u64,
@@ -249,7 +252,7 @@ pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
         let now = Instant::now();
         if before.is_none() && now >= m_start {
             before = Some((
-                http.metrics().await.unwrap_or_default(),
+                server_metrics(args, http).await,
                 pid.as_deref().and_then(cpu_secs),
                 cpu_secs("self"),
                 cpu_pressure_us(),
@@ -257,7 +260,7 @@ pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
         }
         if after.is_none() && now >= m_end {
             after = Some((
-                http.metrics().await.unwrap_or_default(),
+                server_metrics(args, http).await,
                 pid.as_deref().and_then(cpu_secs),
                 cpu_secs("self"),
                 cpu_pressure_us(),
@@ -352,6 +355,14 @@ pub async fn run(args: &LoadtestArgs, http: &Http) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Quire's metrics (nothing for another server).
+async fn server_metrics(args: &LoadtestArgs, http: &Http) -> Metrics {
+    if args.peer_path.is_some() {
+        return Metrics::default();
+    }
+    http.metrics().await.unwrap_or_default()
+}
+
 fn print_table(r: &FanoutReport) {
     let mut t = Table::new(format!(
         "fan-out: {} doc(s) × {} clients, {} writer(s)/doc at {}/s, {:.0} s measured",
@@ -425,8 +436,8 @@ fn print_table(r: &FanoutReport) {
 struct ClientTask {
     shared: Arc<Shared>,
     addr: std::net::SocketAddr,
-    doc: String,
-    token: String,
+    /// The document's WebSocket path (token included).
+    path: String,
     /// Global writer index, when this client writes.
     writer: Option<usize>,
     /// This client's index over all documents.
@@ -445,7 +456,7 @@ impl ClientTask {
         let ws = {
             let _permit = self.gate.acquire().await;
             let attempt = async {
-                let mut ws = client::connect(self.addr, &self.doc, &self.token).await?;
+                let mut ws = client::connect(self.addr, &self.path).await?;
                 client::sync(&mut ws, CONNECT_TIMEOUT).await?;
                 anyhow::Ok(ws)
             };

@@ -51,14 +51,14 @@ pub async fn run(args: &LoadtestArgs, http: &Http, n: usize) -> anyhow::Result<(
         let mut stop = stop_rx.clone();
         let gate = gate.clone();
         let addr = http.addr;
-        let doc = fixture.docs[d].clone();
         // Same user assignment as prepare(): connection index within its doc.
-        let token = fixture.user_for(d * per_doc + k / docs).token.clone();
+        let token = &fixture.user_for(d * per_doc + k / docs).token;
+        let path = client::doc_path(args.peer_path.as_deref(), &fixture.docs[d], token);
         tasks.push(tokio::spawn(async move {
             let ws = {
                 let _p = gate.acquire().await;
                 let attempt = async {
-                    let mut ws = client::connect(addr, &doc, &token).await?;
+                    let mut ws = client::connect(addr, &path).await?;
                     client::sync(&mut ws, Duration::from_secs(30)).await?;
                     anyhow::Ok(ws)
                 };

@@ -86,6 +86,13 @@ pub struct LoadtestArgs {
     /// server drops new connections from that address.
     #[arg(long, default_value_t = 32)]
     pub connect_concurrency: usize,
+    /// Load another y-websocket server instead of Quire (for side-by-side
+    /// figures): its WebSocket path with `{doc}` for the document name,
+    /// e.g. `/{doc}` (y-websocket server) or `/doc/ws/{doc}` (y-sweet). No
+    /// accounts, documents or metrics are set up or read; documents are
+    /// fresh names.
+    #[arg(long)]
+    pub peer_path: Option<String>,
     /// Also print the result as one JSON line (`RESULT {...}`).
     #[arg(long)]
     pub json: bool,
@@ -112,9 +119,13 @@ pub fn run_blocking(args: LoadtestArgs) -> anyhow::Result<()> {
 async fn run(args: LoadtestArgs) -> anyhow::Result<()> {
     let addr = loopback_addr(&args.url)?;
     let http = Http::new(addr);
-    let ready = http.request("GET", "/healthz", None, None).await?;
-    if ready.status != 200 {
-        bail!("{} is not healthy: {}", args.url, ready.status);
+    if args.peer_path.is_none() {
+        let ready = http.request("GET", "/healthz", None, None).await?;
+        if ready.status != 200 {
+            bail!("{} is not healthy: {}", args.url, ready.status);
+        }
+    } else if args.cold_load.is_some() {
+        bail!("--cold-load measures Quire only (it needs the REST API)");
     }
     if let Some(n) = args.idle {
         idle::run(&args, &http, n).await
@@ -169,6 +180,17 @@ pub(crate) async fn prepare(
     conns_per_doc: usize,
 ) -> anyhow::Result<Fixture> {
     let run = run_id();
+    if args.peer_path.is_some() {
+        // Another server: any name is a new document, nobody signs in.
+        return Ok(Fixture {
+            users: vec![User {
+                username: String::new(),
+                token: String::new(),
+            }],
+            docs: (0..docs).map(|d| format!("bench-{run}-{d}")).collect(),
+            per_user: usize::MAX,
+        });
+    }
     let total = docs * conns_per_doc;
     let per_user = args.conns_per_user.max(1);
     let users = match (&args.user, &args.password) {
