@@ -9,10 +9,24 @@ import { readFileSync, writeFileSync } from 'node:fs'
 import * as Y from 'yjs'
 import { getSchema } from '@tiptap/core'
 import StarterKit from '@tiptap/starter-kit'
+import { Table, TableRow, TableHeader, TableCell } from '@tiptap/extension-table'
+import { TaskList, TaskItem } from '@tiptap/extension-list'
+import Image from '@tiptap/extension-image'
 import { Node } from 'prosemirror-model'
 import { prosemirrorJSONToYDoc, yXmlFragmentToProseMirrorRootNode } from '@tiptap/y-tiptap'
 
-const schema = getSchema([StarterKit])
+// The editor's extensions: StarterKit plus tables, task lists (items may
+// nest lists, like list items) and block images (Image's default inline: false).
+const schema = getSchema([
+  StarterKit,
+  Table,
+  TableRow,
+  TableHeader,
+  TableCell,
+  TaskList,
+  TaskItem.configure({ nested: true }),
+  Image,
+])
 const [mode, a, b] = process.argv.slice(2)
 
 const dumpType = (t, indent = '') => {
