@@ -1,10 +1,28 @@
-//! Markdown export (CommonMark plus `~~strike~~`).
+//! Markdown export (CommonMark plus GFM `~~strike~~`, tables and task
+//! lists).
 //!
 //! Blocks are separated by a blank line; lists are tight; nested content is
 //! indented by the width of its list marker; text is escaped so that it
 //! reads back as the same text. Underline has no Markdown syntax and is
 //! written as `<u>…</u>`, which the importer reads back. Links with unsafe
 //! targets (`javascript:` and the like) are written as their text only.
+//!
+//! - Task lists are `- [ ] ` / `- [x] ` items (bullet and task lists count
+//!   as one kind for the alternating `-`/`*` markers that keep adjacent
+//!   lists apart).
+//! - Images are `![alt](src "title")`; `width`/`height` have no Markdown
+//!   form and are not written; an image whose `src` is unsafe (or missing)
+//!   is written as its alt text only.
+//! - Tables are GFM tables. The first row is always the header row, whether
+//!   its cells are `tableHeader`s or not (GFM has no header-less table; a
+//!   header cell in a later row is written as a plain cell). A cell spanning
+//!   columns is followed by empty cells for the columns it covers, and
+//!   columns covered by a cell spanning rows get an empty cell in the rows
+//!   below, so every row has the table's width; the delimiter row takes
+//!   each column's alignment from the first cell that has one. A cell is one
+//!   line: its paragraphs are joined by `<br>` (read back as line breaks in
+//!   one paragraph), images in it are written inline, other blocks (lists,
+//!   code, nested tables) as their text; `|` is escaped as `\|`.
 //!
 //! Known limits of the Markdown form (the PM/Yjs data is never affected):
 //! leading spaces of a paragraph are dropped; an emphasis run that starts
@@ -17,9 +35,19 @@ use serde_json::Value;
 use super::html::clean_language;
 use super::inline::{Event, Piece, PieceKind, events, pieces};
 use super::pm::{
-    MAX_DEPTH, attr_str, children, flatten_text, heading_level, is_list, is_safe_href, list_start,
-    node_type, same_mark,
+    MAX_COLSPAN, MAX_DEPTH, attr_str, cell_align, children, colspan, flatten_text, heading_level,
+    is_checked, is_item, is_list, is_safe_href, is_safe_src, list_start, node_type, rowspan,
+    same_mark,
 };
+
+/// Which lists share a marker family (`-`/`*` or `.`/`)`): adjacent lists
+/// of one family alternate their marker so that they stay separate.
+fn list_family(ty: &str) -> &str {
+    match ty {
+        "taskList" => "bulletList",
+        ty => ty,
+    }
+}
 
 /// Render a PM doc as Markdown (ends with a newline unless empty).
 pub fn pm_to_markdown(pm: &Value) -> String {
@@ -33,7 +61,7 @@ fn blocks(nodes: &[Value], depth: usize) -> String {
     let mut parts: Vec<String> = Vec::new();
     let mut prev_list: Option<(&str, bool)> = None;
     for node in nodes {
-        let ty = node_type(node);
+        let ty = list_family(node_type(node));
         let alt = match prev_list {
             Some((p, alt)) if p == ty => !alt,
             _ => false,
@@ -50,12 +78,12 @@ fn block(node: &Value, depth: usize, alt: bool) -> Option<String> {
     if depth > MAX_DEPTH {
         let text = flatten_text(node);
         return (!text.trim().is_empty())
-            .then(|| escape_text(&text.replace('\n', " "), true, false));
+            .then(|| escape_text(&text.replace('\n', " "), true, false, false));
     }
     let s = match node_type(node) {
-        "paragraph" => inline(children(node), false),
+        "paragraph" => inline(children(node), false, false),
         "heading" => {
-            let text = inline(children(node), true);
+            let text = inline(children(node), true, false);
             let hashes = "#".repeat(heading_level(node));
             if text.is_empty() {
                 hashes
@@ -65,16 +93,18 @@ fn block(node: &Value, depth: usize, alt: bool) -> Option<String> {
         }
         "codeBlock" => code_block(node),
         "blockquote" => prefix_lines(&blocks(children(node), depth), "> ", ">"),
-        "bulletList" | "orderedList" => list(node, depth, alt),
+        "bulletList" | "orderedList" | "taskList" => list(node, depth, alt),
         "horizontalRule" => "---".to_string(),
-        "text" | "hardBreak" => inline(std::slice::from_ref(node), false),
+        "image" => image(node, false),
+        "table" => table(node),
+        "text" | "hardBreak" => inline(std::slice::from_ref(node), false, false),
         _ => {
             let kids = children(node);
             if kids
                 .iter()
                 .any(|k| matches!(node_type(k), "text" | "hardBreak"))
             {
-                inline(kids, false)
+                inline(kids, false, false)
             } else {
                 blocks(kids, depth)
             }
@@ -109,7 +139,14 @@ fn list(node: &Value, depth: usize, alt: bool) -> String {
             (if alt { "* " } else { "- " }).to_string()
         };
         let body = item_body(item, depth + 1);
+        // Nested content is indented to the item's content, which for a
+        // task item starts at the `[`.
         let indent = " ".repeat(marker.len());
+        let marker = if node_type(node) == "taskList" {
+            format!("{marker}[{}] ", if is_checked(item) { 'x' } else { ' ' })
+        } else {
+            marker
+        };
         let mut lines = body.split('\n');
         let first = lines.next().unwrap_or("");
         let mut s = format!("{marker}{first}").trim_end().to_string();
@@ -128,14 +165,14 @@ fn list(node: &Value, depth: usize, alt: bool) -> String {
 /// The blocks of a list item: a nested list follows its paragraph directly,
 /// other blocks are separated by a blank line.
 fn item_body(item: &Value, depth: usize) -> String {
-    if depth > MAX_DEPTH || node_type(item) != "listItem" {
+    if depth > MAX_DEPTH || !is_item(node_type(item)) {
         return block(item, depth, false).unwrap_or_default();
     }
     let mut out = String::new();
     let mut prev: Option<&str> = None;
     let mut prev_list: Option<(&str, bool)> = None;
     for child in children(item) {
-        let ty = node_type(child);
+        let ty = list_family(node_type(child));
         let alt = match prev_list {
             Some((p, a)) if p == ty => !a,
             _ => false,
@@ -243,7 +280,9 @@ fn split_edges(ps: Vec<Piece<'_>>) -> Vec<Piece<'_>> {
     out
 }
 
-fn inline(nodes: &[Value], heading: bool) -> String {
+/// Inline content on one line; `cell` writes it for a table cell (`|`
+/// escaped, line breaks as `<br>`).
+fn inline(nodes: &[Value], heading: bool, cell: bool) -> String {
     let keep = |name: &str| matches!(name, "bold" | "italic" | "strike" | "underline" | "link");
     let ps = split_edges(pieces(nodes, keep));
     let evs = events(ps);
@@ -270,30 +309,22 @@ fn inline(nodes: &[Value], heading: bool) -> String {
                 "link" => {
                     if let Some(href) = link_href(m) {
                         out.push_str("](");
-                        out.push_str(&escape_url(href));
-                        if let Some(title) = attr_str(m, "title").filter(|t| !t.is_empty()) {
-                            out.push_str(" \"");
-                            for c in title.chars() {
-                                if matches!(c, '"' | '\\') {
-                                    out.push('\\');
-                                }
-                                out.push(if c == '\n' { ' ' } else { c });
-                            }
-                            out.push('"');
-                        }
+                        out.push_str(&escape_url(href, cell));
+                        push_title(attr_str(m, "title"), cell, &mut out);
                         out.push(')');
                     }
                 }
                 _ => {}
             },
             Event::Text { text, code: true } => {
-                out.push_str(&code_span(text));
+                let span = code_span(text);
+                out.push_str(&if cell { span.replace('|', "\\|") } else { span });
                 line_start = false;
             }
             Event::Text { text, code: false } => {
                 let text = text.replace(['\n', '\r'], " ");
                 let t = if line_start { text.trim_start() } else { &text };
-                out.push_str(&escape_text(t, line_start, heading));
+                out.push_str(&escape_text(t, line_start, heading, cell));
                 line_start = line_start && t.is_empty();
             }
             Event::Break => {
@@ -304,6 +335,8 @@ fn inline(nodes: &[Value], heading: bool) -> String {
                 });
                 if heading || last {
                     out.push(' ');
+                } else if cell {
+                    out.push_str("<br>");
                 } else {
                     out.push_str("\\\n");
                     line_start = true;
@@ -311,7 +344,7 @@ fn inline(nodes: &[Value], heading: bool) -> String {
             }
             Event::Other(v) => {
                 let t = flatten_text(v).replace('\n', " ");
-                out.push_str(&escape_text(&t, line_start, heading));
+                out.push_str(&escape_text(&t, line_start, heading, cell));
                 line_start = line_start && t.is_empty();
             }
         }
@@ -323,12 +356,150 @@ fn link_href(mark: &Value) -> Option<&str> {
     attr_str(mark, "href").filter(|h| is_safe_href(h))
 }
 
+/// ` "title"` of a link or image (nothing when empty), `"` and `\`
+/// escaped, newlines as spaces (and `|` escaped in a cell).
+fn push_title(title: Option<&str>, cell: bool, out: &mut String) {
+    let Some(title) = title.filter(|t| !t.is_empty()) else {
+        return;
+    };
+    out.push_str(" \"");
+    for c in title.chars() {
+        if matches!(c, '"' | '\\') || (cell && c == '|') {
+            out.push('\\');
+        }
+        out.push(if matches!(c, '\n' | '\r') { ' ' } else { c });
+    }
+    out.push('"');
+}
+
+/// `![alt](src "title")`, or the alt text alone when `src` is unsafe.
+fn image(node: &Value, cell: bool) -> String {
+    let alt = attr_str(node, "alt")
+        .unwrap_or("")
+        .replace(['\n', '\r'], " ");
+    let alt = alt.trim();
+    let Some(src) = attr_str(node, "src").filter(|s| is_safe_src(s)) else {
+        return escape_text(alt, true, false, cell);
+    };
+    let mut out = String::from("![");
+    out.push_str(&escape_text(alt, false, false, cell));
+    out.push_str("](");
+    out.push_str(&escape_url(src, cell));
+    push_title(attr_str(node, "title"), cell, &mut out);
+    out.push(')');
+    out
+}
+
+/// A table cell's content on one line: paragraphs joined by `<br>`, images
+/// inline (set off by spaces), other blocks as their text.
+fn cell_text(cell: &Value) -> String {
+    let mut out = String::new();
+    let mut prev_image = false;
+    for child in children(cell) {
+        let ty = node_type(child);
+        let part = match ty {
+            "paragraph" | "heading" => inline(children(child), false, true),
+            "image" => image(child, true),
+            _ => {
+                let t = flatten_text(child).replace(['\n', '\r'], " ");
+                escape_text(t.trim(), true, false, true)
+            }
+        };
+        if part.is_empty() {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(if prev_image || ty == "image" { " " } else { "<br>" });
+        }
+        out.push_str(&part);
+        prev_image = ty == "image";
+    }
+    out
+}
+
+/// A GFM table (see the module docs for spans and header rows).
+fn table(node: &Value) -> String {
+    let max_cols = MAX_COLSPAN as usize;
+    let mut grid: Vec<Vec<String>> = Vec::new();
+    let mut aligns: Vec<Option<&str>> = Vec::new();
+    // Rows still covered by a cell above, per column.
+    let mut carry: Vec<u64> = Vec::new();
+    for row in children(node) {
+        let mut cells = children(row).iter();
+        let mut out: Vec<String> = Vec::new();
+        loop {
+            while carry.get(out.len()).is_some_and(|c| *c > 0) {
+                if let Some(c) = carry.get_mut(out.len()) {
+                    *c -= 1;
+                }
+                out.push(String::new());
+            }
+            let Some(cell) = cells.next() else {
+                break;
+            };
+            let col = out.len();
+            out.push(cell_text(cell));
+            if aligns.len() <= col {
+                aligns.resize(col + 1, None);
+            }
+            if let Some(slot) = aligns.get_mut(col)
+                && slot.is_none()
+            {
+                *slot = cell_align(cell);
+            }
+            let span = (colspan(cell) as usize).min(max_cols.saturating_sub(col)).max(1);
+            if carry.len() < col + span {
+                carry.resize(col + span, 0);
+            }
+            for c in carry.iter_mut().skip(col).take(span) {
+                *c = rowspan(cell) - 1;
+            }
+            out.extend(std::iter::repeat_n(String::new(), span - 1));
+        }
+        // Covered columns past the row's last cell.
+        for c in carry.iter_mut().skip(out.len()) {
+            *c = c.saturating_sub(1);
+        }
+        grid.push(out);
+    }
+    let width = grid.iter().map(Vec::len).max().unwrap_or(0).max(1);
+    let line = |cells: &[String]| -> String {
+        let mut s = String::from("|");
+        for i in 0..width {
+            match cells.get(i).filter(|c| !c.is_empty()) {
+                Some(c) => {
+                    s.push(' ');
+                    s.push_str(c);
+                    s.push_str(" |");
+                }
+                None => s.push_str(" |"),
+            }
+        }
+        s
+    };
+    let mut lines = Vec::with_capacity(grid.len() + 1);
+    let mut rows = grid.iter();
+    lines.push(line(rows.next().map(Vec::as_slice).unwrap_or(&[])));
+    let mut delim = String::from("|");
+    for i in 0..width {
+        delim.push_str(match aligns.get(i).copied().flatten() {
+            Some("left") => " :-- |",
+            Some("center") => " :-: |",
+            Some("right") => " --: |",
+            _ => " --- |",
+        });
+    }
+    lines.push(delim);
+    lines.extend(rows.map(|r| line(r)));
+    lines.join("\n")
+}
+
 /// Write a (safe) link target so that CommonMark reads it back as exactly
 /// this string: `\`, `(`, `)` and `&` are backslash-escaped (a bare `&`
 /// could start a character reference, and `\&` keeps query strings
 /// intact where `%26` would change them); whitespace, controls, `<` and `>`
 /// are percent-encoded.
-fn escape_url(url: &str) -> String {
+fn escape_url(url: &str, cell: bool) -> String {
     let mut out = String::new();
     for c in url.trim().chars() {
         match c {
@@ -336,7 +507,12 @@ fn escape_url(url: &str) -> String {
                 out.push('\\');
                 out.push(c);
             }
-            c if c.is_whitespace() || c.is_control() || c == '<' || c == '>' => {
+            c if c.is_whitespace()
+                || c.is_control()
+                || c == '<'
+                || c == '>'
+                || (cell && c == '|') =>
+            {
                 let mut buf = [0u8; 4];
                 for b in c.encode_utf8(&mut buf).bytes() {
                     out.push_str(&format!("%{b:02X}"));
@@ -361,8 +537,9 @@ fn code_span(text: &str) -> String {
     }
 }
 
-/// Backslash-escape what Markdown would read as syntax.
-fn escape_text(text: &str, line_start: bool, heading: bool) -> String {
+/// Backslash-escape what Markdown would read as syntax (`|` too in a
+/// table cell).
+fn escape_text(text: &str, line_start: bool, heading: bool, cell: bool) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let chars: Vec<char> = text.chars().collect();
     for (i, &c) in chars.iter().enumerate() {
@@ -370,6 +547,7 @@ fn escape_text(text: &str, line_start: bool, heading: bool) -> String {
         let at_start = line_start && i == 0;
         let escape = match c {
             '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '~' => true,
+            '|' => cell,
             '&' => next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '#'),
             '#' => at_start || heading,
             '-' | '+' | '=' => at_start,
@@ -439,5 +617,107 @@ mod tests {
             {"type":"orderedList","attrs":{"start":2},"content":[item.clone()]},
             {"type":"orderedList","content":[item]}]});
         assert_eq!(pm_to_markdown(&pm), "- a\n\n* a\n\n2. a\n\n1) a\n");
+    }
+}
+
+#[cfg(test)]
+mod rich_tests {
+    use super::*;
+    use crate::content::markdown_to_pm;
+    use serde_json::json;
+
+    fn p(t: &str) -> Value {
+        json!({"type":"paragraph","content":[{"type":"text","text":t}]})
+    }
+
+    fn cell(ty: &str, attrs: Value, content: Vec<Value>) -> Value {
+        json!({"type":ty,"attrs":attrs,"content":content})
+    }
+
+    fn doc(content: Vec<Value>) -> Value {
+        json!({"type":"doc","content":content})
+    }
+
+    /// Export, and check that the export is a fixed point of import+export.
+    fn md(pm: &Value) -> String {
+        let out = pm_to_markdown(pm);
+        assert_eq!(pm_to_markdown(&markdown_to_pm(&out)), out, "not stable: {out}");
+        out
+    }
+
+    #[test]
+    fn tables_export_as_gfm() {
+        let one = json!({"colspan":1,"rowspan":1});
+        let pm = doc(vec![json!({"type":"table","content":[
+            {"type":"tableRow","content":[
+                cell("tableHeader", one.clone(), vec![p("A")]),
+                cell("tableHeader", json!({"align":"center"}), vec![p("B|C")]),
+                cell("tableHeader", one.clone(), vec![json!({"type":"paragraph"})])]},
+            {"type":"tableRow","content":[
+                cell("tableCell", json!({"rowspan":2}), vec![p("tall")]),
+                cell("tableCell", json!({"colspan":2}), vec![p("wide"), p("second"),
+                    json!({"type":"image","attrs":{"src":"/api/media/1","alt":"pic"}})])]},
+            {"type":"tableRow","content":[
+                cell("tableCell", json!({"align":"right"}), vec![json!({"type":"paragraph","content":[
+                    {"type":"text","text":"x"},{"type":"hardBreak"},{"type":"text","text":"a`|`b","marks":[{"type":"code"}]}]})])]}]})]);
+        assert_eq!(
+            md(&pm),
+            "| A | B\\|C | |\n| --- | :-: | --- |\n| tall | wide<br>second ![pic](/api/media/1) | |\n| | x<br>``a`\\|`b`` | |\n"
+        );
+        // The cells read back (pipes, breaks and the image included).
+        let back = markdown_to_pm(&pm_to_markdown(&pm));
+        let text = crate::content::pm_to_text(&back);
+        assert!(text.contains("B|C") && text.contains("a`|`b") && text.contains("pic"), "{text}");
+    }
+
+    #[test]
+    fn header_less_tables_take_the_first_row_as_header() {
+        let pm = doc(vec![json!({"type":"table","content":[
+            {"type":"tableRow","content":[cell("tableCell", json!({}), vec![p("a")]), cell("tableCell", json!({}), vec![p("- b")])]},
+            {"type":"tableRow","content":[cell("tableHeader", json!({}), vec![p("c")])]}]})]);
+        assert_eq!(md(&pm), "| a | \\- b |\n| --- | --- |\n| c | |\n");
+        let back = markdown_to_pm(&pm_to_markdown(&pm));
+        assert_eq!(back["content"][0]["content"][0]["content"][0]["type"], "tableHeader");
+        assert_eq!(back["content"][0]["content"][1]["content"][0]["type"], "tableCell");
+    }
+
+    #[test]
+    fn task_lists_export() {
+        let item = |c: bool, kids: Vec<Value>| json!({"type":"taskItem","attrs":{"checked":c},"content":kids});
+        let pm = doc(vec![
+            json!({"type":"taskList","content":[
+                item(true, vec![p("done")]),
+                item(false, vec![p("todo"), json!({"type":"taskList","content":[item(false, vec![p("sub")])]})])]}),
+            json!({"type":"bulletList","content":[{"type":"listItem","content":[p("[ ] not a task")]}]}),
+            json!({"type":"taskList","content":[item(false, vec![p("after")])]}),
+        ]);
+        assert_eq!(
+            md(&pm),
+            "- [x] done\n- [ ] todo\n  - [ ] sub\n\n* \\[ \\] not a task\n\n- [ ] after\n"
+        );
+        assert_eq!(markdown_to_pm(&pm_to_markdown(&pm)), pm);
+    }
+
+    #[test]
+    fn empty_task_items_stay_tasks() {
+        let pm = doc(vec![json!({"type":"taskList","content":[
+            {"type":"taskItem","attrs":{"checked":true},"content":[{"type":"paragraph"}]},
+            {"type":"taskItem","attrs":{"checked":false},"content":[p("b")]}]})]);
+        let out = md(&pm);
+        assert_eq!(markdown_to_pm(&out), pm, "{out}");
+    }
+
+    #[test]
+    fn images_export() {
+        let pm = doc(vec![
+            json!({"type":"image","attrs":{"src":"https://e.org/a b.png","alt":"a [b] *c*","title":"T \"q\"","width":5}}),
+            json!({"type":"image","attrs":{"src":"javascript:alert(1)","alt":"evil"}}),
+            json!({"type":"image","attrs":{"src":"data:image/png;base64,AA"}}),
+            json!({"type":"horizontalRule"}),
+        ]);
+        assert_eq!(
+            md(&pm),
+            "![a \\[b\\] \\*c\\*](https://e.org/a%20b.png \"T \\\"q\\\"\")\n\nevil\n\n---\n"
+        );
     }
 }
