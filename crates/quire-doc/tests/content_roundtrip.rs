@@ -84,6 +84,22 @@ no language
 
 Escapes: 1. \*not bold\* \_x\_ \[not link\] \<tag\> \` \\ \~ \&amp;
 
+| Name | Qty | Note |
+| :-- | --: | --- |
+| apple **pie** | 3 | a \| pipe |
+| | x<br>`y` | ![icon](/api/media/m1 "Icon") |
+
+- [x] done task
+- [ ] open task
+  - [ ] nested *task*
+
+* \[ \] not a task
+* plain
+
+![A cat](/api/media/abc123 "Cat")
+
+![](https://example.com/x.png)
+
 Final paragraph.
 "#;
 
@@ -157,10 +173,16 @@ fn html_import_sanitises() {
            <p>ok <a href="https://safe.example/">s</a></p>"#,
     );
     let html = pm_to_html(&pm);
+    // `src=x` is a relative reference, so the image stays (without its
+    // handler); unsafe links keep their text only.
     assert_eq!(
         html,
-        "<p>pic jd</p><p>ok <a href=\"https://safe.example/\" rel=\"noopener noreferrer nofollow\">s</a></p>"
+        "<img src=\"x\" alt=\"pic\"><p>jd</p><p>ok <a href=\"https://safe.example/\" rel=\"noopener noreferrer nofollow\">s</a></p>"
     );
+    let html = pm_to_html(&html_to_pm(
+        r#"<img src="javascript:alert(1)" alt="a"><img src=" data:text/html,x" alt="b"><img src="vbscript:x">"#,
+    ));
+    assert_eq!(html, "<p>ab</p>");
 }
 
 #[test]
@@ -396,4 +418,80 @@ fn tiptap_reads_our_markdown_import() {
     let ours = markdown_to_pm(CANONICAL_MD);
     assert_eq!(strip_defaults(from_tiptap.clone()), strip_defaults(ours));
     assert_eq!(pm_to_markdown(&from_tiptap), CANONICAL_MD);
+    // The rich nodes are among what TipTap accepted.
+    let types = node_types(&from_tiptap);
+    for ty in [
+        "table",
+        "tableRow",
+        "tableHeader",
+        "tableCell",
+        "taskList",
+        "taskItem",
+        "image",
+    ] {
+        assert!(types.iter().any(|t| t == ty), "{ty} missing");
+    }
+    let s = from_tiptap.to_string();
+    assert!(s.contains(r#""checked":true"#), "{s}");
+    assert!(s.contains(r#""src":"/api/media/abc123""#), "{s}");
+    assert!(s.contains(r#""align":"right""#), "{s}");
+}
+
+/// Every node type in a PM doc, in document order.
+fn node_types(pm: &Value) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![pm];
+    while let Some(n) = stack.pop() {
+        if let Some(t) = n.get("type").and_then(Value::as_str) {
+            out.push(t.to_string());
+        }
+        if let Some(kids) = n.get("content").and_then(Value::as_array) {
+            stack.extend(kids.iter().rev());
+        }
+    }
+    out
+}
+
+#[test]
+fn rich_node_attrs_keep_their_yjs_types() {
+    // As y-prosemirror stores them (see `node interop.mjs dump`): booleans
+    // stay booleans, numbers numbers, `colwidth` an array, nulls absent.
+    let pm: Value = serde_json::from_str(include_str!("interop/tiptap_doc.json")).expect("json");
+    let doc = load(&pm_to_update(&pm).expect("valid"));
+    let frag = doc.get_or_insert_xml_fragment("default");
+    let txn = doc.transact();
+    let mut seen = 0;
+    for node in frag.successors(&txn) {
+        let XmlOut::Element(el) = node else { continue };
+        match el.tag().as_ref() {
+            "taskItem" => {
+                assert!(matches!(el.get_attribute(&txn, "checked"), Some(Out::Any(Any::Bool(_)))));
+                seen += 1;
+            }
+            "tableCell" | "tableHeader" => {
+                assert!(matches!(
+                    el.get_attribute(&txn, "colspan"),
+                    Some(Out::Any(Any::Number(_)))
+                ));
+                assert!(matches!(
+                    el.get_attribute(&txn, "colwidth"),
+                    None | Some(Out::Any(Any::Array(_)))
+                ));
+                seen += 1;
+            }
+            "image" => {
+                assert!(matches!(
+                    el.get_attribute(&txn, "src"),
+                    Some(Out::Any(Any::String(_)))
+                ));
+                assert!(matches!(
+                    el.get_attribute(&txn, "width"),
+                    None | Some(Out::Any(Any::Number(_)))
+                ));
+                seen += 1;
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(seen, 3 + 7 + 2);
 }

@@ -68,6 +68,9 @@ pub struct Builder {
     /// A leaf block (image, rule) was just added: leading whitespace and
     /// line breaks before the next text are dropped.
     after_leaf: bool,
+    /// A textblock split by a leaf block: the text after the leaf goes into
+    /// a block of the same type and handle, so closing it still works.
+    resume: Option<(u64, &'static str, Map<String, Value>)>,
 }
 
 impl Builder {
@@ -87,6 +90,7 @@ impl Builder {
             nodes: 0,
             exhausted: false,
             after_leaf: false,
+            resume: None,
         }
     }
 
@@ -142,7 +146,7 @@ impl Builder {
             trim_inline(&mut f.content);
         }
         match f.ty {
-            "paragraph" if f.implicit && f.content.is_empty() => return None,
+            ty if is_textblock(ty) && f.implicit && f.content.is_empty() => return None,
             ty if is_item(ty)
                 && node_type(f.content.first().unwrap_or(&Value::Null)) != "paragraph" =>
             {
@@ -191,6 +195,7 @@ impl Builder {
                 // paragraph): the part before it ends here, without the
                 // whitespace and breaks at its end; an empty part goes.
                 if let Some(f) = self.stack.last_mut() {
+                    self.resume = Some((f.id, f.ty, f.attrs.clone()));
                     while f.content.last().map(node_type) == Some("hardBreak") {
                         f.content.pop();
                     }
@@ -279,6 +284,7 @@ impl Builder {
         }
         self.close_inline_context(ty);
         self.after_leaf = false;
+        self.resume = None;
         let container = !is_textblock(ty);
         // Room for implicit wrappers, the container and a paragraph, so
         // that the result always fits `write_pm`'s depth limit.
@@ -310,6 +316,9 @@ impl Builder {
 
     /// Close the block `id` and everything opened inside it.
     pub fn close(&mut self, id: BlockId) {
+        if self.resume.as_ref().is_some_and(|r| r.0 == id.0) {
+            self.resume = None;
+        }
         if let Some(pos) = self.stack.iter().position(|f| f.id == id.0) {
             while self.stack.len() > pos.max(1) {
                 self.pop_frame();
@@ -324,6 +333,7 @@ impl Builder {
             self.text(" ");
             return;
         }
+        self.resume = None;
         self.close_inline_context("");
     }
 
@@ -361,7 +371,18 @@ impl Builder {
         // (at most one per block closed, which was counted).
         self.spend();
         self.wrap_for("paragraph");
-        self.push_frame("paragraph", Map::new(), true);
+        match self.resume.take() {
+            Some((id, ty, attrs)) => self.stack.push(Frame {
+                id,
+                ty,
+                attrs,
+                content: Vec::new(),
+                implicit: true,
+            }),
+            None => {
+                self.push_frame("paragraph", Map::new(), true);
+            }
+        }
     }
 
     /// Activate a mark for following text.
