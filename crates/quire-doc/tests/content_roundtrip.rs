@@ -299,6 +299,48 @@ fn deeply_nested_html_is_flattened() {
 }
 
 #[test]
+fn odd_characters_in_cells_tasks_and_images() {
+    let md = "| a\0b | \u{202e}rtl | \u{feff}zw\u{200b} |\n| --- | --- | --- |\n| 😀 | \u{fffd}\u{1} | \\| |\n\n\
+              - [x] \0task \u{10ffff}\n- [ ] \u{7f}\n\n![\0\u{202e}alt](/api/media/x\u{0} \"t\u{0}\")\n";
+    let pm = markdown_to_pm(md);
+    assert_valid_and_bounded(&pm);
+    let out = pm_to_markdown(&pm);
+    assert_eq!(pm_to_markdown(&markdown_to_pm(&out)), out);
+    let html = pm_to_html(&pm);
+    assert_valid_and_bounded(&html_to_pm(&html));
+    assert!(pm_to_text(&pm).contains("rtl"));
+    let html = "<table><tr><td>\0x\u{202e}</td><td colspan=\"-1\" rowspan=\"99999999999999999999\">y</td></tr></table>\
+                <ul><li class=\"task-list-item\"><input type=checkbox checked>\u{0}z</li></ul><img src=\"/a\0b\" alt=\"\0\">";
+    let pm = html_to_pm(html);
+    assert_valid_and_bounded(&pm);
+}
+
+#[test]
+fn exports_survive_hostile_rich_nodes() {
+    // Spans far past HTML's limits, garbage attrs, misplaced nodes.
+    let cell = |attrs: Value| json!({"type":"tableCell","attrs":attrs,"content":[{"type":"paragraph","content":[{"type":"text","text":"c"}]}]});
+    let row: Vec<Value> = (0..1_000)
+        .map(|_| cell(json!({"colspan": 1_000_000_000u64, "rowspan": 1e300})))
+        .collect();
+    let pm = json!({"type":"doc","content":[
+        {"type":"table","content":[{"type":"tableRow","content":row},
+            {"type":"tableRow","content":[cell(json!({"colspan":"x","colwidth":"y","align":7}))]},
+            {"type":"paragraph","content":[{"type":"text","text":"not a row"}]}]},
+        {"type":"tableRow","content":[cell(json!(null))]},
+        {"type":"tableCell"},
+        {"type":"taskItem","attrs":{"checked":"true"}},
+        {"type":"taskList","content":[{"type":"listItem"},{"type":"paragraph"}]},
+        {"type":"image","attrs":{"src":["x"],"alt":{"a":1},"width":-5}},
+        {"type":"image"}]});
+    let md = pm_to_markdown(&pm);
+    assert!(md.len() < 100_000, "{}", md.len());
+    let _ = pm_to_html(&pm);
+    let _ = pm_to_text(&pm);
+    let _ = quire_doc::content::media_ids(&pm);
+    assert_valid_and_bounded(&markdown_to_pm(&md));
+}
+
+#[test]
 fn write_pm_rejects_invalid_shapes() {
     let doc = Doc::new();
     let frag = doc.get_or_insert_xml_fragment("default");
