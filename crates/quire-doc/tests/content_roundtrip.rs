@@ -507,7 +507,10 @@ fn rich_node_attrs_keep_their_yjs_types() {
         let XmlOut::Element(el) = node else { continue };
         match el.tag().as_ref() {
             "taskItem" => {
-                assert!(matches!(el.get_attribute(&txn, "checked"), Some(Out::Any(Any::Bool(_)))));
+                assert!(matches!(
+                    el.get_attribute(&txn, "checked"),
+                    Some(Out::Any(Any::Bool(_)))
+                ));
                 seen += 1;
             }
             "tableCell" | "tableHeader" => {

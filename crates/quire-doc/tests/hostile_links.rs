@@ -241,7 +241,10 @@ fn check_image_exports(src: &str) {
 
 #[test]
 fn hostile_image_sources_are_refused_everywhere() {
-    for src in HOSTILE.iter().chain(&["mailto:a@b.c", "blob:https://x/1", "file:///etc/passwd"]) {
+    for src in HOSTILE
+        .iter()
+        .chain(&["mailto:a@b.c", "blob:https://x/1", "file:///etc/passwd"])
+    {
         assert!(!is_safe_src(src), "accepted {src:?}");
         check_image_exports(src);
         // Exports keep the alt text, never the image.

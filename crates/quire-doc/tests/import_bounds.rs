@@ -144,7 +144,10 @@ fn a_large_ordinary_document_is_accepted() {
 /// the `try_` forms and converted with bounded work, nothing typed lost.
 #[test]
 fn huge_tables_are_bounded() {
-    let md = format!("| h | i |\n| --- | --- |\n{}", repeat_to_limit("| x | y |\n"));
+    let md = format!(
+        "| h | i |\n| --- | --- |\n{}",
+        repeat_to_limit("| x | y |\n")
+    );
     let md = md.get(..BODY_LIMIT).unwrap_or(&md).to_string();
     let err = timed("try_markdown_to_pm huge table", || try_markdown_to_pm(&md)).unwrap_err();
     assert_eq!(err, ContentError::TooManyNodes(MAX_IMPORT_NODES));
@@ -152,7 +155,10 @@ fn huge_tables_are_bounded() {
     let (nodes, deepest) = shape(&pm);
     assert!(nodes <= MAX_IMPORT_NODES + 10, "{nodes}");
     assert!(deepest < 10, "{deepest}");
-    assert_eq!(pm_to_text(&pm).matches('x').count(), md.matches('x').count());
+    assert_eq!(
+        pm_to_text(&pm).matches('x').count(),
+        md.matches('x').count()
+    );
 
     // One very wide row.
     let cols = BODY_LIMIT / 8;
@@ -169,7 +175,10 @@ fn huge_tables_are_bounded() {
     let pm = timed("html_to_pm huge table", || html_to_pm(&html));
     let (nodes, _) = shape(&pm);
     assert!(nodes <= MAX_IMPORT_NODES + 10, "{nodes}");
-    assert_eq!(pm_to_text(&pm).matches('x').count(), html.matches("<td>x").count());
+    assert_eq!(
+        pm_to_text(&pm).matches('x').count(),
+        html.matches("<td>x").count()
+    );
 }
 
 /// Task lists nested past the depth cap are flattened, not refused, and

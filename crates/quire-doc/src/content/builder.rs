@@ -313,7 +313,6 @@ impl Builder {
         }
     }
 
-
     /// Close the block `id` and everything opened inside it.
     pub fn close(&mut self, id: BlockId) {
         if self.resume.as_ref().is_some_and(|r| r.0 == id.0) {

@@ -577,7 +577,12 @@ fn cell_attrs_of(el: &scraper::node::Element) -> Map<String, Value> {
         let widths: Option<Vec<u64>> = widths
             .split(',')
             .take(MAX_COLSPAN as usize + 1)
-            .map(|w| w.trim().parse::<u64>().ok().filter(|w| (1..=100_000).contains(w)))
+            .map(|w| {
+                w.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|w| (1..=100_000).contains(w))
+            })
             .collect();
         if let Some(widths) = widths.filter(|w| w.len() as u64 == cols) {
             attrs.insert("colwidth".into(), Value::from(widths));
@@ -895,7 +900,8 @@ mod tests {
 
     #[test]
     fn task_lists_tiptap_and_github() {
-        let item = |c: bool, t: &str| json!({"type":"taskItem","attrs":{"checked":c},"content":[p(t)]});
+        let item =
+            |c: bool, t: &str| json!({"type":"taskItem","attrs":{"checked":c},"content":[p(t)]});
         let tiptap = html_to_pm(
             "<ul data-type=\"taskList\"><li data-type=\"taskItem\" data-checked=\"true\"><label><input type=\"checkbox\" checked=\"checked\"><span></span></label><div><p>done</p></div></li>\
              <li data-type=\"taskItem\" data-checked=\"false\"><label><input type=\"checkbox\"><span></span></label><div><p>todo</p></div></li></ul>",

@@ -30,7 +30,7 @@
 //! does not read back as emphasis, as CommonMark's flanking rules forbid it;
 //! empty paragraphs vanish.
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use super::html::clean_language;
 use super::inline::{Event, Piece, PieceKind, events, pieces};
@@ -288,9 +288,17 @@ fn inline(nodes: &[Value], heading: bool, cell: bool) -> String {
     let evs = events(ps);
     let mut out = String::new();
     let mut line_start = true;
+    // Whether any text came yet (a cell drops breaks before it).
+    let mut wrote = false;
     for (i, ev) in evs.iter().enumerate() {
         match ev {
             Event::Open(m) => {
+                // `!` right before a link would make it an image. (Every
+                // `\` from text is escaped, so this `!` is a bare one.)
+                if node_type(m) == "link" && link_href(m).is_some() && out.ends_with('!') {
+                    out.pop();
+                    out.push_str("\\!");
+                }
                 out.push_str(match node_type(m) {
                     "bold" => "**",
                     "italic" => "*",
@@ -320,24 +328,39 @@ fn inline(nodes: &[Value], heading: bool, cell: bool) -> String {
                 let span = code_span(text);
                 out.push_str(&if cell { span.replace('|', "\\|") } else { span });
                 line_start = false;
+                wrote = true;
             }
             Event::Text { text, code: false } => {
                 let text = text.replace(['\n', '\r'], " ");
                 let t = if line_start { text.trim_start() } else { &text };
                 out.push_str(&escape_text(t, line_start, heading, cell));
                 line_start = line_start && t.is_empty();
+                wrote = wrote || !t.is_empty();
             }
             Event::Break => {
-                // A break at the very end of a block has no Markdown form.
+                // A break at the very end of a block (only whitespace after
+                // it, which a new line drops) has no Markdown form.
                 let last = evs.get(i + 1..).is_none_or(|rest| {
-                    rest.iter()
-                        .all(|e| matches!(e, Event::Close(_) | Event::Break))
+                    rest.iter().all(|e| match e {
+                        Event::Close(_) | Event::Break => true,
+                        Event::Text { text, code: false } => text.trim().is_empty(),
+                        _ => false,
+                    })
                 });
                 if heading || last {
                     out.push(' ');
+                } else if cell && !wrote {
+                    // A break opening a cell's paragraph means nothing:
+                    // paragraphs are already joined by `<br>`.
                 } else if cell {
+                    // Read back as a break before text that starts a line
+                    // of its own, as a cell's second paragraph does.
                     out.push_str("<br>");
+                    line_start = true;
                 } else {
+                    // Spaces before a hard break do not read back.
+                    let kept = out.trim_end_matches([' ', '\t']).len();
+                    out.truncate(kept);
                     out.push_str("\\\n");
                     line_start = true;
                 }
@@ -346,6 +369,7 @@ fn inline(nodes: &[Value], heading: bool, cell: bool) -> String {
                 let t = flatten_text(v).replace('\n', " ");
                 out.push_str(&escape_text(&t, line_start, heading, cell));
                 line_start = line_start && t.is_empty();
+                wrote = wrote || !t.is_empty();
             }
         }
     }
@@ -390,31 +414,50 @@ fn image(node: &Value, cell: bool) -> String {
     out
 }
 
-/// A table cell's content on one line: paragraphs joined by `<br>`, images
-/// inline (set off by spaces), other blocks as their text.
+/// A table cell's content on one line: its paragraphs as one run of
+/// inline content joined by line breaks (`<br>`, exactly what the importer
+/// reads back), safe images inline between runs (set off by spaces), other
+/// blocks (and unsafe images) as their text.
 fn cell_text(cell: &Value) -> String {
-    let mut out = String::new();
-    let mut prev_image = false;
+    let mut parts: Vec<String> = Vec::new();
+    let mut run: Vec<Value> = Vec::new();
+    let mut in_run = false;
+    let flush = |run: &mut Vec<Value>, in_run: &mut bool, parts: &mut Vec<String>| {
+        if *in_run {
+            parts.push(inline(run, false, true));
+        }
+        run.clear();
+        *in_run = false;
+    };
     for child in children(cell) {
         let ty = node_type(child);
-        let part = match ty {
-            "paragraph" | "heading" => inline(children(child), false, true),
-            "image" => image(child, true),
-            _ => {
-                let t = flatten_text(child).replace(['\n', '\r'], " ");
-                escape_text(t.trim(), true, false, true)
-            }
-        };
-        if part.is_empty() {
+        if ty == "image" && attr_str(child, "src").is_some_and(is_safe_src) {
+            flush(&mut run, &mut in_run, &mut parts);
+            parts.push(image(child, true));
             continue;
         }
-        if !out.is_empty() {
-            out.push_str(if prev_image || ty == "image" { " " } else { "<br>" });
+        if in_run {
+            run.push(json!({"type": "hardBreak"}));
         }
-        out.push_str(&part);
-        prev_image = ty == "image";
+        in_run = true;
+        match ty {
+            "paragraph" | "heading" => run.extend(children(child).iter().cloned()),
+            _ => {
+                let text = if ty == "image" {
+                    attr_str(child, "alt").unwrap_or("").to_string()
+                } else {
+                    flatten_text(child)
+                };
+                let text = text.replace(['\n', '\r'], " ");
+                if !text.trim().is_empty() {
+                    run.push(json!({"type": "text", "text": text.trim()}));
+                }
+            }
+        }
     }
-    out
+    flush(&mut run, &mut in_run, &mut parts);
+    parts.retain(|p| !p.is_empty());
+    parts.join(" ")
 }
 
 /// A GFM table (see the module docs for spans and header rows).
@@ -447,7 +490,9 @@ fn table(node: &Value) -> String {
             {
                 *slot = cell_align(cell);
             }
-            let span = (colspan(cell) as usize).min(max_cols.saturating_sub(col)).max(1);
+            let span = (colspan(cell) as usize)
+                .min(max_cols.saturating_sub(col))
+                .max(1);
             if carry.len() < col + span {
                 carry.resize(col + span, 0);
             }
@@ -641,7 +686,11 @@ mod rich_tests {
     /// Export, and check that the export is a fixed point of import+export.
     fn md(pm: &Value) -> String {
         let out = pm_to_markdown(pm);
-        assert_eq!(pm_to_markdown(&markdown_to_pm(&out)), out, "not stable: {out}");
+        assert_eq!(
+            pm_to_markdown(&markdown_to_pm(&out)),
+            out,
+            "not stable: {out}"
+        );
         out
     }
 
@@ -667,7 +716,10 @@ mod rich_tests {
         // The cells read back (pipes, breaks and the image included).
         let back = markdown_to_pm(&pm_to_markdown(&pm));
         let text = crate::content::pm_to_text(&back);
-        assert!(text.contains("B|C") && text.contains("a`|`b") && text.contains("pic"), "{text}");
+        assert!(
+            text.contains("B|C") && text.contains("a`|`b") && text.contains("pic"),
+            "{text}"
+        );
     }
 
     #[test]
@@ -677,8 +729,14 @@ mod rich_tests {
             {"type":"tableRow","content":[cell("tableHeader", json!({}), vec![p("c")])]}]})]);
         assert_eq!(md(&pm), "| a | \\- b |\n| --- | --- |\n| c | |\n");
         let back = markdown_to_pm(&pm_to_markdown(&pm));
-        assert_eq!(back["content"][0]["content"][0]["content"][0]["type"], "tableHeader");
-        assert_eq!(back["content"][0]["content"][1]["content"][0]["type"], "tableCell");
+        assert_eq!(
+            back["content"][0]["content"][0]["content"][0]["type"],
+            "tableHeader"
+        );
+        assert_eq!(
+            back["content"][0]["content"][1]["content"][0]["type"],
+            "tableCell"
+        );
     }
 
     #[test]

@@ -384,7 +384,9 @@ impl State {
 
     fn inline_html(&mut self, h: &str) {
         match h.trim().to_ascii_lowercase().as_str() {
-            "<u>" => self.underline.push(self.b.push_mark(simple_mark("underline"))),
+            "<u>" => self
+                .underline
+                .push(self.b.push_mark(simple_mark("underline"))),
             "</u>" => {
                 if let Some(id) = self.underline.pop() {
                     self.b.pop_mark(id);
@@ -464,7 +466,9 @@ mod tests {
 
     #[test]
     fn images_are_blocks_that_split_paragraphs() {
-        let pm = markdown_to_pm("see ![alt *text*](http://x/y.png \"T\") and more\n\n![](/api/media/m1)");
+        let pm = markdown_to_pm(
+            "see ![alt *text*](http://x/y.png \"T\") and more\n\n![](/api/media/m1)",
+        );
         assert_eq!(
             pm,
             json!({"type":"doc","content":[
@@ -493,7 +497,8 @@ mod tests {
 
     #[test]
     fn gfm_tables() {
-        let pm = markdown_to_pm("| A | **B** | C |\n|:--|:-:|--:|\n| 1 | [l](/x) |\n| a \\| b | |  |");
+        let pm =
+            markdown_to_pm("| A | **B** | C |\n|:--|:-:|--:|\n| 1 | [l](/x) |\n| a \\| b | |  |");
         let cell = |ty: &str, align: &str, content: Value| {
             let mut c = json!({"type":ty,"attrs":{"colspan":1,"rowspan":1,"align":align},"content":[content]});
             if align.is_empty() {

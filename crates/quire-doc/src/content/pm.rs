@@ -69,12 +69,16 @@ pub const MAX_ROWSPAN: u64 = 65534;
 
 /// A cell's `colspan` clamped to `1..=`[`MAX_COLSPAN`] (default 1).
 pub fn colspan(cell: &Value) -> u64 {
-    attr_int(cell, "colspan").unwrap_or(1).clamp(1, MAX_COLSPAN as i64) as u64
+    attr_int(cell, "colspan")
+        .unwrap_or(1)
+        .clamp(1, MAX_COLSPAN as i64) as u64
 }
 
 /// A cell's `rowspan` clamped to `1..=`[`MAX_ROWSPAN`] (default 1).
 pub fn rowspan(cell: &Value) -> u64 {
-    attr_int(cell, "rowspan").unwrap_or(1).clamp(1, MAX_ROWSPAN as i64) as u64
+    attr_int(cell, "rowspan")
+        .unwrap_or(1)
+        .clamp(1, MAX_ROWSPAN as i64) as u64
 }
 
 /// A cell's alignment when it is one TipTap knows (`left`, `right`,
@@ -546,7 +550,8 @@ mod tests {
 
     #[test]
     fn block_texts_of_rich_nodes() {
-        let p = |t: &str| serde_json::json!({"type":"paragraph","content":[{"type":"text","text":t}]});
+        let p =
+            |t: &str| serde_json::json!({"type":"paragraph","content":[{"type":"text","text":t}]});
         let cell = |t: &str| serde_json::json!({"type":"tableCell","content":[p(t)]});
         let pm = serde_json::json!({"type":"doc","content":[
             {"type":"table","content":[
@@ -561,7 +566,14 @@ mod tests {
             {"type":"image","attrs":{"src":"/y"}}]});
         assert_eq!(
             block_texts(&pm),
-            ["a\tb c\tx y", "\tl1 l2", "[x] done", "[ ] sub", "[ ]", "A cat"]
+            [
+                "a\tb c\tx y",
+                "\tl1 l2",
+                "[x] done",
+                "[ ] sub",
+                "[ ]",
+                "A cat"
+            ]
         );
     }
 
@@ -571,7 +583,8 @@ mod tests {
         assert_eq!(colspan(&c), MAX_COLSPAN);
         assert_eq!(rowspan(&c), 1);
         assert_eq!(colwidths(&c), None);
-        let c = serde_json::json!({"type":"tableCell","attrs":{"colwidth":[10, 20],"align":"center"}});
+        let c =
+            serde_json::json!({"type":"tableCell","attrs":{"colwidth":[10, 20],"align":"center"}});
         assert_eq!(colwidths(&c), Some(vec![10, 20]));
         assert_eq!(cell_align(&c), Some("center"));
         assert_eq!(colspan(&c), 1);

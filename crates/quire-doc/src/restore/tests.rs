@@ -233,7 +233,10 @@ fn restore_brings_back_tables_task_lists_and_images() {
     let edited = doc_to_pm(&live);
     assert_ne!(edited, old_pm);
     let text = crate::content::pm_to_text(&edited);
-    assert!(text.contains("[x] buy") && text.contains("13") && text.contains("pears"), "{text}");
+    assert!(
+        text.contains("[x] buy") && text.contains("13") && text.contains("pears"),
+        "{text}"
+    );
     assert!(!text.contains("Cat"), "{text}");
 
     let revert = restore_update(&live, &v1).unwrap();
