@@ -540,3 +540,26 @@ fn rich_node_attrs_keep_their_yjs_types() {
     }
     assert_eq!(seen, 3 + 7 + 2);
 }
+
+/// Regenerate `tests/interop/quire_doc.html` (our HTML export of
+/// `tiptap_doc.json`; then `node interop.mjs from-html`, see the README).
+#[test]
+#[ignore]
+fn write_html_interop_fixture() {
+    let pm: Value = serde_json::from_str(include_str!("interop/tiptap_doc.json")).expect("json");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/interop/quire_doc.html");
+    std::fs::write(path, pm_to_html(&pm)).expect("write fixture");
+}
+
+#[test]
+fn tiptap_parses_our_html_export() {
+    // `quire_doc.html` = pm_to_html(tiptap_doc.json); TipTap's own HTML
+    // parser (`@tiptap/html` generateJSON, schema check passing) read it
+    // as `quire_doc.html.tiptap.json`: tables with their spans, widths and
+    // alignment, task items with their state, images with their sizes.
+    let pm: Value = serde_json::from_str(include_str!("interop/tiptap_doc.json")).expect("json");
+    assert_eq!(pm_to_html(&pm), include_str!("interop/quire_doc.html"));
+    let from_tiptap: Value =
+        serde_json::from_str(include_str!("interop/quire_doc.html.tiptap.json")).expect("json");
+    assert_eq!(strip_defaults(from_tiptap), strip_defaults(pm));
+}
