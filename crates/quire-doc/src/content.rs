@@ -88,7 +88,7 @@ pub enum ContentError {
 pub enum Format {
     /// Plain text, one block per line.
     Text,
-    /// CommonMark (with `~~strike~~`).
+    /// CommonMark with GFM's `~~strike~~`, tables and task lists.
     Markdown,
     /// Sanitised HTML.
     Html,

@@ -563,3 +563,13 @@ fn tiptap_parses_our_html_export() {
         serde_json::from_str(include_str!("interop/quire_doc.html.tiptap.json")).expect("json");
     assert_eq!(strip_defaults(from_tiptap), strip_defaults(pm));
 }
+
+#[test]
+fn we_parse_tiptaps_html() {
+    // `tiptap_doc.html` is what TipTap renders for `tiptap_doc.json`
+    // (`node interop.mjs to-html`): colgroups, `colspan="1"`, task items
+    // with their label, checkbox and div. Our importer reads it back to the
+    // same document.
+    let pm = html_to_pm(include_str!("interop/tiptap_doc.html"));
+    assert_eq!(strip_defaults(pm), strip_defaults(tiptap_fixture_pm()));
+}

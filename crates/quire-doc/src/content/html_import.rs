@@ -596,10 +596,12 @@ fn image_attrs(el: &scraper::node::Element) -> Option<Map<String, Value>> {
     let src = el.attr("src").map(str::trim).filter(|s| is_safe_src(s))?;
     let mut attrs = Map::new();
     attrs.insert("src".into(), Value::from(src));
-    for key in ["alt", "title"] {
-        if let Some(v) = el.attr(key).filter(|v| !v.trim().is_empty()) {
-            attrs.insert(key.into(), Value::from(v));
-        }
+    // An empty `alt` (a decorative image) is kept, as TipTap keeps it.
+    if let Some(alt) = el.attr("alt") {
+        attrs.insert("alt".into(), Value::from(alt));
+    }
+    if let Some(title) = el.attr("title").filter(|v| !v.trim().is_empty()) {
+        attrs.insert("title".into(), Value::from(title));
     }
     for key in ["width", "height"] {
         if let Some(n) = int_attr(el, key, 100_000) {

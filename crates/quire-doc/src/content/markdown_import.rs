@@ -480,6 +480,23 @@ mod tests {
     }
 
     #[test]
+    fn images_split_headings_and_cells() {
+        let pm =
+            markdown_to_pm("## a ![i](/i.png) b\n\n| x ![j](/j.png) |\n| - |\n| ![k](/k.png) |");
+        let img = |s: &str, a: &str| json!({"type":"image","attrs":{"src":s,"alt":a}});
+        let h = |t: &str| json!({"type":"heading","attrs":{"level":2},"content":[{"type":"text","text":t}]});
+        let cell = |ty: &str, content: Value| json!({"type":ty,"attrs":{"colspan":1,"rowspan":1},"content":content});
+        assert_eq!(
+            pm,
+            json!({"type":"doc","content":[
+                h("a"), img("/i.png", "i"), h("b"),
+                {"type":"table","content":[
+                    {"type":"tableRow","content":[cell("tableHeader", json!([p("x"), img("/j.png", "j")]))]},
+                    {"type":"tableRow","content":[cell("tableCell", json!([img("/k.png", "k")]))]}]}]})
+        );
+    }
+
+    #[test]
     fn unsafe_image_sources_keep_only_alt_text() {
         for src in [
             "javascript:alert(1)",

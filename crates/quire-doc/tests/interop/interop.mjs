@@ -6,6 +6,7 @@
 //   node interop.mjs from-json <pm.json> <out.bin>  write PM JSON through TipTap's schema into `default`, save the v1 update
 //   node interop.mjs dump <update.bin>           print the raw Yjs tree of `default` (tags, attributes, text deltas)
 //   node interop.mjs from-html <doc.html>        parse HTML with TipTap's own parser (@tiptap/html), print the PM JSON
+//   node interop.mjs to-html <pm.json>           print the HTML TipTap renders for PM JSON
 import { readFileSync, writeFileSync } from 'node:fs'
 import * as Y from 'yjs'
 import { getSchema } from '@tiptap/core'
@@ -15,7 +16,7 @@ import { TaskList, TaskItem } from '@tiptap/extension-list'
 import Image from '@tiptap/extension-image'
 import { Node } from 'prosemirror-model'
 import { prosemirrorJSONToYDoc, yXmlFragmentToProseMirrorRootNode } from '@tiptap/y-tiptap'
-import { generateJSON } from '@tiptap/html'
+import { generateHTML, generateJSON } from '@tiptap/html'
 
 // The editor's extensions: StarterKit plus tables, task lists (items may
 // nest lists, like list items) and block images (Image's default inline: false).
@@ -71,7 +72,11 @@ if (mode === 'schema') {
   const json = generateJSON(readFileSync(a, 'utf8'), extensions)
   Node.fromJSON(schema, json).check()
   console.log(JSON.stringify(json))
+} else if (mode === 'to-html') {
+  const json = JSON.parse(readFileSync(a, 'utf8'))
+  Node.fromJSON(schema, json).check()
+  console.log(generateHTML(json, extensions))
 } else {
-  console.error('usage: node interop.mjs schema | to-json <update.bin> | from-json <pm.json> <out.bin> | dump <update.bin> | from-html <doc.html>')
+  console.error('usage: node interop.mjs schema | to-json <update.bin> | from-json <pm.json> <out.bin> | dump <update.bin> | from-html <doc.html> | to-html <pm.json>')
   process.exit(2)
 }
