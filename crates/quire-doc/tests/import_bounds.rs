@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use quire_doc::content::{
     ContentError, MAX_HTML_NESTING, MAX_IMPORT_NODES, html_to_pm, markdown_to_pm, pm_to_text,
-    try_html_to_pm, try_markdown_to_pm,
+    pm_to_update, try_html_to_pm, try_markdown_to_pm,
 };
 use serde_json::Value;
 
@@ -219,4 +219,28 @@ fn deeply_nested_task_lists_are_flattened() {
     let (_, deepest) = shape(&pm);
     assert!(deepest <= quire_doc::content::MAX_DEPTH + 2, "{deepest}");
     assert!(pm_to_text(&pm).contains("core"));
+    assert!(pm_to_update(&pm).is_ok());
+
+    // Every container kind nested as deep as it goes still fits
+    // `write_pm`'s depth limit.
+    for unit in [
+        ("<table><tr><td>", "</td></tr></table>"),
+        ("<ul><li><table><tr><td>", "</td></tr></table></li></ul>"),
+        ("<td>", "</td>"),
+        ("<tr>", "</tr>"),
+        ("<ul data-type=\"taskList\"><li><blockquote>", "</blockquote></li></ul>"),
+        ("<li><tr><td>", "</td></tr></li>"),
+    ] {
+        for n in [19, 20, 21, 30, 63, 64, 65, 200] {
+            let html = format!("{}x<img src=\"/i\">y{}", unit.0.repeat(n), unit.1.repeat(n));
+            let pm = html_to_pm(&html);
+            assert!(pm_to_update(&pm).is_ok(), "{unit:?} x {n}");
+            assert!(pm_to_text(&pm).contains('y'), "{unit:?} x {n}");
+        }
+    }
+    for n in [20, 30, 63, 64, 65, 200] {
+        let md = format!("{}| a ![i](/i) b |\n{}| - |\n", "> - [ ] ".repeat(n), "> ".repeat(n) + &"  ".repeat(n));
+        let pm = markdown_to_pm(&md);
+        assert!(pm_to_update(&pm).is_ok(), "md x {n}");
+    }
 }
