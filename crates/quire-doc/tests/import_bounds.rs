@@ -228,7 +228,10 @@ fn deeply_nested_task_lists_are_flattened() {
         ("<ul><li><table><tr><td>", "</td></tr></table></li></ul>"),
         ("<td>", "</td>"),
         ("<tr>", "</tr>"),
-        ("<ul data-type=\"taskList\"><li><blockquote>", "</blockquote></li></ul>"),
+        (
+            "<ul data-type=\"taskList\"><li><blockquote>",
+            "</blockquote></li></ul>",
+        ),
         ("<li><tr><td>", "</td></tr></li>"),
     ] {
         for n in [19, 20, 21, 30, 63, 64, 65, 200] {
@@ -239,7 +242,11 @@ fn deeply_nested_task_lists_are_flattened() {
         }
     }
     for n in [20, 30, 63, 64, 65, 200] {
-        let md = format!("{}| a ![i](/i) b |\n{}| - |\n", "> - [ ] ".repeat(n), "> ".repeat(n) + &"  ".repeat(n));
+        let md = format!(
+            "{}| a ![i](/i) b |\n{}| - |\n",
+            "> - [ ] ".repeat(n),
+            "> ".repeat(n) + &"  ".repeat(n)
+        );
         let pm = markdown_to_pm(&md);
         assert!(pm_to_update(&pm).is_ok(), "md x {n}");
     }

@@ -196,10 +196,7 @@ impl Builder {
                 // whitespace and breaks at its end; an empty part goes.
                 if let Some(f) = self.stack.last_mut() {
                     self.resume = Some((f.id, f.ty, f.attrs.clone()));
-                    while f.content.last().map(node_type) == Some("hardBreak") {
-                        f.content.pop();
-                    }
-                    trim_inline(&mut f.content);
+                    trim_inline_end(&mut f.content);
                     if f.content.is_empty() {
                         self.stack.pop();
                         continue;
@@ -526,6 +523,27 @@ fn trim_inline(content: &mut Vec<Value>) {
         }
     }
     content.retain(|v| node_type(v) != "text" || v.get("text").and_then(Value::as_str) != Some(""));
+}
+
+/// Drop trailing hard breaks and whitespace of a textblock's inline
+/// content (where a leaf block splits it).
+fn trim_inline_end(content: &mut Vec<Value>) {
+    while let Some(last) = content.last_mut() {
+        match node_type(last) {
+            "hardBreak" => {}
+            "text" => {
+                if let Some(Value::String(s)) = last.get_mut("text") {
+                    let kept = s.trim_end().len();
+                    s.truncate(kept);
+                    if !s.is_empty() {
+                        return;
+                    }
+                }
+            }
+            _ => return,
+        }
+        content.pop();
+    }
 }
 
 #[cfg(test)]

@@ -168,6 +168,7 @@ fn item_body(item: &Value, depth: usize) -> String {
     if depth > MAX_DEPTH || !is_item(node_type(item)) {
         return block(item, depth, false).unwrap_or_default();
     }
+    let task = node_type(item) == "taskItem";
     let mut out = String::new();
     let mut prev: Option<&str> = None;
     let mut prev_list: Option<(&str, bool)> = None;
@@ -177,13 +178,27 @@ fn item_body(item: &Value, depth: usize) -> String {
             Some((p, a)) if p == ty => !a,
             _ => false,
         };
-        let rendered = block(child, depth + 1, alt);
+        let rendered = if task && ty == "horizontalRule" && prev.is_some() && out.is_empty() {
+            // `[ ]` over `---` would be a setext heading.
+            Some("***".to_string())
+        } else {
+            block(child, depth + 1, alt)
+        };
         let Some(s) = rendered.or_else(|| prev.is_none().then(String::new)) else {
             continue;
         };
         match prev {
             None => {}
             Some("paragraph") if is_list(ty) => out.push('\n'),
+            // After an empty first paragraph the item's line is empty (or
+            // only `[ ]`), and a blank line would end the item: a paragraph
+            // goes on the marker's line (it reads back as the item's first
+            // paragraph), other blocks on the next line.
+            Some(_) if out.is_empty() => {
+                if ty != "paragraph" {
+                    out.push('\n');
+                }
+            }
             Some(_) => out.push_str("\n\n"),
         }
         out.push_str(&s);
@@ -587,12 +602,20 @@ fn code_span(text: &str) -> String {
 fn escape_text(text: &str, line_start: bool, heading: bool, cell: bool) -> String {
     let mut out = String::with_capacity(text.len() + 8);
     let chars: Vec<char> = text.chars().collect();
+    // A line like `|-|` or `:-:` after a line break would make the line
+    // before it a GFM table header.
+    let delimiter_like = line_start
+        && chars.contains(&'-')
+        && chars
+            .iter()
+            .all(|c| matches!(c, '|' | '-' | ':' | ' ' | '\t'));
     for (i, &c) in chars.iter().enumerate() {
         let next = chars.get(i + 1).copied();
         let at_start = line_start && i == 0;
         let escape = match c {
             '\\' | '*' | '_' | '`' | '[' | ']' | '<' | '>' | '~' => true,
-            '|' => cell,
+            '|' => cell || (at_start && delimiter_like),
+            ':' => at_start && delimiter_like,
             '&' => next.is_some_and(|n| n.is_ascii_alphanumeric() || n == '#'),
             '#' => at_start || heading,
             '-' | '+' | '=' => at_start,
@@ -763,6 +786,40 @@ mod rich_tests {
             {"type":"taskItem","attrs":{"checked":false},"content":[p("b")]}]})]);
         let out = md(&pm);
         assert_eq!(markdown_to_pm(&out), pm, "{out}");
+    }
+
+    #[test]
+    fn items_whose_first_paragraph_is_empty() {
+        let empty = json!({"type":"paragraph"});
+        let blocks = [
+            json!({"type":"image","attrs":{"src":"/i.png","alt":"i"}}),
+            json!({"type":"blockquote","content":[p("q")]}),
+            json!({"type":"codeBlock","content":[{"type":"text","text":"c"}]}),
+            json!({"type":"horizontalRule"}),
+            json!({"type":"bulletList","content":[{"type":"listItem","content":[p("n")]}]}),
+            json!({"type":"table","content":[{"type":"tableRow","content":[
+                {"type":"tableHeader","attrs":{"colspan":1,"rowspan":1},"content":[p("h")]}]}]}),
+        ];
+        for (list, item) in [
+            ("bulletList", json!({"type":"listItem"})),
+            (
+                "taskList",
+                json!({"type":"taskItem","attrs":{"checked":true}}),
+            ),
+        ] {
+            for b in &blocks {
+                let mut it = item.clone();
+                it["content"] = json!([empty.clone(), b.clone()]);
+                let pm = doc(vec![json!({"type":list,"content":[it]})]);
+                let out = md(&pm);
+                assert_eq!(markdown_to_pm(&out), pm, "{out}");
+            }
+            // A paragraph after the empty one takes its place.
+            let mut it = item.clone();
+            it["content"] = json!([empty.clone(), p("text")]);
+            let out = md(&doc(vec![json!({"type":list,"content":[it]})]));
+            assert!(out.ends_with("] text\n") || out == "- text\n", "{out}");
+        }
     }
 
     #[test]
