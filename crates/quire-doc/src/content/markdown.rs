@@ -194,11 +194,8 @@ fn item_body(item: &Value, depth: usize) -> String {
             // only `[ ]`), and a blank line would end the item: a paragraph
             // goes on the marker's line (it reads back as the item's first
             // paragraph), other blocks on the next line.
-            Some(_) if out.is_empty() => {
-                if ty != "paragraph" {
-                    out.push('\n');
-                }
-            }
+            Some(_) if out.is_empty() && ty == "paragraph" => {}
+            Some(_) if out.is_empty() => out.push('\n'),
             Some(_) => out.push_str("\n\n"),
         }
         out.push_str(&s);
@@ -295,11 +292,36 @@ fn split_edges(ps: Vec<Piece<'_>>) -> Vec<Piece<'_>> {
     out
 }
 
+/// Drop plain whitespace runs next to a hard break: a new line drops them
+/// when read back, and left in they would decide which marks the break
+/// keeps open (`[a](x)\\␤ [a](x)` reads back as one link around a break).
+fn drop_spaces_at_breaks(ps: Vec<Piece<'_>>) -> Vec<Piece<'_>> {
+    let space = |p: &Piece<'_>| matches!(&p.kind, PieceKind::Text { text, code: false } if text.trim().is_empty());
+    let brk = |p: &Piece<'_>| matches!(p.kind, PieceKind::Break);
+    let mut fwd: Vec<Piece<'_>> = Vec::with_capacity(ps.len());
+    for p in ps {
+        if !(space(&p) && fwd.last().is_some_and(brk)) {
+            fwd.push(p);
+        }
+    }
+    let mut back: Vec<Piece<'_>> = Vec::with_capacity(fwd.len());
+    for p in fwd.into_iter().rev() {
+        if !(space(&p) && back.last().is_some_and(brk)) {
+            back.push(p);
+        }
+    }
+    back.reverse();
+    back
+}
+
 /// Inline content on one line; `cell` writes it for a table cell (`|`
 /// escaped, line breaks as `<br>`).
 fn inline(nodes: &[Value], heading: bool, cell: bool) -> String {
     let keep = |name: &str| matches!(name, "bold" | "italic" | "strike" | "underline" | "link");
-    let ps = split_edges(pieces(nodes, keep));
+    let mut ps = split_edges(pieces(nodes, keep));
+    if !heading {
+        ps = drop_spaces_at_breaks(ps);
+    }
     let evs = events(ps);
     let mut out = String::new();
     let mut line_start = true;
