@@ -120,13 +120,32 @@ fn task_list() -> impl Strategy<Value = Value> {
 }
 
 fn bullet_list() -> impl Strategy<Value = Value> {
-    prop::collection::vec(paragraph(), 1..3).prop_map(|ps| {
-        let items: Vec<Value> = ps
+    let extra = prop_oneof![
+        image(),
+        table(),
+        task_list(),
+        Just(json!({"type":"horizontalRule"})),
+        Just(json!({"type":"codeBlock","content":[{"type":"text","text":"c|d"}]})),
+    ];
+    prop::collection::vec((paragraph(), prop::option::of(extra)), 1..3).prop_map(|items| {
+        let items: Vec<Value> = items
             .into_iter()
-            .map(|p| json!({"type":"listItem","content":[p]}))
+            .map(|(p, extra)| {
+                let mut content = vec![p];
+                content.extend(extra);
+                json!({"type":"listItem","content":content})
+            })
             .collect();
         json!({"type":"bulletList","content":items})
     })
+}
+
+fn quote() -> impl Strategy<Value = Value> {
+    prop::collection::vec(
+        prop_oneof![paragraph(), table(), task_list(), image()],
+        1..3,
+    )
+    .prop_map(|c| json!({"type":"blockquote","content":c}))
 }
 
 fn doc() -> impl Strategy<Value = Value> {
@@ -134,7 +153,8 @@ fn doc() -> impl Strategy<Value = Value> {
         3 => paragraph(),
         2 => table(),
         2 => task_list(),
-        1 => bullet_list(),
+        2 => bullet_list(),
+        1 => quote(),
         2 => image(),
         1 => Just(json!({"type":"horizontalRule"})),
         1 => word().prop_map(|t| json!({"type":"heading","attrs":{"level":2},"content":[{"type":"text","text":t}]})),

@@ -194,7 +194,7 @@ fn item_body(item: &Value, depth: usize) -> String {
             // only `[ ]`), and a blank line would end the item: a paragraph
             // goes on the marker's line (it reads back as the item's first
             // paragraph), other blocks on the next line.
-            Some(_) if out.is_empty() && ty == "paragraph" => {}
+            Some(_) if out.is_empty() && renders_as_paragraph(child) => {}
             Some(_) if out.is_empty() => out.push('\n'),
             Some(_) => out.push_str("\n\n"),
         }
@@ -203,6 +203,20 @@ fn item_body(item: &Value, depth: usize) -> String {
         prev_list = is_list(ty).then_some((ty, alt));
     }
     out
+}
+
+/// Whether a block is written as a paragraph of text (a paragraph, an
+/// image without a safe source, stray inline content).
+fn renders_as_paragraph(node: &Value) -> bool {
+    match node_type(node) {
+        "paragraph" | "text" | "hardBreak" => true,
+        "image" => !attr_str(node, "src").is_some_and(is_safe_src),
+        "heading" | "codeBlock" | "blockquote" | "horizontalRule" | "table" => false,
+        ty if is_list(ty) => false,
+        _ => children(node)
+            .iter()
+            .any(|k| matches!(node_type(k), "text" | "hardBreak")),
+    }
 }
 
 fn code_block(node: &Value) -> String {
