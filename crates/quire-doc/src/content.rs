@@ -6,12 +6,26 @@
 //! [`pm_to_markdown`], [`pm_to_html`]) and imports ([`markdown_to_pm`],
 //! [`html_to_pm`]) only ever see PM JSON.
 //!
-//! The schema is TipTap 3's StarterKit (which includes Link and Underline):
-//! nodes `paragraph`, `heading{level}`, `blockquote`, `bulletList`,
-//! `orderedList{start}`, `listItem`, `codeBlock{language}`,
-//! `horizontalRule`, `hardBreak`; marks `bold`, `italic`, `strike`, `code`,
-//! `underline`, `link{href,target,rel,class,title}`. Imports produce only
-//! these; exports tolerate anything (unknown nodes render as their text).
+//! The schema (editor schema version 2) is TipTap 3's StarterKit (which
+//! includes Link and Underline) plus its Table, TaskList/TaskItem and Image
+//! extensions:
+//!
+//! - StarterKit nodes `paragraph`, `heading{level}`, `blockquote`,
+//!   `bulletList`, `orderedList{start}`, `listItem`, `codeBlock{language}`,
+//!   `horizontalRule`, `hardBreak`;
+//! - `table` > `tableRow` > `tableHeader` / `tableCell`
+//!   `{colspan: 1, rowspan: 1, colwidth: null | [px…], align: null |
+//!   "left" | "center" | "right"}`, each cell holding blocks (`block+`);
+//! - `taskList` > `taskItem{checked: bool}` (`paragraph block*`, so task
+//!   items nest lists as list items do);
+//! - `image{src, alt, title, width, height}`, a block node (`inline: false`);
+//! - marks `bold`, `italic`, `strike`, `code`, `underline`,
+//!   `link{href,target,rel,class,title}`, and the suggestion marks
+//!   ([`INSERTION`], [`DELETION`], [`MODIFICATION`]).
+//!
+//! Imports produce only these (image sources only when [`is_safe_src`]);
+//! exports tolerate anything (unknown nodes render as their text).
+//! [`media_ids`] lists the uploads a document's images reference.
 //!
 //! Content is user data: nothing here panics on malformed input, and nesting
 //! is capped at [`MAX_DEPTH`].
@@ -28,6 +42,7 @@ mod html_import;
 mod inline;
 mod markdown;
 mod markdown_import;
+mod media;
 mod pm;
 mod suggestions;
 mod text;
@@ -38,7 +53,8 @@ pub use html::pm_to_html;
 pub use html_import::{MAX_HTML_NESTING, html_to_pm, try_html_to_pm};
 pub use markdown::pm_to_markdown;
 pub use markdown_import::{markdown_to_pm, try_markdown_to_pm};
-pub use pm::{MAX_DEPTH, block_texts, is_safe_href};
+pub use media::media_ids;
+pub use pm::{MAX_DEPTH, block_texts, is_safe_href, is_safe_src};
 pub use suggestions::{DELETION, INSERTION, MODIFICATION, has_suggestions, reject_suggestions};
 pub use text::pm_to_text;
 pub use yjs::{
@@ -72,7 +88,7 @@ pub enum ContentError {
 pub enum Format {
     /// Plain text, one block per line.
     Text,
-    /// CommonMark (with `~~strike~~`).
+    /// CommonMark with GFM's `~~strike~~`, tables and task lists.
     Markdown,
     /// Sanitised HTML.
     Html,

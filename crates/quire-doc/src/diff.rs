@@ -203,7 +203,9 @@ fn flush_changes(old: &mut Vec<&str>, new: &mut Vec<&str>, out: &mut Vec<BlockDi
             .take(PAIR_WINDOW)
             .map(|(i, o)| (i, similarity(o, n)))
             .filter(|(_, r)| *r >= PAIR_MIN_RATIO)
-            .max_by(|a, b| a.1.total_cmp(&b.1));
+            // On a tie the earliest block wins (a changed table cell and
+            // an unrelated block sharing a word must not swap partners).
+            .max_by(|a, b| a.1.total_cmp(&b.1).then(b.0.cmp(&a.0)));
         match best {
             Some((i, _)) => {
                 for o in old.iter().take(i).skip(next_old) {
@@ -417,6 +419,59 @@ mod tests {
         assert_eq!(d.stats, DiffStats::default());
         assert!(d.unified.is_empty());
         assert!(d.blocks.iter().all(|b| b.op == BlockOp::Equal));
+    }
+
+    #[test]
+    fn cell_edits_and_ticked_tasks_show_up() {
+        let p = |t: &str| json!({"type":"paragraph","content":[{"type":"text","text":t}]});
+        let cell = |t: &str| json!({"type":"tableCell","attrs":{"colspan":1,"rowspan":1},"content":[p(t)]});
+        let doc = |qty: &str, done: bool| {
+            json!({"type":"doc","content":[
+                {"type":"table","content":[
+                    {"type":"tableRow","content":[cell("Item"), cell("Qty")]},
+                    {"type":"tableRow","content":[cell("apples"), cell(qty)]}]},
+                {"type":"taskList","content":[
+                    {"type":"taskItem","attrs":{"checked":done},"content":[p("buy apples")]}]},
+                {"type":"image","attrs":{"src":"/api/media/1","alt":"basket"}}]})
+        };
+        let d = diff_pm(&doc("3", false), &doc("12", true), "v1", "v2");
+        let ops: Vec<BlockOp> = d.blocks.iter().map(|b| b.op).collect();
+        assert_eq!(
+            ops,
+            [
+                BlockOp::Equal,
+                BlockOp::Modify,
+                BlockOp::Modify,
+                BlockOp::Equal
+            ]
+        );
+        assert_eq!(d.words(WordOp::Delete), ["3"]);
+        assert_eq!(d.words(WordOp::Insert), ["12", "x"]);
+        assert_eq!(
+            d.blocks.get(1).map(|b| b.words.clone()),
+            Some(vec![
+                WordRun {
+                    op: WordOp::Equal,
+                    text: "apples\t".into()
+                },
+                WordRun {
+                    op: WordOp::Delete,
+                    text: "3".into()
+                },
+                WordRun {
+                    op: WordOp::Insert,
+                    text: "12".into()
+                }
+            ])
+        );
+        assert!(
+            d.unified.contains("-[ ] buy apples\n") && d.unified.contains("+[x] buy apples\n"),
+            "{}",
+            d.unified
+        );
+        // Equal documents: nothing changed.
+        let same = diff_pm(&doc("3", true), &doc("3", true), "a", "b");
+        assert_eq!(same.stats, DiffStats::default());
     }
 
     #[test]

@@ -8,7 +8,9 @@
 
 use proptest::prelude::*;
 use pulldown_cmark::{Event, Parser, Tag};
-use quire_doc::content::{html_to_pm, is_safe_href, markdown_to_pm, pm_to_html, pm_to_markdown};
+use quire_doc::content::{
+    html_to_pm, is_safe_href, is_safe_src, markdown_to_pm, pm_to_html, pm_to_markdown,
+};
 use scraper::{Html, Selector};
 use serde_json::{Value, json};
 
@@ -199,7 +201,98 @@ fn disguised() -> impl Strategy<Value = String> {
         })
 }
 
+// ------------------------------------------------------------ image sources
+
+fn doc_with_image(src: &str) -> Value {
+    json!({"type":"doc","content":[{"type":"image","attrs":{"src":src,"alt":"pic"}}]})
+}
+
+fn html_srcs(html: &str) -> Vec<String> {
+    let dom = Html::parse_fragment(html);
+    let Ok(sel) = Selector::parse("[src]") else {
+        panic!("selector");
+    };
+    dom.select(&sel)
+        .filter_map(|e| e.value().attr("src").map(str::to_string))
+        .collect()
+}
+
+/// Image sources a browser would load: only `http(s)` or relative.
+fn assert_loadable_only(src: &str, context: &str) {
+    if let Some(scheme) = browser_scheme(src) {
+        assert!(
+            matches!(scheme.as_str(), "http" | "https"),
+            "{context}: image from {scheme}: {src:?}"
+        );
+    }
+}
+
+fn check_image_exports(src: &str) {
+    let pm = doc_with_image(src);
+    let md = pm_to_markdown(&pm);
+    for s in markdown_links(&md) {
+        assert_loadable_only(&s, &format!("markdown {md:?}"));
+    }
+    let html = pm_to_html(&pm);
+    for s in html_srcs(&html) {
+        assert_loadable_only(&s, &format!("html {html:?}"));
+    }
+}
+
+#[test]
+fn hostile_image_sources_are_refused_everywhere() {
+    for src in HOSTILE
+        .iter()
+        .chain(&["mailto:a@b.c", "blob:https://x/1", "file:///etc/passwd"])
+    {
+        assert!(!is_safe_src(src), "accepted {src:?}");
+        check_image_exports(src);
+        // Exports keep the alt text, never the image.
+        let pm = doc_with_image(src);
+        assert!(markdown_links(&pm_to_markdown(&pm)).is_empty(), "{src:?}");
+        assert_eq!(pm_to_html(&pm), "<p>pic</p>", "{src:?}");
+        // Imports drop the image and keep the alt text.
+        let escaped = src.replace('(', "\\(").replace(')', "\\)");
+        let md = format!("![alt]({})", escaped.replace(['\n', ' '], ""));
+        let s = markdown_to_pm(&md).to_string();
+        assert!(!s.contains("\"image\""), "{md:?} -> {s}");
+        assert!(s.contains("alt"), "{md:?} -> {s}");
+        let html = format!("<img src=\"{}\" alt=\"alt\">", src.replace('"', "&quot;"));
+        let s = html_to_pm(&html).to_string();
+        assert!(!s.contains("\"image\""), "{html:?} -> {s}");
+    }
+}
+
+#[test]
+fn friendly_image_sources_survive() {
+    for src in [
+        "/api/media/abc",
+        "https://example.org/a.png?x=1&y=2",
+        "http://example.org/a b(c).png",
+        "img/a.png",
+    ] {
+        assert!(is_safe_src(src), "refused {src:?}");
+        let pm = doc_with_image(src);
+        let md = pm_to_markdown(&pm);
+        assert_eq!(markdown_links(&md), vec![src.replace(' ', "%20")], "{md}");
+        assert_eq!(html_srcs(&pm_to_html(&pm)), vec![src.to_string()]);
+        let back = markdown_to_pm(&md);
+        assert_eq!(back["content"][0]["attrs"]["src"], src.replace(' ', "%20"));
+    }
+}
+
 proptest! {
+    #[test]
+    fn random_disguises_never_load_as_images(src in disguised()) {
+        prop_assert!(!is_safe_src(&src), "accepted {:?}", src);
+        check_image_exports(&src);
+    }
+
+    #[test]
+    fn any_src_exports_harmlessly(src in "[a-zA-Z:&#;\\\\\\t /?()0-9x]{0,24}") {
+        check_image_exports(&src);
+    }
+
     #[test]
     fn random_disguises_never_export_live(href in disguised()) {
         prop_assert!(!is_safe_href(&href), "accepted {:?}", href);

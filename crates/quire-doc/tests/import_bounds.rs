@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use quire_doc::content::{
     ContentError, MAX_HTML_NESTING, MAX_IMPORT_NODES, html_to_pm, markdown_to_pm, pm_to_text,
-    try_html_to_pm, try_markdown_to_pm,
+    pm_to_update, try_html_to_pm, try_markdown_to_pm,
 };
 use serde_json::Value;
 
@@ -138,4 +138,116 @@ fn a_large_ordinary_document_is_accepted() {
     .unwrap();
     let (nodes, _) = shape(&pm);
     assert!(nodes < MAX_IMPORT_NODES, "{nodes}");
+}
+
+/// Tables are bounded like everything else: a 2 MiB table is refused by
+/// the `try_` forms and converted with bounded work, nothing typed lost.
+#[test]
+fn huge_tables_are_bounded() {
+    let md = format!(
+        "| h | i |\n| --- | --- |\n{}",
+        repeat_to_limit("| x | y |\n")
+    );
+    let md = md.get(..BODY_LIMIT).unwrap_or(&md).to_string();
+    let err = timed("try_markdown_to_pm huge table", || try_markdown_to_pm(&md)).unwrap_err();
+    assert_eq!(err, ContentError::TooManyNodes(MAX_IMPORT_NODES));
+    let pm = timed("markdown_to_pm huge table", || markdown_to_pm(&md));
+    let (nodes, deepest) = shape(&pm);
+    assert!(nodes <= MAX_IMPORT_NODES + 10, "{nodes}");
+    assert!(deepest < 10, "{deepest}");
+    assert_eq!(
+        pm_to_text(&pm).matches('x').count(),
+        md.matches('x').count()
+    );
+
+    // One very wide row.
+    let cols = BODY_LIMIT / 8;
+    let wide = format!("{}|\n{}|\n", "| a ".repeat(cols), "|-".repeat(cols));
+    let pm = timed("markdown_to_pm wide table", || markdown_to_pm(&wide));
+    let (nodes, _) = shape(&pm);
+    assert!(nodes <= MAX_IMPORT_NODES + 10, "{nodes}");
+    assert_eq!(pm_to_text(&pm).matches('a').count(), cols);
+
+    let html = repeat_to_limit("<tr><td>x</td><th>y</th></tr>");
+    let html = format!("<table>{html}</table>");
+    let err = timed("try_html_to_pm huge table", || try_html_to_pm(&html)).unwrap_err();
+    assert_eq!(err, ContentError::TooManyNodes(MAX_IMPORT_NODES));
+    let pm = timed("html_to_pm huge table", || html_to_pm(&html));
+    let (nodes, _) = shape(&pm);
+    assert!(nodes <= MAX_IMPORT_NODES + 10, "{nodes}");
+    assert_eq!(
+        pm_to_text(&pm).matches('x').count(),
+        html.matches("<td>x").count()
+    );
+}
+
+/// Task lists nested past the depth cap are flattened, not refused, and
+/// stay within `MAX_DEPTH`.
+#[test]
+fn deeply_nested_task_lists_are_flattened() {
+    let mut md = String::new();
+    for i in 0..400 {
+        md.push_str(&"  ".repeat(i));
+        md.push_str(if i % 2 == 0 { "- [ ] t\n" } else { "- [x] t\n" });
+    }
+    let pm = timed("markdown_to_pm nested tasks", || try_markdown_to_pm(&md)).unwrap();
+    let (_, deepest) = shape(&pm);
+    assert!(deepest <= quire_doc::content::MAX_DEPTH + 2, "{deepest}");
+    assert_eq!(pm_to_text(&pm).matches('t').count(), 400);
+
+    let one_line = format!("{}x", "- [ ] ".repeat(5_000));
+    let pm = markdown_to_pm(&one_line);
+    assert!(pm_to_text(&pm).contains('x'));
+
+    let html = format!(
+        "{}deep{}",
+        "<ul data-type=\"taskList\"><li data-type=\"taskItem\" data-checked=\"true\">".repeat(400),
+        "</li></ul>".repeat(400)
+    );
+    let pm = timed("html_to_pm nested tasks", || html_to_pm(&html));
+    let (_, deepest) = shape(&pm);
+    assert!(deepest <= quire_doc::content::MAX_DEPTH + 2, "{deepest}");
+    assert!(pm_to_text(&pm).contains("deep"));
+
+    // Tables in tables in task lists.
+    let html = format!(
+        "{}core{}",
+        "<table><tr><td><ul data-type=\"taskList\"><li>".repeat(200),
+        "</li></ul></td></tr></table>".repeat(200)
+    );
+    let pm = html_to_pm(&html);
+    let (_, deepest) = shape(&pm);
+    assert!(deepest <= quire_doc::content::MAX_DEPTH + 2, "{deepest}");
+    assert!(pm_to_text(&pm).contains("core"));
+    assert!(pm_to_update(&pm).is_ok());
+
+    // Every container kind nested as deep as it goes still fits
+    // `write_pm`'s depth limit.
+    for unit in [
+        ("<table><tr><td>", "</td></tr></table>"),
+        ("<ul><li><table><tr><td>", "</td></tr></table></li></ul>"),
+        ("<td>", "</td>"),
+        ("<tr>", "</tr>"),
+        (
+            "<ul data-type=\"taskList\"><li><blockquote>",
+            "</blockquote></li></ul>",
+        ),
+        ("<li><tr><td>", "</td></tr></li>"),
+    ] {
+        for n in [19, 20, 21, 30, 63, 64, 65, 200] {
+            let html = format!("{}x<img src=\"/i\">y{}", unit.0.repeat(n), unit.1.repeat(n));
+            let pm = html_to_pm(&html);
+            assert!(pm_to_update(&pm).is_ok(), "{unit:?} x {n}");
+            assert!(pm_to_text(&pm).contains('y'), "{unit:?} x {n}");
+        }
+    }
+    for n in [20, 30, 63, 64, 65, 200] {
+        let md = format!(
+            "{}| a ![i](/i) b |\n{}| - |\n",
+            "> - [ ] ".repeat(n),
+            "> ".repeat(n) + &"  ".repeat(n)
+        );
+        let pm = markdown_to_pm(&md);
+        assert!(pm_to_update(&pm).is_ok(), "md x {n}");
+    }
 }

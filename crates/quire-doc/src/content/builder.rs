@@ -4,10 +4,16 @@
 //! Importers drive it with a flat stream of "open block", "close block",
 //! "push mark", "text" calls. It keeps the result valid for TipTap's schema
 //! whatever the input order: text outside a textblock gets an implicit
-//! paragraph, a block inside a list gets an implicit list item, list items
-//! always start with a paragraph, empty containers are filled or dropped,
-//! the code mark excludes all others, and container nesting is capped at
-//! [`MAX_DEPTH`] (deeper containers are flattened into their parent).
+//! paragraph, a block inside a list gets an implicit list item (a
+//! `taskItem` in a `taskList`: an item opened in a list of the other kind
+//! takes the list's item type), a block inside a table gets an implicit row
+//! and cell, a row or cell outside a table an implicit table, list items
+//! always start with a paragraph, empty containers are filled (cells and
+//! quotes get an empty paragraph) or dropped (lists, rows, tables), a leaf
+//! block such as an image inside a textblock splits it (an empty part is
+//! dropped), the code mark excludes all others, and container nesting is
+//! capped at [`MAX_DEPTH`] (deeper containers are flattened into their
+//! parent).
 //!
 //! Work is bounded too: after [`MAX_IMPORT_NODES`] nodes the builder is
 //! *exhausted* and the rest of the input is kept as plain text in the
@@ -23,7 +29,14 @@ use serde_json::{Map, Value, json};
 /// stays well below this.
 pub const MAX_IMPORT_NODES: usize = 100_000;
 
-use super::pm::{MAX_DEPTH, is_list, is_textblock, node_type, same_mark, sort_marks};
+use super::pm::{
+    MAX_DEPTH, cell_attrs, is_cell, is_item, is_list, is_textblock, item_type_of, node_type,
+    same_mark, sort_marks,
+};
+
+/// Frames one `open` may push: up to three implicit wrappers (list item,
+/// table, row), the block itself and a paragraph in it.
+const OPEN_ROOM: usize = 5;
 
 /// Handle for an opened block; closing an already-closed block is a no-op.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,6 +65,12 @@ pub struct Builder {
     nodes: usize,
     /// The node budget is spent: only plain text is added from now on.
     exhausted: bool,
+    /// A leaf block (image, rule) was just added: leading whitespace and
+    /// line breaks before the next text are dropped.
+    after_leaf: bool,
+    /// A textblock split by a leaf block: the text after the leaf goes into
+    /// a block of the same type and handle, so closing it still works.
+    resume: Option<(u64, &'static str, Map<String, Value>)>,
 }
 
 impl Builder {
@@ -70,6 +89,8 @@ impl Builder {
             trim_blocks,
             nodes: 0,
             exhausted: false,
+            after_leaf: false,
+            resume: None,
         }
     }
 
@@ -125,15 +146,22 @@ impl Builder {
             trim_inline(&mut f.content);
         }
         match f.ty {
-            "paragraph" if f.implicit && f.content.is_empty() => return None,
-            "listItem" if node_type(f.content.first().unwrap_or(&Value::Null)) != "paragraph" => {
+            ty if is_textblock(ty) && f.implicit && f.content.is_empty() => return None,
+            ty if is_item(ty)
+                && node_type(f.content.first().unwrap_or(&Value::Null)) != "paragraph" =>
+            {
                 f.content.insert(0, json!({"type": "paragraph"}));
             }
-            "blockquote" if f.content.is_empty() => {
+            ty if (ty == "blockquote" || is_cell(ty)) && f.content.is_empty() => {
                 f.content.push(json!({"type": "paragraph"}));
             }
-            "bulletList" | "orderedList" if f.content.is_empty() => return None,
+            ty if (is_list(ty) || ty == "tableRow" || ty == "table") && f.content.is_empty() => {
+                return None;
+            }
             _ => {}
+        }
+        if f.ty == "taskItem" && !f.attrs.get("checked").is_some_and(Value::is_boolean) {
+            f.attrs.insert("checked".into(), Value::Bool(false));
         }
         let mut node = Map::new();
         node.insert("type".into(), Value::from(f.ty));
@@ -151,15 +179,86 @@ impl Builder {
     fn close_inline_context(&mut self, ty: &str) {
         while let Some(top) = self.stack.last() {
             // An implicit list stays open for a following item, an implicit
-            // item for a following non-item block.
-            let keep = (ty == "listItem" && is_list(top.ty))
-                || (top.ty == "listItem" && !ty.is_empty() && ty != "listItem");
-            if self.stack.len() > 1 && !keep && (top.implicit || is_textblock(top.ty)) {
-                self.pop_frame();
-            } else {
+            // item for a following non-item block; likewise an implicit
+            // table for a row, row for a cell, cell for any other block.
+            let block = !ty.is_empty();
+            let keep = (is_item(ty) && is_list(top.ty))
+                || (is_item(top.ty) && block && !is_item(ty))
+                || (ty == "tableRow" && top.ty == "table")
+                || (is_cell(ty) && top.ty == "tableRow")
+                || (is_cell(top.ty) && block && !is_cell(ty) && ty != "tableRow");
+            if self.stack.len() <= 1 || keep || !(top.implicit || is_textblock(top.ty)) {
                 break;
             }
+            if block && is_textblock(top.ty) && top.ty != "codeBlock" {
+                // A block starts inside a textblock (an image in a
+                // paragraph): the part before it ends here, without the
+                // whitespace and breaks at its end; an empty part goes.
+                if let Some(f) = self.stack.last_mut() {
+                    self.resume = Some((f.id, f.ty, f.attrs.clone()));
+                    trim_inline_end(&mut f.content);
+                    if f.content.is_empty() {
+                        self.stack.pop();
+                        continue;
+                    }
+                }
+            }
+            self.pop_frame();
         }
+    }
+
+    /// Push an implicit frame; cells and task items get TipTap's defaults.
+    fn push_implicit(&mut self, ty: &'static str) {
+        let attrs = if is_cell(ty) {
+            cell_attrs(1, 1, None)
+        } else if ty == "taskItem" {
+            let mut a = Map::new();
+            a.insert("checked".into(), Value::Bool(false));
+            a
+        } else {
+            Map::new()
+        };
+        self.push_frame(ty, attrs, true);
+    }
+
+    /// Push the implicit wrappers a block of type `ty` needs at the current
+    /// position; returns the type to open (an item takes its list's type).
+    fn wrap_for(&mut self, ty: &'static str) -> &'static str {
+        let top = self.top_ty();
+        if (ty == "tableRow" && top == "table") || (is_cell(ty) && top == "tableRow") {
+            return ty;
+        }
+        if is_cell(ty) && top == "table" {
+            self.push_implicit("tableRow");
+            return ty;
+        }
+        let table_part = ty == "tableRow" || is_cell(ty);
+        if self.top_ty() == "table" {
+            self.push_implicit("tableRow");
+        }
+        if self.top_ty() == "tableRow" {
+            self.push_implicit("tableCell");
+        }
+        if is_item(ty) {
+            if !is_list(self.top_ty()) {
+                self.push_implicit(if ty == "taskItem" {
+                    "taskList"
+                } else {
+                    "bulletList"
+                });
+            }
+            return item_type_of(self.top_ty());
+        }
+        if is_list(self.top_ty()) {
+            self.push_implicit(item_type_of(self.top_ty()));
+        }
+        if table_part {
+            self.push_implicit("table");
+            if is_cell(ty) {
+                self.push_implicit("tableRow");
+            }
+        }
+        ty
     }
 
     /// Whether text would currently land in an open textblock.
@@ -181,22 +280,41 @@ impl Builder {
             return None;
         }
         self.close_inline_context(ty);
+        self.after_leaf = false;
+        self.resume = None;
         let container = !is_textblock(ty);
-        // Room for the container, an implicit list item and a paragraph,
-        // so that the result always fits `write_pm`'s depth limit.
-        if container && self.stack.len() + 3 > MAX_DEPTH {
+        // Room for implicit wrappers, the container and a paragraph, so
+        // that the result always fits `write_pm`'s depth limit.
+        if container && self.stack.len() + OPEN_ROOM > MAX_DEPTH {
             return None;
         }
-        if ty == "listItem" && !is_list(self.top_ty()) {
-            self.push_frame("bulletList", Map::new(), true);
-        } else if ty != "listItem" && is_list(self.top_ty()) {
-            self.push_frame("listItem", Map::new(), true);
+        let opened = self.wrap_for(ty);
+        let attrs = if opened == ty {
+            attrs
+        } else if opened == "taskItem" {
+            // A list item in a task list: not ticked.
+            let mut a = Map::new();
+            a.insert("checked".into(), Value::Bool(false));
+            a
+        } else {
+            Map::new()
+        };
+        Some(BlockId(self.push_frame(opened, attrs, false)))
+    }
+
+    /// Set an attribute of the open block `id` (e.g. a task item's
+    /// `checked`, known only after the item started); no-op once closed.
+    pub fn set_attr(&mut self, id: BlockId, key: &str, value: Value) {
+        if let Some(f) = self.stack.iter_mut().find(|f| f.id == id.0) {
+            f.attrs.insert(key.into(), value);
         }
-        Some(BlockId(self.push_frame(ty, attrs, false)))
     }
 
     /// Close the block `id` and everything opened inside it.
     pub fn close(&mut self, id: BlockId) {
+        if self.resume.as_ref().is_some_and(|r| r.0 == id.0) {
+            self.resume = None;
+        }
         if let Some(pos) = self.stack.iter().position(|f| f.id == id.0) {
             while self.stack.len() > pos.max(1) {
                 self.pop_frame();
@@ -211,21 +329,33 @@ impl Builder {
             self.text(" ");
             return;
         }
+        self.resume = None;
         self.close_inline_context("");
     }
 
     /// Add a leaf block such as `horizontalRule`.
     pub fn leaf_block(&mut self, ty: &'static str) {
+        self.leaf_block_with(ty, Map::new());
+    }
+
+    /// Add a leaf block with attributes (an `image`). Inside a textblock it
+    /// splits it: the text after it goes into a new paragraph.
+    pub fn leaf_block_with(&mut self, ty: &'static str, attrs: Map<String, Value>) -> bool {
         if self.exhausted || !self.spend() {
-            return;
+            return false;
         }
         self.close_inline_context(ty);
-        if is_list(self.top_ty()) {
-            self.push_frame("listItem", Map::new(), true);
+        self.wrap_for(ty);
+        let mut node = Map::new();
+        node.insert("type".into(), Value::from(ty));
+        if !attrs.is_empty() {
+            node.insert("attrs".into(), Value::Object(attrs));
         }
         if let Some(top) = self.stack.last_mut() {
-            top.content.push(json!({ "type": ty }));
+            top.content.push(Value::Object(node));
         }
+        self.after_leaf = true;
+        true
     }
 
     /// Make sure the top frame accepts inline content.
@@ -236,10 +366,19 @@ impl Builder {
         // Implicit blocks count too; past the budget they are still made
         // (at most one per block closed, which was counted).
         self.spend();
-        if is_list(self.top_ty()) {
-            self.push_frame("listItem", Map::new(), true);
+        self.wrap_for("paragraph");
+        match self.resume.take() {
+            Some((id, ty, attrs)) => self.stack.push(Frame {
+                id,
+                ty,
+                attrs,
+                content: Vec::new(),
+                implicit: true,
+            }),
+            None => {
+                self.push_frame("paragraph", Map::new(), true);
+            }
         }
-        self.push_frame("paragraph", Map::new(), true);
     }
 
     /// Activate a mark for following text.
@@ -271,9 +410,15 @@ impl Builder {
 
     /// Append text with the active marks (none inside code blocks).
     pub fn text(&mut self, text: &str) {
+        let text = if self.after_leaf && !self.in_inline() {
+            text.trim_start()
+        } else {
+            text
+        };
         if text.is_empty() {
             return;
         }
+        self.after_leaf = false;
         self.ensure_inline();
         let exhausted = self.exhausted;
         let marks = if self.in_code() || exhausted {
@@ -313,6 +458,10 @@ impl Builder {
     pub fn hard_break(&mut self) {
         if self.in_code() {
             self.text("\n");
+            return;
+        }
+        if self.after_leaf && !self.in_inline() {
+            // A line break right after an image or rule means nothing.
             return;
         }
         if self.exhausted || !self.spend() {
@@ -376,6 +525,27 @@ fn trim_inline(content: &mut Vec<Value>) {
     content.retain(|v| node_type(v) != "text" || v.get("text").and_then(Value::as_str) != Some(""));
 }
 
+/// Drop trailing hard breaks and whitespace of a textblock's inline
+/// content (where a leaf block splits it).
+fn trim_inline_end(content: &mut Vec<Value>) {
+    while let Some(last) = content.last_mut() {
+        match node_type(last) {
+            "hardBreak" => {}
+            "text" => {
+                if let Some(Value::String(s)) = last.get_mut("text") {
+                    let kept = s.trim_end().len();
+                    s.truncate(kept);
+                    if !s.is_empty() {
+                        return;
+                    }
+                }
+            }
+            _ => return,
+        }
+        content.pop();
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -422,6 +592,77 @@ mod tests {
                 {"type":"text","text":"ab","marks":[{"type":"bold"}]},
                 {"type":"text","text":"c","marks":[{"type":"code"}]},
                 {"type":"text","text":"d"}]}]})
+        );
+    }
+
+    #[test]
+    fn tables_and_task_lists_get_their_structure() {
+        let mut b = Builder::new(false);
+        // A cell outside a table, a block inside a table, an item of the
+        // wrong kind in a task list.
+        let cell = b.open("tableCell", cell_attrs(2, 1, None));
+        b.text("c");
+        if let Some(c) = cell {
+            b.close(c);
+        }
+        b.text("loose in row");
+        b.break_block();
+        let list = b.open("taskList", Map::new());
+        let item = b.open("listItem", Map::new());
+        b.text("t");
+        if let Some(i) = item {
+            b.set_attr(i, "checked", Value::Bool(true));
+            b.close(i);
+        }
+        if let Some(l) = list {
+            b.close(l);
+        }
+        let table = b.open("table", Map::new());
+        let row = b.open("tableRow", Map::new());
+        if let Some(r) = row {
+            b.close(r);
+        }
+        if let Some(t) = table {
+            b.close(t);
+        }
+        let cell_p = |t: &str| json!({"type":"tableCell","attrs":{"colspan":1,"rowspan":1},"content":[{"type":"paragraph","content":[{"type":"text","text":t}]}]});
+        assert_eq!(
+            b.finish(),
+            json!({"type":"doc","content":[
+                {"type":"table","content":[{"type":"tableRow","content":[
+                    {"type":"tableCell","attrs":{"colspan":2,"rowspan":1},"content":[{"type":"paragraph","content":[{"type":"text","text":"c"}]}]},
+                    cell_p("loose in row")]}]},
+                {"type":"taskList","content":[{"type":"taskItem","attrs":{"checked":true},"content":[
+                    {"type":"paragraph","content":[{"type":"text","text":"t"}]}]}]}]})
+        );
+    }
+
+    #[test]
+    fn leaf_blocks_split_textblocks() {
+        let mut b = Builder::new(false);
+        let p = b.open("paragraph", Map::new());
+        b.text("before ");
+        b.hard_break();
+        let mut attrs = Map::new();
+        attrs.insert("src".into(), Value::from("/a.png"));
+        assert!(b.leaf_block_with("image", attrs));
+        b.hard_break();
+        b.text(" after");
+        if let Some(p) = p {
+            b.close(p);
+        }
+        let p = b.open("paragraph", Map::new());
+        b.leaf_block("horizontalRule");
+        if let Some(p) = p {
+            b.close(p);
+        }
+        assert_eq!(
+            b.finish(),
+            json!({"type":"doc","content":[
+                {"type":"paragraph","content":[{"type":"text","text":"before"}]},
+                {"type":"image","attrs":{"src":"/a.png"}},
+                {"type":"paragraph","content":[{"type":"text","text":"after"}]},
+                {"type":"horizontalRule"}]})
         );
     }
 

@@ -1,12 +1,22 @@
-//! HTML export: every text and attribute escaped, only safe link targets,
-//! a fixed PM → HTML tag map. Unknown nodes render as their children (or
-//! their text), never as markup.
+//! HTML export: every text and attribute escaped, only safe link targets
+//! and image sources, a fixed PM → HTML tag map. Unknown nodes render as
+//! their children (or their text), never as markup.
+//!
+//! The rich nodes are written the way TipTap renders them, so that TipTap
+//! (and this crate's importer) read them back: tables as
+//! `<table><tbody><tr><th><p>…</p></th>…` (`colspan`/`rowspan` when > 1,
+//! `colwidth="100,200"`, `style="text-align: …"`), task lists as
+//! `<ul data-type="taskList"><li data-type="taskItem" data-checked="true">`
+//! with a disabled checkbox in a `<label>` and the content in a `<div>`,
+//! images as `<img src alt title width height>` (an unsafe `src` writes the
+//! alt text as a paragraph instead).
 
 use serde_json::Value;
 
 use super::inline::{Event, events, pieces};
 use super::pm::{
-    MAX_DEPTH, attr_str, children, flatten_text, heading_level, is_safe_href, list_start, node_type,
+    MAX_DEPTH, attr_int, attr_str, cell_align, children, colspan, colwidths, flatten_text,
+    heading_level, is_checked, is_safe_href, is_safe_src, list_start, node_type, rowspan,
 };
 
 /// Render a PM doc as an HTML fragment.
@@ -92,6 +102,30 @@ fn block(node: &Value, depth: usize, out: &mut String) {
         }
         "listItem" => wrap("li", node, depth, out),
         "horizontalRule" => out.push_str("<hr>"),
+        "taskList" => {
+            out.push_str("<ul data-type=\"taskList\">");
+            block_children(node, depth, out);
+            out.push_str("</ul>");
+        }
+        "taskItem" => {
+            let checked = is_checked(node);
+            out.push_str(if checked {
+                "<li data-type=\"taskItem\" data-checked=\"true\"><label><input type=\"checkbox\" checked disabled></label><div>"
+            } else {
+                "<li data-type=\"taskItem\" data-checked=\"false\"><label><input type=\"checkbox\" disabled></label><div>"
+            });
+            block_children(node, depth, out);
+            out.push_str("</div></li>");
+        }
+        "table" => {
+            out.push_str("<table><tbody>");
+            block_children(node, depth, out);
+            out.push_str("</tbody></table>");
+        }
+        "tableRow" => wrap("tr", node, depth, out),
+        "tableHeader" => cell("th", node, depth, out),
+        "tableCell" => cell("td", node, depth, out),
+        "image" => image(node, out),
         "text" | "hardBreak" => {
             // Inline content where a block was expected: render it inline.
             inline(std::slice::from_ref(node), out);
@@ -110,6 +144,63 @@ fn block(node: &Value, depth: usize, out: &mut String) {
             }
         }
     }
+}
+
+/// A table cell with its spans, widths and alignment.
+fn cell(tag: &str, node: &Value, depth: usize, out: &mut String) {
+    out.push('<');
+    out.push_str(tag);
+    let (cols, rows) = (colspan(node), rowspan(node));
+    if cols > 1 {
+        out.push_str(&format!(" colspan=\"{cols}\""));
+    }
+    if rows > 1 {
+        out.push_str(&format!(" rowspan=\"{rows}\""));
+    }
+    if let Some(widths) = colwidths(node) {
+        let widths: Vec<String> = widths.iter().map(u64::to_string).collect();
+        out.push_str(&format!(" colwidth=\"{}\"", widths.join(",")));
+    }
+    if let Some(align) = cell_align(node) {
+        out.push_str(&format!(" style=\"text-align: {align}\""));
+    }
+    out.push('>');
+    block_children(node, depth, out);
+    out.push_str("</");
+    out.push_str(tag);
+    out.push('>');
+}
+
+/// `<img>` with a safe `src`, or the alt text as a paragraph.
+fn image(node: &Value, out: &mut String) {
+    let alt = attr_str(node, "alt").unwrap_or("");
+    let Some(src) = attr_str(node, "src").filter(|s| is_safe_src(s)) else {
+        if !alt.trim().is_empty() {
+            out.push_str("<p>");
+            escape(alt, out);
+            out.push_str("</p>");
+        }
+        return;
+    };
+    out.push_str("<img src=\"");
+    escape(src.trim(), out);
+    out.push('"');
+    if let Some(alt) = attr_str(node, "alt") {
+        out.push_str(" alt=\"");
+        escape(alt, out);
+        out.push('"');
+    }
+    if let Some(title) = attr_str(node, "title").filter(|t| !t.is_empty()) {
+        out.push_str(" title=\"");
+        escape(title, out);
+        out.push('"');
+    }
+    for key in ["width", "height"] {
+        if let Some(n) = attr_int(node, key).filter(|n| (1..=100_000).contains(n)) {
+            out.push_str(&format!(" {key}=\"{n}\""));
+        }
+    }
+    out.push('>');
 }
 
 /// Language names are reduced to `[A-Za-z0-9_+#.-]`.
@@ -195,6 +286,34 @@ mod tests {
              <span>bad</span><br><code>c&lt;</code></p>\
              <pre><code class=\"language-rust\">a &lt; b</code></pre>\
              <ol start=\"3\"><li><p>i</p></li></ol><hr>"
+        );
+    }
+
+    #[test]
+    fn rich_nodes_export() {
+        let p = |t: &str| json!({"type":"paragraph","content":[{"type":"text","text":t}]});
+        let pm = json!({"type":"doc","content":[
+            {"type":"table","content":[
+                {"type":"tableRow","content":[
+                    {"type":"tableHeader","attrs":{"colspan":2,"rowspan":1,"colwidth":[10,20],"align":"center"},"content":[p("h<")]}]},
+                {"type":"tableRow","content":[
+                    {"type":"tableCell","attrs":{"colspan":1,"rowspan":3,"colwidth":[0],"align":"x\" onclick=\"y"},"content":[p("a")]},
+                    {"type":"tableCell","attrs":{"colspan":"2\" onclick=\"x"},"content":[{"type":"paragraph"}]}]}]},
+            {"type":"taskList","content":[
+                {"type":"taskItem","attrs":{"checked":true},"content":[p("done")]},
+                {"type":"taskItem","attrs":{"checked":"true"},"content":[p("not really")]}]},
+            {"type":"image","attrs":{"src":"/api/media/1?a=1&b=\"2\"","alt":"A \"cat\"","title":"<t>","width":320,"height":"200\" onload=\"x"}},
+            {"type":"image","attrs":{"src":"javascript:alert(1)","alt":"evil"}},
+            {"type":"image","attrs":{"src":"data:image/png;base64,AA"}}]});
+        assert_eq!(
+            pm_to_html(&pm),
+            "<table><tbody><tr><th colspan=\"2\" colwidth=\"10,20\" style=\"text-align: center\"><p>h&lt;</p></th></tr>\
+             <tr><td rowspan=\"3\"><p>a</p></td><td><p></p></td></tr></tbody></table>\
+             <ul data-type=\"taskList\">\
+             <li data-type=\"taskItem\" data-checked=\"true\"><label><input type=\"checkbox\" checked disabled></label><div><p>done</p></div></li>\
+             <li data-type=\"taskItem\" data-checked=\"false\"><label><input type=\"checkbox\" disabled></label><div><p>not really</p></div></li></ul>\
+             <img src=\"/api/media/1?a=1&amp;b=&quot;2&quot;\" alt=\"A &quot;cat&quot;\" title=\"&lt;t&gt;\" width=\"320\">\
+             <p>evil</p>"
         );
     }
 }

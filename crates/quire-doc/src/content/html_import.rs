@@ -1,12 +1,26 @@
 //! Sanitising HTML import (html5ever through `scraper`).
 //!
 //! Only the schema's nodes and marks survive. `<script>`, `<style>` and
-//! other active or invisible elements are dropped with their content;
-//! every attribute is dropped except a safe `href` (and `title`) on links,
-//! `start` on ordered lists and a code block's language class; unknown tags
-//! are unwrapped to their content, with block-level ones (`div`, `section`,
-//! tables, …) ending the current paragraph. Whitespace collapses as a
-//! browser would show it, except inside `<pre>`.
+//! other active or invisible elements (form controls such as checkboxes
+//! included) are dropped with their content; every attribute is dropped
+//! except a safe `href` (and `title`) on links, `start` on ordered lists, a
+//! code block's language class, cell spans, widths and alignment, task
+//! states, and an image's safe `src`, `alt`, `title`, `width` and `height`;
+//! unknown tags are unwrapped to their content, with block-level ones
+//! (`div`, `section`, …) ending the current paragraph. Whitespace collapses
+//! as a browser would show it, except inside `<pre>`.
+//!
+//! - `table`/`thead`/`tbody`/`tfoot`/`tr`/`th`/`td` become a `table` of
+//!   `tableRow`s of `tableHeader`/`tableCell`s (`colspan`, `rowspan`,
+//!   TipTap's `colwidth="100,200"`, `text-align` or `align`).
+//! - A list is a `taskList` when it is TipTap's (`ul[data-type=taskList]`)
+//!   or every item is a task: TipTap's `li[data-type=taskItem]` /
+//!   `li[data-checked]`, or GitHub's `li.task-list-item` or an item starting
+//!   with a checkbox (`input[type=checkbox]`, ticked when `checked`). In any
+//!   other list a task item stays a list item whose text starts with
+//!   `[ ] ` / `[x] `, as in Markdown import.
+//! - `<img>` with a safe `src` ([`is_safe_src`]) becomes a block `image`
+//!   (splitting a paragraph it is in); otherwise its alt text is kept.
 
 use std::borrow::Cow;
 
@@ -17,7 +31,7 @@ use serde_json::{Map, Value};
 use super::ContentError;
 use super::builder::{Builder, MAX_IMPORT_NODES};
 use super::html::clean_language;
-use super::pm::{is_safe_href, link_mark, simple_mark};
+use super::pm::{MAX_COLSPAN, cell_attrs, is_safe_href, is_safe_src, link_mark, simple_mark};
 
 /// DOM nesting walked recursively; deeper content is taken as flat text.
 const MAX_DOM_DEPTH: usize = 256;
@@ -64,6 +78,7 @@ fn convert(html: &str) -> (Value, bool) {
     let mut st = State {
         b: Builder::new(true),
         prev_space: true,
+        lists: Vec::new(),
     };
     for child in dom.tree.root().children() {
         st.walk(child, 0);
@@ -362,6 +377,8 @@ struct State {
     b: Builder,
     /// The last inline text pushed ended with a space (collapse the next).
     prev_space: bool,
+    /// Open lists, innermost last: whether each is a task list.
+    lists: Vec<bool>,
 }
 
 fn is_dropped(name: &str) -> bool {
@@ -415,11 +432,6 @@ fn is_block_boundary(name: &str) -> bool {
             | "dl"
             | "dt"
             | "dd"
-            | "table"
-            | "thead"
-            | "tbody"
-            | "tfoot"
-            | "tr"
             | "caption"
             | "details"
             | "summary"
@@ -477,6 +489,126 @@ fn raw_text(node: NodeRef<'_, Node>) -> String {
         }
     }
     out
+}
+
+fn has_class(el: &scraper::node::Element, class: &str) -> bool {
+    el.attr("class")
+        .is_some_and(|c| c.split_ascii_whitespace().any(|w| w == class))
+}
+
+/// A checkbox before any text of `li` (GitHub's task items), looked for
+/// among its first few descendants.
+fn leading_checkbox(li: NodeRef<'_, Node>) -> Option<bool> {
+    for n in li.descendants().skip(1).take(8) {
+        match n.value() {
+            Node::Text(t) if !t.trim().is_empty() => return None,
+            Node::Element(e) if e.name() == "input" => {
+                let checkbox = e
+                    .attr("type")
+                    .is_some_and(|t| t.trim().eq_ignore_ascii_case("checkbox"));
+                return checkbox.then(|| e.attr("checked").is_some());
+            }
+            _ => {}
+        }
+    }
+    None
+}
+
+/// Whether an `<li>` is a task item, and then whether it is ticked.
+fn task_state(li: NodeRef<'_, Node>) -> Option<bool> {
+    let Node::Element(el) = li.value() else {
+        return None;
+    };
+    if el.attr("data-type") == Some("taskItem") || el.attr("data-checked").is_some() {
+        return Some(matches!(
+            el.attr("data-checked").map(str::trim),
+            Some("" | "true")
+        ));
+    }
+    match leading_checkbox(li) {
+        Some(checked) => Some(checked),
+        None => has_class(el, "task-list-item").then_some(false),
+    }
+}
+
+/// Whether a `<ul>`/`<ol>` is a task list (see the module docs).
+fn is_task_list(list: NodeRef<'_, Node>) -> bool {
+    if let Node::Element(el) = list.value()
+        && el.attr("data-type") == Some("taskList")
+    {
+        return true;
+    }
+    let mut items = list
+        .children()
+        .filter(|c| matches!(c.value(), Node::Element(e) if e.name() == "li"))
+        .peekable();
+    items.peek().is_some() && items.all(|li| task_state(li).is_some())
+}
+
+/// A positive integer attribute (spans, sizes), clamped to `max`.
+fn int_attr(el: &scraper::node::Element, name: &str, max: u64) -> Option<u64> {
+    let n: u64 = el.attr(name)?.trim().parse().ok()?;
+    (n >= 1).then_some(n.min(max))
+}
+
+/// The attrs of a `<td>`/`<th>`.
+fn cell_attrs_of(el: &scraper::node::Element) -> Map<String, Value> {
+    let cols = int_attr(el, "colspan", MAX_COLSPAN).unwrap_or(1);
+    let rows = int_attr(el, "rowspan", super::pm::MAX_ROWSPAN).unwrap_or(1);
+    let style_align = el.attr("style").and_then(|s| {
+        s.split(';').find_map(|decl| {
+            let (k, v) = decl.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case("text-align")
+                .then(|| v.trim().to_ascii_lowercase())
+        })
+    });
+    let align = style_align
+        .or_else(|| el.attr("align").map(|a| a.trim().to_ascii_lowercase()))
+        .and_then(|a| match a.as_str() {
+            "left" => Some("left"),
+            "right" => Some("right"),
+            "center" => Some("center"),
+            _ => None,
+        });
+    let mut attrs = cell_attrs(cols, rows, align);
+    // TipTap's `colwidth="100,200"`: one positive width per column.
+    if let Some(widths) = el.attr("colwidth") {
+        let widths: Option<Vec<u64>> = widths
+            .split(',')
+            .take(MAX_COLSPAN as usize + 1)
+            .map(|w| {
+                w.trim()
+                    .parse::<u64>()
+                    .ok()
+                    .filter(|w| (1..=100_000).contains(w))
+            })
+            .collect();
+        if let Some(widths) = widths.filter(|w| w.len() as u64 == cols) {
+            attrs.insert("colwidth".into(), Value::from(widths));
+        }
+    }
+    attrs
+}
+
+/// The attrs of an `<img>` with a safe `src`.
+fn image_attrs(el: &scraper::node::Element) -> Option<Map<String, Value>> {
+    let src = el.attr("src").map(str::trim).filter(|s| is_safe_src(s))?;
+    let mut attrs = Map::new();
+    attrs.insert("src".into(), Value::from(src));
+    // An empty `alt` (a decorative image) is kept, as TipTap keeps it.
+    if let Some(alt) = el.attr("alt") {
+        attrs.insert("alt".into(), Value::from(alt));
+    }
+    if let Some(title) = el.attr("title").filter(|v| !v.trim().is_empty()) {
+        attrs.insert("title".into(), Value::from(title));
+    }
+    for key in ["width", "height"] {
+        if let Some(n) = int_attr(el, key, 100_000) {
+            attrs.insert(key.into(), Value::from(n));
+        }
+    }
+    Some(attrs)
 }
 
 fn code_language(pre: NodeRef<'_, Node>) -> Option<String> {
@@ -557,6 +689,30 @@ impl State {
         self.prev_space = true;
     }
 
+    /// An `<li>`: a task item in a task list; elsewhere a list item, a
+    /// task's state kept as `[ ] ` / `[x] ` text.
+    fn item(&mut self, node: NodeRef<'_, Node>, depth: usize) {
+        let task = task_state(node);
+        let id = if self.lists.last() == Some(&true) {
+            let mut attrs = Map::new();
+            attrs.insert("checked".into(), Value::Bool(task.unwrap_or(false)));
+            self.b.open("taskItem", attrs)
+        } else {
+            let id = self.b.open("listItem", Map::new());
+            self.prev_space = true;
+            if let Some(checked) = task {
+                self.text(if checked { "[x] " } else { "[ ] " });
+            }
+            id
+        };
+        self.prev_space = true;
+        self.children(node, depth);
+        if let Some(id) = id {
+            self.b.close(id);
+        }
+        self.prev_space = true;
+    }
+
     fn walk(&mut self, node: NodeRef<'_, Node>, depth: usize) {
         if depth > MAX_DOM_DEPTH {
             let t = raw_text(node);
@@ -593,7 +749,16 @@ impl State {
                 self.block("heading", attrs, node, depth);
             }
             "blockquote" => self.block("blockquote", Map::new(), node, depth),
-            "ul" | "menu" => self.block("bulletList", Map::new(), node, depth),
+            "ul" | "menu" | "ol" if is_task_list(node) => {
+                self.lists.push(true);
+                self.block("taskList", Map::new(), node, depth);
+                self.lists.pop();
+            }
+            "ul" | "menu" => {
+                self.lists.push(false);
+                self.block("bulletList", Map::new(), node, depth);
+                self.lists.pop();
+            }
             "ol" => {
                 let mut attrs = Map::new();
                 let start = el
@@ -602,9 +767,16 @@ impl State {
                     .unwrap_or(1)
                     .min(999_999_999);
                 attrs.insert("start".into(), Value::from(start));
+                self.lists.push(false);
                 self.block("orderedList", attrs, node, depth);
+                self.lists.pop();
             }
-            "li" => self.block("listItem", Map::new(), node, depth),
+            "li" => self.item(node, depth),
+            "table" => self.block("table", Map::new(), node, depth),
+            "thead" | "tbody" | "tfoot" => self.children(node, depth),
+            "tr" => self.block("tableRow", Map::new(), node, depth),
+            "th" => self.block("tableHeader", cell_attrs_of(el), node, depth),
+            "td" => self.block("tableCell", cell_attrs_of(el), node, depth),
             "pre" => {
                 let mut attrs = Map::new();
                 if let Some(lang) = code_language(node) {
@@ -629,7 +801,10 @@ impl State {
                 }
             }
             "img" => {
-                if let Some(alt) = el.attr("alt") {
+                let added = image_attrs(el).is_some_and(|a| self.b.leaf_block_with("image", a));
+                if added {
+                    self.prev_space = true;
+                } else if let Some(alt) = el.attr("alt") {
                     self.text(alt);
                 }
             }
@@ -641,10 +816,6 @@ impl State {
                 }
                 None => self.children(node, depth),
             },
-            "td" | "th" => {
-                self.children(node, depth);
-                self.text(" ");
-            }
             _ => {
                 if let Some(mark) = mark_for(name) {
                     let id = self.b.push_mark(simple_mark(mark));
@@ -704,6 +875,76 @@ mod tests {
             {"type":"horizontalRule"},
             {"type":"blockquote","content":[{"type":"paragraph","content":[{"type":"text","text":"q"}]}]}]});
         assert_eq!(pm, want);
+    }
+
+    fn p(t: &str) -> Value {
+        json!({"type":"paragraph","content":[{"type":"text","text":t}]})
+    }
+
+    #[test]
+    fn tables() {
+        let pm = html_to_pm(
+            "<table><colgroup><col></colgroup><thead><tr><th colspan=\"2\" colwidth=\"10,20\">H</th></tr></thead>\
+             <tbody>\n<tr>\n<td rowspan=\"2\" style=\"color: red; text-align: RIGHT\"> a <img src=\"/i.png\" alt=\"i\"> b </td>\
+             <td align=\"center\" colspan=\"9999999\" colwidth=\"5\"></td></tr></tbody></table>",
+        );
+        assert_eq!(
+            pm,
+            json!({"type":"doc","content":[{"type":"table","content":[
+                {"type":"tableRow","content":[
+                    {"type":"tableHeader","attrs":{"colspan":2,"rowspan":1,"colwidth":[10,20]},"content":[p("H")]}]},
+                {"type":"tableRow","content":[
+                    {"type":"tableCell","attrs":{"colspan":1,"rowspan":2,"align":"right"},"content":[
+                        p("a"), {"type":"image","attrs":{"src":"/i.png","alt":"i"}}, p("b")]},
+                    {"type":"tableCell","attrs":{"colspan":1000,"rowspan":1,"align":"center"},"content":[{"type":"paragraph"}]}]}]}]})
+        );
+    }
+
+    #[test]
+    fn task_lists_tiptap_and_github() {
+        let item =
+            |c: bool, t: &str| json!({"type":"taskItem","attrs":{"checked":c},"content":[p(t)]});
+        let tiptap = html_to_pm(
+            "<ul data-type=\"taskList\"><li data-type=\"taskItem\" data-checked=\"true\"><label><input type=\"checkbox\" checked=\"checked\"><span></span></label><div><p>done</p></div></li>\
+             <li data-type=\"taskItem\" data-checked=\"false\"><label><input type=\"checkbox\"><span></span></label><div><p>todo</p></div></li></ul>",
+        );
+        assert_eq!(
+            tiptap,
+            json!({"type":"doc","content":[{"type":"taskList","content":[item(true,"done"), item(false,"todo")]}]})
+        );
+        let github = html_to_pm(
+            "<ul class=\"contains-task-list\"><li class=\"task-list-item\"><input type=\"checkbox\" disabled checked> a</li>\
+             <li class=\"task-list-item\"><input type=\"checkbox\" disabled> b</li></ul>",
+        );
+        assert_eq!(
+            github,
+            json!({"type":"doc","content":[{"type":"taskList","content":[item(true,"a"), item(false,"b")]}]})
+        );
+        // Mixed: a plain list, the task states kept as text.
+        let mixed = html_to_pm(
+            "<ul class=\"contains-task-list\"><li class=\"task-list-item\"><input type=\"checkbox\" checked> a</li><li>b</li></ul>",
+        );
+        let li = |t: &str| json!({"type":"listItem","content":[p(t)]});
+        assert_eq!(
+            mixed,
+            json!({"type":"doc","content":[{"type":"bulletList","content":[li("[x] a"), li("b")]}]})
+        );
+    }
+
+    #[test]
+    fn images_need_a_safe_src() {
+        let pm = html_to_pm(
+            "<p>x <img src=\" https://e.org/a.png \" alt=\"A\" title=\"T\" width=\"320\" height=\"-1\" onerror=\"alert(1)\"> y</p>\
+             <img src=\"javascript:alert(1)\" alt=\"evil\"><img src=\"data:image/png;base64,AA\"><img>",
+        );
+        assert_eq!(
+            pm,
+            json!({"type":"doc","content":[
+                p("x"),
+                {"type":"image","attrs":{"src":"https://e.org/a.png","alt":"A","title":"T","width":320}},
+                p("y"),
+                p("evil")]})
+        );
     }
 
     #[test]

@@ -1,6 +1,7 @@
 //! Reading helpers over ProseMirror JSON (`serde_json::Value`) and the schema
-//! facts Quire relies on (TipTap 3 StarterKit: node and mark names, mark
-//! ranks, safe link targets).
+//! facts Quire relies on (TipTap 3 StarterKit plus tables, task lists and
+//! images: node and mark names, mark ranks, list and table structure, safe
+//! link and image targets, table cell spans).
 //!
 //! Everything here is total: malformed shapes read as "nothing" instead of
 //! panicking, because PM JSON may come from users or from a CRDT state that
@@ -37,9 +38,88 @@ pub fn is_textblock(ty: &str) -> bool {
     matches!(ty, "paragraph" | "heading" | "codeBlock")
 }
 
-/// Whether a node type is a list.
+/// Whether a node type is a list (task lists included).
 pub fn is_list(ty: &str) -> bool {
-    matches!(ty, "bulletList" | "orderedList")
+    matches!(ty, "bulletList" | "orderedList" | "taskList")
+}
+
+/// Whether a node type is a list item (`listItem` or `taskItem`).
+pub fn is_item(ty: &str) -> bool {
+    matches!(ty, "listItem" | "taskItem")
+}
+
+/// The item type a list holds: `taskItem` in a `taskList`, else `listItem`.
+pub fn item_type_of(list: &str) -> &'static str {
+    if list == "taskList" {
+        "taskItem"
+    } else {
+        "listItem"
+    }
+}
+
+/// Whether a node type is a table cell (`tableCell` or `tableHeader`).
+pub fn is_cell(ty: &str) -> bool {
+    matches!(ty, "tableCell" | "tableHeader")
+}
+
+/// Largest `colspan` honoured (HTML's own limit); larger values clamp.
+pub const MAX_COLSPAN: u64 = 1000;
+/// Largest `rowspan` honoured (HTML's own limit); larger values clamp.
+pub const MAX_ROWSPAN: u64 = 65534;
+
+/// A cell's `colspan` clamped to `1..=`[`MAX_COLSPAN`] (default 1).
+pub fn colspan(cell: &Value) -> u64 {
+    attr_int(cell, "colspan")
+        .unwrap_or(1)
+        .clamp(1, MAX_COLSPAN as i64) as u64
+}
+
+/// A cell's `rowspan` clamped to `1..=`[`MAX_ROWSPAN`] (default 1).
+pub fn rowspan(cell: &Value) -> u64 {
+    attr_int(cell, "rowspan")
+        .unwrap_or(1)
+        .clamp(1, MAX_ROWSPAN as i64) as u64
+}
+
+/// A cell's alignment when it is one TipTap knows (`left`, `right`,
+/// `center`).
+pub fn cell_align(cell: &Value) -> Option<&'static str> {
+    match attr_str(cell, "align")? {
+        "left" => Some("left"),
+        "right" => Some("right"),
+        "center" => Some("center"),
+        _ => None,
+    }
+}
+
+/// A cell's `colwidth` when it is a short array of positive integers.
+pub fn colwidths(cell: &Value) -> Option<Vec<u64>> {
+    let widths = attr(cell, "colwidth")?.as_array()?;
+    if widths.is_empty() || widths.len() as u64 > MAX_COLSPAN {
+        return None;
+    }
+    widths
+        .iter()
+        .map(|w| w.as_u64().filter(|w| (1..=100_000).contains(w)))
+        .collect()
+}
+
+/// Whether a task item is ticked (`checked: true`; anything else is not).
+pub fn is_checked(item: &Value) -> bool {
+    attr(item, "checked").and_then(Value::as_bool) == Some(true)
+}
+
+/// A cell node's attrs as Quire's importers write them: TipTap's defaults
+/// (`colspan`, `rowspan` 1) stored explicitly, as TipTap itself stores
+/// them; `colwidth` and `align` only when set.
+pub fn cell_attrs(colspan: u64, rowspan: u64, align: Option<&str>) -> Map<String, Value> {
+    let mut attrs = Map::new();
+    attrs.insert("colspan".into(), Value::from(colspan.clamp(1, MAX_COLSPAN)));
+    attrs.insert("rowspan".into(), Value::from(rowspan.clamp(1, MAX_ROWSPAN)));
+    if let Some(align) = align {
+        attrs.insert("align".into(), Value::from(align));
+    }
+    attrs
 }
 
 /// The `type` of a node or mark, `""` when missing.
@@ -140,13 +220,26 @@ pub fn flatten_text(v: &Value) -> String {
 /// before the first `/`, `?` or `#` (an entity this decoder does not know,
 /// which might be a colon) makes the target unsafe too.
 pub fn is_safe_href(href: &str) -> bool {
+    is_safe_url(href, &["http", "https", "mailto"])
+}
+
+/// Whether an image source may be rendered: like [`is_safe_href`] but
+/// only `http`, `https` and relative references (`/api/media/…`); no
+/// `mailto:`, and never `data:`, `javascript:`, `vbscript:`, `blob:` or
+/// any other scheme.
+pub fn is_safe_src(src: &str) -> bool {
+    is_safe_url(src, &["http", "https"])
+}
+
+/// The scheme test of [`is_safe_href`] with the allowed schemes given.
+fn is_safe_url(href: &str, schemes: &[&str]) -> bool {
     if href.trim().is_empty() {
         return false;
     }
     let mut reading = href.to_string();
-    if !scheme_is_safe(&reading)
-        || !scheme_is_safe(&decode_char_refs(href))
-        || !scheme_is_safe(&unescape_backslashes(href))
+    if !scheme_is_safe(&reading, schemes)
+        || !scheme_is_safe(&decode_char_refs(href), schemes)
+        || !scheme_is_safe(&unescape_backslashes(href), schemes)
     {
         return false;
     }
@@ -156,7 +249,7 @@ pub fn is_safe_href(href: &str) -> bool {
         if next == reading {
             break;
         }
-        if !scheme_is_safe(&next) {
+        if !scheme_is_safe(&next, schemes) {
             return false;
         }
         reading = next;
@@ -165,7 +258,7 @@ pub fn is_safe_href(href: &str) -> bool {
 }
 
 /// The scheme test on one reading of a target.
-fn scheme_is_safe(href: &str) -> bool {
+fn scheme_is_safe(href: &str, schemes: &[&str]) -> bool {
     let cleaned: String = href
         .chars()
         .filter(|c| !c.is_control() && !c.is_whitespace())
@@ -181,7 +274,7 @@ fn scheme_is_safe(href: &str) -> bool {
         None => !head.contains('&'),
         Some(colon) => {
             let scheme = head.get(..colon).unwrap_or("").to_ascii_lowercase();
-            matches!(scheme.as_str(), "http" | "https" | "mailto")
+            schemes.contains(&scheme.as_str())
         }
     }
 }
@@ -330,8 +423,15 @@ fn attrs_without_nulls(v: &Value) -> Map<String, Value> {
 }
 
 /// Leaf textblocks in document order, each as its plain text (hard breaks as
-/// `\n`). Containers (lists, quotes, unknown wrappers) are walked; leaf
-/// nodes without text (rules, images) produce nothing.
+/// `\n`). Containers (lists, quotes, unknown wrappers) are walked, except:
+///
+/// - a table row is one block: its cells' texts joined by a tab (a cell's
+///   own blocks joined by a space, line breaks and tabs as spaces), so that
+///   a word in a cell is found and a changed cell shows as a changed row;
+/// - the first block of a task item starts with `[x] ` or `[ ] `, so that
+///   ticking a task is a visible change;
+/// - an image is its alt text (nothing without one: a changed `src` alone
+///   is not visible here); rules produce nothing.
 pub fn block_texts(pm: &Value) -> Vec<String> {
     let mut out = Vec::new();
     collect_blocks(pm, 0, &mut out);
@@ -339,17 +439,57 @@ pub fn block_texts(pm: &Value) -> Vec<String> {
 }
 
 fn collect_blocks(node: &Value, depth: usize, out: &mut Vec<String>) {
+    let ty = node_type(node);
     let kids = children(node);
     let has_inline = kids
         .iter()
         .any(|k| matches!(node_type(k), "text" | "hardBreak"));
-    if is_textblock(node_type(node)) || has_inline || depth >= MAX_DEPTH {
+    if is_textblock(ty) || has_inline || depth >= MAX_DEPTH {
         out.push(flatten_text(node));
         return;
     }
-    for k in kids {
-        collect_blocks(k, depth + 1, out);
+    match ty {
+        "tableRow" => out.push(row_text(node, depth)),
+        "image" => {
+            if let Some(alt) = attr_str(node, "alt").filter(|a| !a.trim().is_empty()) {
+                out.push(alt.to_string());
+            }
+        }
+        "taskItem" => {
+            let first = out.len();
+            for k in kids {
+                collect_blocks(k, depth + 1, out);
+            }
+            let tick = if is_checked(node) { "[x] " } else { "[ ] " };
+            match out.get_mut(first) {
+                Some(text) => text.insert_str(0, tick),
+                None => out.push(tick.trim_end().to_string()),
+            }
+        }
+        _ => {
+            for k in kids {
+                collect_blocks(k, depth + 1, out);
+            }
+        }
     }
+}
+
+/// A table row's text: cells joined by tabs, each cell on one line.
+fn row_text(row: &Value, depth: usize) -> String {
+    let cells: Vec<String> = children(row)
+        .iter()
+        .map(|cell| {
+            let mut inner = Vec::new();
+            collect_blocks(cell, depth + 1, &mut inner);
+            inner
+                .iter()
+                .map(|t| t.replace(['\n', '\r', '\t'], " "))
+                .filter(|t| !t.trim().is_empty())
+                .collect::<Vec<_>>()
+                .join(" ")
+        })
+        .collect();
+    cells.join("\t")
 }
 
 #[cfg(test)]
@@ -379,6 +519,75 @@ mod tests {
         ] {
             assert!(!is_safe_href(bad), "{bad}");
         }
+    }
+
+    #[test]
+    fn safe_image_sources() {
+        for ok in [
+            "/api/media/abc",
+            "https://x.org/a.png",
+            "http://x/a.png",
+            "img/a.png",
+            "//cdn.example/a.png",
+        ] {
+            assert!(is_safe_src(ok), "{ok}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "data:image/png;base64,AAAA",
+            "DATA:image/svg+xml,<svg>",
+            "vbscript:x",
+            "blob:https://x/1",
+            "mailto:a@b.c",
+            "java&#115;cript&#58;x",
+            "jav\\ascript:x",
+            " ",
+            "",
+        ] {
+            assert!(!is_safe_src(bad), "{bad}");
+        }
+    }
+
+    #[test]
+    fn block_texts_of_rich_nodes() {
+        let p =
+            |t: &str| serde_json::json!({"type":"paragraph","content":[{"type":"text","text":t}]});
+        let cell = |t: &str| serde_json::json!({"type":"tableCell","content":[p(t)]});
+        let pm = serde_json::json!({"type":"doc","content":[
+            {"type":"table","content":[
+                {"type":"tableRow","content":[cell("a"), cell("b\tc"), {"type":"tableCell","content":[p("x"), p("y")]}]},
+                {"type":"tableRow","content":[cell(""), {"type":"tableHeader","content":[{"type":"paragraph","content":[
+                    {"type":"text","text":"l1"},{"type":"hardBreak"},{"type":"text","text":"l2"}]}]}]}]},
+            {"type":"taskList","content":[
+                {"type":"taskItem","attrs":{"checked":true},"content":[p("done"),
+                    {"type":"taskList","content":[{"type":"taskItem","attrs":{"checked":"yes"},"content":[p("sub")]}]}]},
+                {"type":"taskItem","attrs":{"checked":false}}]},
+            {"type":"image","attrs":{"src":"/x","alt":"A cat"}},
+            {"type":"image","attrs":{"src":"/y"}}]});
+        assert_eq!(
+            block_texts(&pm),
+            [
+                "a\tb c\tx y",
+                "\tl1 l2",
+                "[x] done",
+                "[ ] sub",
+                "[ ]",
+                "A cat"
+            ]
+        );
+    }
+
+    #[test]
+    fn cell_spans_clamp() {
+        let c = serde_json::json!({"type":"tableCell","attrs":{"colspan":1e12,"rowspan":-3,"colwidth":[10, 0]}});
+        assert_eq!(colspan(&c), MAX_COLSPAN);
+        assert_eq!(rowspan(&c), 1);
+        assert_eq!(colwidths(&c), None);
+        let c =
+            serde_json::json!({"type":"tableCell","attrs":{"colwidth":[10, 20],"align":"center"}});
+        assert_eq!(colwidths(&c), Some(vec![10, 20]));
+        assert_eq!(cell_align(&c), Some("center"));
+        assert_eq!(colspan(&c), 1);
     }
 
     #[test]

@@ -148,6 +148,28 @@ mod tests {
     }
 
     #[test]
+    fn suggestions_in_cells_and_tasks_are_rejected_and_rich_nodes_kept() {
+        let cell = |content: Value| json!({"type": "tableCell", "attrs": {"colspan": 1, "rowspan": 1}, "content": [content]});
+        let pm = json!({"type": "doc", "content": [
+            {"type": "table", "content": [{"type": "tableRow", "content": [
+                cell(json!({"type": "paragraph", "content": [{"type": "text", "text": "new", "marks": [sugg(INSERTION)]}]})),
+                cell(json!({"type": "paragraph", "content": [{"type": "text", "text": "old", "marks": [sugg(DELETION)]}]}))]}]},
+            {"type": "taskList", "content": [{"type": "taskItem", "attrs": {"checked": true}, "content": [
+                {"type": "paragraph", "content": [{"type": "text", "text": "t"}, {"type": "text", "text": "x", "marks": [sugg(INSERTION)]}]}]}]},
+            {"type": "image", "attrs": {"src": "/api/media/1"}}]});
+        assert_eq!(
+            reject_suggestions(pm),
+            json!({"type": "doc", "content": [
+                {"type": "table", "content": [{"type": "tableRow", "content": [
+                    cell(json!({"type": "paragraph"})),
+                    cell(json!({"type": "paragraph", "content": [{"type": "text", "text": "old"}]}))]}]},
+                {"type": "taskList", "content": [{"type": "taskItem", "attrs": {"checked": true}, "content": [
+                    {"type": "paragraph", "content": [{"type": "text", "text": "t"}]}]}]},
+                {"type": "image", "attrs": {"src": "/api/media/1"}}]})
+        );
+    }
+
+    #[test]
     fn other_marks_survive_and_only_equal_runs_join() {
         let pm = json!({"type": "doc", "content": [{"type": "paragraph", "content": [
             {"type": "text", "text": "bold", "marks": [{"type": "bold"}]},

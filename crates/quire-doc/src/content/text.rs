@@ -1,11 +1,15 @@
-//! Plain-text export: one line per block, for search and diffs.
+//! Plain-text export: one line per block, for search and diffs. A table
+//! row is one line with its cells separated by tabs, a task item's line
+//! starts with `[x] ` or `[ ] `, an image is its alt text (see
+//! [`block_texts`]).
 
 use serde_json::Value;
 
 use super::pm::block_texts;
 
 /// Plain text of a PM doc: textblocks in order, separated by `\n` (list
-/// items each on their own line, hard breaks as `\n`). No trailing newline.
+/// items each on their own line, hard breaks as `\n`, table rows as
+/// tab-separated cells). No trailing newline.
 pub fn pm_to_text(pm: &Value) -> String {
     block_texts(pm).join("\n")
 }
@@ -26,6 +30,11 @@ mod tests {
             {"type":"paragraph","content":[{"type":"text","text":"end","marks":[{"type":"bold"}]}]}]});
         assert_eq!(pm_to_text(&pm), "T\na\nb\nc\nend");
         assert_eq!(pm_to_text(&json!(null)), "");
+        let md = "| Item | Qty |\n| --- | --- |\n| needle | 3 |\n\n- [x] done\n- [ ] todo\n\n![A cat](/c.png)";
+        let text = pm_to_text(&crate::content::markdown_to_pm(md));
+        assert_eq!(text, "Item\tQty\nneedle\t3\n[x] done\n[ ] todo\nA cat");
+        // A word only in a cell is found as a word of its own.
+        assert!(text.split_whitespace().any(|w| w == "needle"));
         assert_eq!(pm_to_text(&json!({"type":"doc","content":"x"})), "");
     }
 }

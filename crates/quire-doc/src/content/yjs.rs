@@ -2,7 +2,10 @@
 //! layout y-prosemirror (`@tiptap/y-tiptap`) uses.
 //!
 //! - A PM node is an `XmlElement` named after the node type; its non-null
-//!   attrs are XML attributes holding plain values (numbers stay numbers).
+//!   attrs are XML attributes holding plain values (numbers stay numbers,
+//!   booleans booleans, arrays arrays: `heading {level: 2}`,
+//!   `taskItem {checked: false}`, `tableCell {colspan: 1, rowspan: 1,
+//!   colwidth: [120]}`, `image {src, alt, width: 320}`).
 //! - Consecutive PM text nodes are one `XmlText`; each run's formatting
 //!   attributes are its marks: key = mark name, value = the mark's attrs
 //!   object (`{}` when none). Keys of overlapping marks carry a
@@ -485,6 +488,40 @@ mod tests {
             assert!(write_pm(&mut txn, &frag, &pm2).is_ok());
         }
         assert_eq!(doc_to_pm(&doc), pm2);
+    }
+
+    #[test]
+    fn rich_nodes_round_trip_with_their_attribute_types() {
+        let pm = json!({"type":"doc","content":[
+            {"type":"table","content":[{"type":"tableRow","content":[
+                {"type":"tableHeader","attrs":{"colspan":2,"rowspan":1,"colwidth":[120,80],"align":"center"},
+                 "content":[{"type":"paragraph"}]}]}]},
+            {"type":"taskList","content":[{"type":"taskItem","attrs":{"checked":false},
+                "content":[{"type":"paragraph","content":[{"type":"text","text":"t"}]}]}]},
+            {"type":"image","attrs":{"src":"/api/media/1","alt":"","title":null,"width":320}}]});
+        let doc = Doc::new();
+        let frag = doc.get_or_insert_xml_fragment(DEFAULT_FRAGMENT);
+        {
+            let mut txn = doc.transact_mut();
+            assert!(write_pm(&mut txn, &frag, &pm).is_ok());
+        }
+        let mut want = pm.clone();
+        // Null attrs are not stored (as y-prosemirror does not).
+        if let Some(a) = want["content"][2]["attrs"].as_object_mut() {
+            a.remove("title");
+        }
+        assert_eq!(doc_to_pm(&doc), want);
+        let txn = doc.transact();
+        let Some(XmlOut::Element(list)) = frag.get(&txn, 1) else {
+            panic!("task list");
+        };
+        let Some(XmlOut::Element(item)) = list.get(&txn, 0) else {
+            panic!("task item");
+        };
+        assert_eq!(
+            item.get_attribute(&txn, "checked"),
+            Some(Out::Any(Any::Bool(false)))
+        );
     }
 
     #[test]

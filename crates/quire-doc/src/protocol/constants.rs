@@ -130,7 +130,10 @@ constants! {
     /// The editor schema version this server speaks: a client connecting
     /// with an older `?schema=` is closed with [`CLOSE_SCHEMA_OUTDATED`].
     /// Bump it when the editor's nodes or marks change.
-    /// 2: the suggestion marks (`insertion`, `deletion`, `modification`).
+    /// 2: the suggestion marks (`insertion`, `deletion`, `modification`),
+    /// and the rich-content nodes: tables (`table`, `tableRow`,
+    /// `tableHeader`, `tableCell`), task lists (`taskList`, `taskItem`) and
+    /// block images (`image`).
     Version EDITOR_SCHEMA_VERSION: u32 = 2;
 }
 

@@ -163,3 +163,86 @@ fn restore_rejects_bad_old_state() {
     let err = restore_update(&live, &[0xf6, 0xa6, 0xf5, 0x64]).unwrap_err();
     assert_eq!(err.reason(), "count_exceeds_input");
 }
+
+/// The element at `path` (child indexes from the `default` fragment).
+fn element_at(doc: &Doc, path: &[u32]) -> XmlElementRef {
+    let frag = doc.get_or_insert_xml_fragment(DEFAULT_ROOT);
+    let txn = doc.transact();
+    let Some((first, rest)) = path.split_first() else {
+        panic!("empty path");
+    };
+    let Some(XmlOut::Element(mut el)) = frag.get(&txn, *first) else {
+        panic!("no element at {first}");
+    };
+    for i in rest {
+        let Some(XmlOut::Element(next)) = el.get(&txn, *i) else {
+            panic!("no element at {path:?}");
+        };
+        el = next;
+    }
+    el
+}
+
+#[test]
+fn restore_brings_back_tables_task_lists_and_images() {
+    use crate::content::{doc_to_pm, markdown_to_pm, write_pm};
+    use yrs::Xml;
+
+    let live = Doc::with_client_id(1);
+    let old_pm = markdown_to_pm(
+        "| Item | Qty |\n| --- | --: |\n| apples | 3 |\n\n- [ ] buy\n- [x] cook\n\n![Cat](/api/media/cat \"C\")\n\nend",
+    );
+    {
+        let frag = live.get_or_insert_xml_fragment(DEFAULT_ROOT);
+        let mut txn = live.transact_mut();
+        write_pm(&mut txn, &frag, &old_pm).unwrap();
+    }
+    assert_eq!(doc_to_pm(&live), old_pm);
+    let v1 = encode_full_state(&live).unwrap();
+    let peer = Doc::with_client_id(2);
+    sync(&live, &peer);
+
+    // Edits as an editor makes them: tick a task, change a cell, drop the
+    // image, add a row.
+    let task = element_at(&live, &[1, 0]);
+    task.insert_attribute(&mut live.transact_mut(), "checked", Any::Bool(true));
+    let cell_p = element_at(&live, &[0, 1, 1, 0]);
+    {
+        let txn = live.transact();
+        let Some(XmlOut::Text(t)) = cell_p.get(&txn, 0) else {
+            panic!("cell text");
+        };
+        drop(txn);
+        t.insert(&mut live.transact_mut(), 0, "1");
+    }
+    {
+        let frag = live.get_or_insert_xml_fragment(DEFAULT_ROOT);
+        frag.remove_range(&mut live.transact_mut(), 2, 1);
+    }
+    let table = element_at(&live, &[0]);
+    {
+        let mut txn = live.transact_mut();
+        let row = table.insert(&mut txn, 2, XmlElementPrelim::empty("tableRow"));
+        let cell = row.insert(&mut txn, 0, XmlElementPrelim::empty("tableCell"));
+        cell.insert_attribute(&mut txn, "colspan", Any::from(1));
+        cell.insert_attribute(&mut txn, "rowspan", Any::from(1));
+        let p = cell.insert(&mut txn, 0, XmlElementPrelim::empty("paragraph"));
+        p.insert(&mut txn, 0, XmlTextPrelim::new("pears"));
+    }
+    sync(&live, &peer);
+    let edited = doc_to_pm(&live);
+    assert_ne!(edited, old_pm);
+    let text = crate::content::pm_to_text(&edited);
+    assert!(
+        text.contains("[x] buy") && text.contains("13") && text.contains("pears"),
+        "{text}"
+    );
+    assert!(!text.contains("Cat"), "{text}");
+
+    let revert = restore_update(&live, &v1).unwrap();
+    apply_update_bytes(&live, &revert).unwrap();
+    apply_update_bytes(&peer, &revert).unwrap();
+    assert_eq!(doc_to_pm(&live), old_pm);
+    assert_eq!(doc_to_pm(&peer), old_pm);
+    assert_eq!(crate::content::media_ids(&doc_to_pm(&live)), ["cat"]);
+}

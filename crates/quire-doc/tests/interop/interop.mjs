@@ -5,14 +5,32 @@
 //   node interop.mjs to-json  <update.bin>       load a Yjs v1 update, print the PM JSON TipTap reads from `default`
 //   node interop.mjs from-json <pm.json> <out.bin>  write PM JSON through TipTap's schema into `default`, save the v1 update
 //   node interop.mjs dump <update.bin>           print the raw Yjs tree of `default` (tags, attributes, text deltas)
+//   node interop.mjs from-html <doc.html>        parse HTML with TipTap's own parser (@tiptap/html), print the PM JSON
+//   node interop.mjs to-html <pm.json>           print the HTML TipTap renders for PM JSON
 import { readFileSync, writeFileSync } from 'node:fs'
 import * as Y from 'yjs'
 import { getSchema } from '@tiptap/core'
 import StarterKit from '@tiptap/starter-kit'
+import { Table, TableRow, TableHeader, TableCell } from '@tiptap/extension-table'
+import { TaskList, TaskItem } from '@tiptap/extension-list'
+import Image from '@tiptap/extension-image'
 import { Node } from 'prosemirror-model'
 import { prosemirrorJSONToYDoc, yXmlFragmentToProseMirrorRootNode } from '@tiptap/y-tiptap'
+import { generateHTML, generateJSON } from '@tiptap/html'
 
-const schema = getSchema([StarterKit])
+// The editor's extensions: StarterKit plus tables, task lists (items may
+// nest lists, like list items) and block images (Image's default inline: false).
+const extensions = [
+  StarterKit,
+  Table,
+  TableRow,
+  TableHeader,
+  TableCell,
+  TaskList,
+  TaskItem.configure({ nested: true }),
+  Image,
+]
+const schema = getSchema(extensions)
 const [mode, a, b] = process.argv.slice(2)
 
 const dumpType = (t, indent = '') => {
@@ -50,7 +68,15 @@ if (mode === 'schema') {
   const doc = new Y.Doc()
   Y.applyUpdate(doc, readFileSync(a))
   console.log(dumpType(doc.getXmlFragment('default')).join('\n'))
+} else if (mode === 'from-html') {
+  const json = generateJSON(readFileSync(a, 'utf8'), extensions)
+  Node.fromJSON(schema, json).check()
+  console.log(JSON.stringify(json))
+} else if (mode === 'to-html') {
+  const json = JSON.parse(readFileSync(a, 'utf8'))
+  Node.fromJSON(schema, json).check()
+  console.log(generateHTML(json, extensions))
 } else {
-  console.error('usage: node interop.mjs schema | to-json <update.bin> | from-json <pm.json> <out.bin> | dump <update.bin>')
+  console.error('usage: node interop.mjs schema | to-json <update.bin> | from-json <pm.json> <out.bin> | dump <update.bin> | from-html <doc.html> | to-html <pm.json>')
   process.exit(2)
 }
