@@ -158,26 +158,7 @@ impl ConversionGate {
 
     /// The ids of the uploaded images a full state shows, through the gate.
     pub async fn media_of_state(&self, state: Vec<u8>) -> ContentResult<Vec<String>> {
-        self.run(move || pm_of_state(&state).map(|pm| media_ids_interim(&pm)))
+        self.run(move || pm_of_state(&state).map(|pm| content::media_ids(&pm)))
             .await
     }
-}
-
-// Interim until quire-doc's `content::media_ids` lands (same contract).
-fn media_ids_interim(pm: &Value) -> Vec<String> {
-    fn walk(v: &Value, out: &mut Vec<String>) {
-        if v["type"] == "image"
-            && let Some(src) = v["attrs"]["src"].as_str()
-            && let Some(id) = src.rsplit_once("/api/media/").map(|(_, id)| id)
-            && !out.iter().any(|o| o == id)
-        {
-            out.push(id.to_string());
-        }
-        for c in v["content"].as_array().into_iter().flatten() {
-            walk(c, out);
-        }
-    }
-    let mut out = Vec::new();
-    walk(pm, &mut out);
-    out
 }

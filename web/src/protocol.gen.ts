@@ -63,5 +63,5 @@ export const AUTH_PERMISSION_DENIED = 0;
 /** Auth subtype: permission granted (yrs extension, no payload). */
 export const AUTH_PERMISSION_GRANTED = 1;
 
-/** The editor schema version this server speaks: a client connecting with an older `?schema=` is closed with `CLOSE_SCHEMA_OUTDATED`. Bump it when the editor's nodes or marks change. 2: the suggestion marks (`insertion`, `deletion`, `modification`). */
+/** The editor schema version this server speaks: a client connecting with an older `?schema=` is closed with `CLOSE_SCHEMA_OUTDATED`. Bump it when the editor's nodes or marks change. 2: the suggestion marks (`insertion`, `deletion`, `modification`), and the rich-content nodes: tables (`table`, `tableRow`, `tableHeader`, `tableCell`), task lists (`taskList`, `taskItem`) and block images (`image`). */
 export const EDITOR_SCHEMA_VERSION = 2;
