@@ -7,7 +7,7 @@
  */
 import { Editor } from '@tiptap/core';
 import Collaboration from '@tiptap/extension-collaboration';
-import { act, render, renderHook, screen } from '@testing-library/react';
+import { act, render, screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
@@ -199,6 +199,35 @@ describe('useUploads', () => {
     ]);
     expect(editor.state.doc.lastChild?.textContent).toBe('Second');
     expect(screen.queryByRole('progressbar')).toBeNull();
+  });
+
+  it('at the end of a paragraph the image goes after it, in the middle it splits the paragraph', async () => {
+    const editor = collabEditor(undefined, '<p>Hello world</p>');
+    const { upload, calls } = scriptedUploader();
+    render(<Harness editor={editor} upload={upload} />);
+    let done!: Promise<void>;
+    act(() => {
+      done = api().uploadFiles([png('end.png')], 12); // after "world"
+    });
+    await act(async () => {
+      calls[0].resolve(media('m-end'));
+      await done;
+    });
+    const blocks = () => {
+      const out: string[] = [];
+      editor.state.doc.forEach((n) => out.push(n.type.name === 'image' ? `img:${n.attrs.alt}` : `${n.type.name}:${n.textContent}`));
+      return out;
+    };
+    // (StarterKit's trailing node keeps a paragraph at the end of the document)
+    expect(blocks()).toEqual(['paragraph:Hello world', 'img:end', 'paragraph:']);
+    act(() => {
+      done = api().uploadFiles([png('mid.png')], 7); // before "world"
+    });
+    await act(async () => {
+      calls[1].resolve(media('m-mid'));
+      await done;
+    });
+    expect(blocks()).toEqual(['paragraph:Hello ', 'img:mid', 'paragraph:world', 'img:end', 'paragraph:']);
   });
 
   it('keeps the place while a collaborator types before it', async () => {

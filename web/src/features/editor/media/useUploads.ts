@@ -3,7 +3,7 @@
  * uploads the others side by side (each with its own progress), and when the batch is done inserts an
  * `image` node (`src` = the media URL, `alt` = the file name without its extension) for every stored
  * file, in the files' order, where the paste, drop or caret was (kept through collaborators' edits,
- * see `anchor.ts`). A refused or failed file becomes a dismissible failure naming the file and the
+ * see `anchor.ts`; at the end of a paragraph they go after it). A refused or failed file becomes a dismissible failure naming the file and the
  * reason; the other files of the batch are still added. Nothing is inserted when the editor is no
  * longer editable by then (a demotion during the upload) or is gone; unmounting cancels the uploads.
  */
@@ -27,6 +27,16 @@ export interface UploadFailure {
 }
 
 export type Uploader = typeof uploadMedia;
+
+/** At the end of a non-empty paragraph the images go after it (not into a split leaving an empty one). */
+function blockPosition(editor: Editor, pos: number): number {
+  const $pos = editor.state.doc.resolve(pos);
+  const parent = $pos.parent;
+  if ($pos.depth > 0 && parent.isTextblock && parent.content.size > 0 && $pos.parentOffset === parent.content.size) {
+    return $pos.after();
+  }
+  return pos;
+}
 
 let counter = 0;
 const nextKey = () => `upload-${++counter}`;
@@ -94,7 +104,7 @@ export function useUploads(editor: Editor | null, docId: string, upload: Uploade
         for (const name of stored) fail(name, `${name} was not added: you can no longer edit this document.`);
         return;
       }
-      editor.chain().insertContentAt(at(editor.state), nodes).run();
+      editor.chain().insertContentAt(blockPosition(editor, at(editor.state)), nodes).run();
     },
     [editor, docId, upload, fail],
   );
