@@ -73,7 +73,7 @@ async function pastePng(page, name) {
  * coordinates). `kind` 'png' draws a PNG; 'svg' makes an SVG file.
  */
 async function dropFile(page, { name, kind, text }) {
-  await page.evaluate(
+  return page.evaluate(
     async ({ name, kind, text, make }) => {
       const file =
         kind === 'png'
@@ -81,6 +81,8 @@ async function dropFile(page, { name, kind, text }) {
           : new File(['<svg xmlns="http://www.w3.org/2000/svg" width="10" height="10"/>'], name, { type: 'image/svg+xml' });
       const root = document.querySelector('[data-testid="editor-content"]');
       const p = [...root.querySelectorAll('p')].find((x) => x.textContent.includes(text));
+      // where a person would drop it: in view, not under the sticky toolbar
+      p.scrollIntoView({ block: 'center' });
       const range = document.createRange();
       range.selectNodeContents(p);
       const rects = range.getClientRects();
@@ -90,9 +92,13 @@ async function dropFile(page, { name, kind, text }) {
       const target = document.elementFromPoint(x, y) ?? p;
       const dt = new DataTransfer();
       dt.items.add(file);
+      const prevented = {};
       for (const type of ['dragenter', 'dragover', 'drop']) {
-        target.dispatchEvent(new DragEvent(type, { dataTransfer: dt, clientX: x, clientY: y, bubbles: true, cancelable: true }));
+        const ev = new DragEvent(type, { dataTransfer: dt, clientX: x, clientY: y, bubbles: true, cancelable: true });
+        target.dispatchEvent(ev);
+        prevented[type] = ev.defaultPrevented;
       }
+      return { x, y, target: target.outerHTML.slice(0, 60), file: `${file.name} ${file.type} ${file.size}`, prevented };
     },
     { name, kind, text, make: MAKE_PNG.toString() },
   );
@@ -183,13 +189,13 @@ describe('rich content and media', { timeout: 300_000 }, () => {
     await alice.page.keyboard.type('Write the report', { delay: 5 });
     await alice.page.keyboard.press('Enter');
     await alice.page.keyboard.type('Book the room', { delay: 5 });
-    await until('bob sees two tasks', async () => (await countIn(bob.page, 'li[data-type="taskItem"]')) === 2, 5000);
+    await until('bob sees two tasks', async () => (await countIn(bob.page, 'ul[data-type="taskList"] > li')) === 2, 5000);
     assert.equal(await countIn(bob.page, 'li[data-checked="true"]'), 0);
 
     await alice.page.getByRole('checkbox', { name: /Write the report/ }).check();
     await until('bob sees the first task checked', () =>
       bob.page.evaluate(() => {
-        const li = [...document.querySelectorAll('[data-testid="editor-content"] li[data-type="taskItem"]')].find((x) =>
+        const li = [...document.querySelectorAll('[data-testid="editor-content"] ul[data-type="taskList"] > li')].find((x) =>
           x.textContent.includes('Write the report'),
         );
         return li?.getAttribute('data-checked') === 'true' && li.querySelector('input[type="checkbox"]').checked;

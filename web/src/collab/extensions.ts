@@ -85,7 +85,8 @@ export function contentExtensions() {
       },
     }),
     Placeholder.configure({ placeholder: 'Start writing…' }),
-    Table.configure({ resizable: false }),
+    // columns at least 96 px: a wide table scrolls in its wrapper instead of squeezing its text
+    Table.configure({ resizable: false, cellMinWidth: 96 }),
     TableRow,
     TableHeader,
     TableCell,
