@@ -1,8 +1,9 @@
 /**
  * The toolbar's block tools on a real TipTap editor with the document's extensions: the table menu shows
  * only while the selection is in a table and its commands change the table; the task list toggle (and
- * ticking a task); horizontal rule; the image picker hands its files over; the alt text dialog; and no
- * insert or upload while the editor is read-only.
+ * ticking a task); horizontal rule; the image picker hands its files over; the alt text dialog; no
+ * insert or upload while the editor is read-only; and in suggesting mode the block tools are off while
+ * ticking a task and alt text are made directly (not as suggestions).
  */
 import { Editor } from '@tiptap/core';
 import Collaboration from '@tiptap/extension-collaboration';
@@ -12,6 +13,14 @@ import { act, fireEvent, render, screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import { contentExtensions } from '../collab/extensions';
+import {
+  SuggestionDeletion,
+  SuggestionInsertion,
+  SuggestionModification,
+  listSuggestions,
+  setSuggesting,
+  suggesting,
+} from '../collab/suggesting';
 import { EditorToolbar } from '../features/editor/EditorToolbar';
 
 // jsdom has no layout: ProseMirror's scroll-into-view after a focused command asks a Range for rects
@@ -31,7 +40,17 @@ function setup(html = '<p>Hello</p>', { disabled = false, onInsertImages = vi.fn
   const element = document.createElement('div');
   document.body.appendChild(element);
   // bound to a Y.Doc like the real editor (undo/redo come from Collaboration)
-  editor = new Editor({ element, extensions: [...contentExtensions(), Collaboration.configure({ document: new Y.Doc(), field: 'default' })] });
+  editor = new Editor({
+    element,
+    extensions: [
+      ...contentExtensions(),
+      SuggestionInsertion,
+      SuggestionDeletion,
+      SuggestionModification,
+      suggesting({ id: 'u-alice', username: 'alice' }),
+      Collaboration.configure({ document: new Y.Doc(), field: 'default' }),
+    ],
+  });
   editor.commands.setContent(html);
   render(<EditorToolbar editor={editor} disabled={disabled} onInsertImages={onInsertImages} />);
   return { editor, onInsertImages };
@@ -188,5 +207,54 @@ describe('read-only', () => {
     });
     expect(e.isActive('table')).toBe(true);
     expect(screen.queryByRole('toolbar', { name: 'Table' })).toBeNull();
+  });
+});
+
+describe('suggesting mode', () => {
+  it('turns the block tools and the table menu off; ticking a task and alt text are direct changes', async () => {
+    const { editor: e, onInsertImages } = setup(
+      '<ul data-type="taskList"><li data-type="taskItem" data-checked="false"><p>Ship it</p></li></ul>' +
+        '<table><tr><th><p>H</p></th></tr><tr><td><p>c</p></td></tr></table><img src="/api/media/m1" alt="old"><p>End</p>',
+    );
+    act(() => setSuggesting(e, true));
+    for (const name of ['Task list', 'Horizontal rule', 'Insert table', 'Insert image']) {
+      expect(screen.getByRole('button', { name })).toBeDisabled();
+    }
+    const input = screen.getByTestId('image-file-input') as HTMLInputElement;
+    fireEvent.change(input, { target: { files: [new File(['a'], 'a.png', { type: 'image/png' })] } });
+    expect(onInsertImages).not.toHaveBeenCalled();
+
+    let cell = 0;
+    let image = 0;
+    e.state.doc.descendants((n, pos) => {
+      if (!cell && n.type.name === 'tableCell') cell = pos + 2;
+      if (n.type.name === 'image') image = pos;
+    });
+    act(() => {
+      e.commands.setTextSelection(cell);
+    });
+    const menu = screen.getByRole('toolbar', { name: 'Table' });
+    expect(within(menu).getByRole('button', { name: 'Add row below' })).toBeDisabled();
+    expect(within(menu).getByRole('button', { name: 'Delete table' })).toBeDisabled();
+    expect(menu).toHaveTextContent('Rows and columns cannot be suggested.');
+
+    fireEvent.click(screen.getByRole('checkbox', { name: /Ship it/ }));
+    expect(e.state.doc.firstChild?.firstChild?.attrs.checked).toBe(true);
+    act(() => {
+      e.view.dispatch(e.state.tr.setSelection(NodeSelection.create(e.state.doc, image)));
+    });
+    await userEvent.click(screen.getByRole('button', { name: 'Image alt text' }));
+    const field = within(screen.getByRole('dialog', { name: 'Image alt text' })).getByLabelText('Alternative text');
+    await userEvent.clear(field);
+    await userEvent.type(field, 'New alt{Enter}');
+    expect(e.state.doc.nodeAt(image)?.attrs.alt).toBe('New alt');
+    expect(listSuggestions(e.state.doc)).toEqual([]);
+
+    // typing in a cell is still a suggestion
+    act(() => {
+      e.commands.setTextSelection(cell);
+      e.commands.insertContent('x');
+    });
+    expect(listSuggestions(e.state.doc)).toHaveLength(1);
   });
 });

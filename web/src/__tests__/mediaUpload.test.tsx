@@ -13,6 +13,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import * as Y from 'yjs';
 import { ApiError } from '../api/client';
 import { contentExtensions } from '../collab/extensions';
+import { SuggestionDeletion, SuggestionInsertion, SuggestionModification, setSuggesting, suggesting } from '../collab/suggesting';
 import { mediaHandlers } from '../features/editor/media/pasteDrop';
 import { UploadProgress } from '../features/editor/media/UploadProgress';
 import { altFromName, refusalMessage, uploadMedia, type UploadedMedia, type UploadOptions } from '../features/editor/media/upload';
@@ -143,7 +144,14 @@ afterEach(() => {
 
 function collabEditor(ydoc = new Y.Doc(), html?: string) {
   const editor = new Editor({
-    extensions: [...contentExtensions(), Collaboration.configure({ document: ydoc, field: 'default' })],
+    extensions: [
+      ...contentExtensions(),
+      SuggestionInsertion,
+      SuggestionDeletion,
+      SuggestionModification,
+      suggesting({ id: 'u-alice', username: 'alice' }),
+      Collaboration.configure({ document: ydoc, field: 'default' }),
+    ],
   });
   editors.push(editor);
   if (html) editor.commands.setContent(html);
@@ -304,6 +312,31 @@ describe('useUploads', () => {
     });
     expect(images(editor)).toEqual([]);
     expect(screen.getByRole('alert')).toHaveTextContent('late.png was not added: you can no longer edit this document.');
+  });
+});
+
+describe('useUploads while suggesting', () => {
+  it('refuses images (a block cannot be a suggestion), also when suggesting was switched on during the upload', async () => {
+    const editor = collabEditor(undefined, '<p>Text</p>');
+    const { upload, calls } = scriptedUploader();
+    render(<Harness editor={editor} upload={upload} />);
+    act(() => setSuggesting(editor, true));
+    await act(() => api().uploadFiles([png('s.png')], 1));
+    expect(upload).not.toHaveBeenCalled();
+    expect(screen.getByRole('alert')).toHaveTextContent('s.png was not added: images cannot be added as a suggestion. Switch off Suggesting to add it.');
+
+    act(() => setSuggesting(editor, false));
+    let done!: Promise<void>;
+    act(() => {
+      done = api().uploadFiles([png('t.png')], 1);
+    });
+    act(() => setSuggesting(editor, true));
+    await act(async () => {
+      calls[0].resolve(media('m1'));
+      await done;
+    });
+    expect(images(editor)).toEqual([]);
+    expect(screen.getAllByRole('alert')[1]).toHaveTextContent('t.png was not added: images cannot be added as a suggestion.');
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * The formatting toolbar: marks, headings, lists (also task lists), quote, code block, horizontal rule,
  * table (with the table menu while the selection is in one), image (file picker) and its alt text, link,
- * undo and redo, comment, and the suggesting-mode switch.
+ * undo and redo, comment, and the suggesting-mode switch. Inserting or restructuring blocks (task list,
+ * rule, table, image, the table menu's rows and columns) cannot be suggested, so those tools are off while
+ * suggesting; typing in a table, ticking a task and alt text still work.
  */
 import { useEditorState, type Editor } from '@tiptap/react';
 import { NodeSelection } from '@tiptap/pm/state';
@@ -60,10 +62,13 @@ export function EditorToolbar({ editor, disabled, runHistory = (a) => a(), onCom
     }),
   });
   const chain = () => editor.chain().focus();
+  // block changes cannot be tracked as suggestions (see collab/suggesting.ts)
+  const noBlocks = disabled || s.suggesting;
+  const blockTitle = s.suggesting ? 'not available while suggesting' : undefined;
   const pickImages = (e: ChangeEvent<HTMLInputElement>) => {
     const files = Array.from(e.target.files ?? []);
     e.target.value = '';
-    if (files.length && onInsertImages && editor.isEditable) onInsertImages(files);
+    if (files.length && onInsertImages && editor.isEditable && !isSuggesting(editor.state)) onInsertImages(files);
   };
 
   return (
@@ -114,7 +119,7 @@ export function EditorToolbar({ editor, disabled, runHistory = (a) => a(), onCom
           <ToolbarButton label="Numbered list" active={s.ordered} disabled={disabled} onClick={() => chain().toggleOrderedList().run()}>
             <Icon name="orderedList" />
           </ToolbarButton>
-          <ToolbarButton label="Task list" active={s.taskList} disabled={disabled} onClick={() => chain().toggleTaskList().run()}>
+          <ToolbarButton label="Task list" note={blockTitle} active={s.taskList} disabled={noBlocks} onClick={() => chain().toggleTaskList().run()}>
             <Icon name="taskList" />
           </ToolbarButton>
           <ToolbarButton label="Quote" active={s.quote} disabled={disabled} onClick={() => chain().toggleBlockquote().run()}>
@@ -125,19 +130,20 @@ export function EditorToolbar({ editor, disabled, runHistory = (a) => a(), onCom
           </ToolbarButton>
         </div>
         <div className="tb-group">
-          <ToolbarButton label="Horizontal rule" disabled={disabled || !s.canRule} onClick={() => chain().setHorizontalRule().run()}>
+          <ToolbarButton label="Horizontal rule" note={blockTitle} disabled={noBlocks || !s.canRule} onClick={() => chain().setHorizontalRule().run()}>
             <Icon name="horizontalRule" />
           </ToolbarButton>
           <ToolbarButton
             label="Insert table"
-            disabled={disabled || !s.canTable}
+            note={blockTitle}
+            disabled={noBlocks || !s.canTable}
             onClick={() => chain().insertTable({ rows: 3, cols: 3, withHeaderRow: true }).run()}
           >
             <Icon name="table" />
           </ToolbarButton>
           {onInsertImages && (
             <>
-              <ToolbarButton label="Insert image" disabled={disabled} onClick={() => fileRef.current?.click()}>
+              <ToolbarButton label="Insert image" note={blockTitle} disabled={noBlocks} onClick={() => fileRef.current?.click()}>
                 <Icon name="image" />
               </ToolbarButton>
               <input
@@ -149,7 +155,7 @@ export function EditorToolbar({ editor, disabled, runHistory = (a) => a(), onCom
                 tabIndex={-1}
                 aria-hidden="true"
                 data-testid="image-file-input"
-                disabled={disabled}
+                disabled={noBlocks}
                 onChange={pickImages}
               />
             </>
@@ -209,13 +215,13 @@ export function EditorToolbar({ editor, disabled, runHistory = (a) => a(), onCom
           />
         )}
       </div>
-      {s.inTable && !disabled && <TableMenu editor={editor} />}
+      {s.inTable && !disabled && <TableMenu editor={editor} suggesting={s.suggesting} />}
     </div>
   );
 }
 
-/** The table commands, shown while the selection is inside a table. */
-function TableMenu({ editor }: { editor: Editor }) {
+/** The table commands, shown while the selection is inside a table (off while suggesting). */
+function TableMenu({ editor, suggesting }: { editor: Editor; suggesting: boolean }) {
   const chain = () => editor.chain().focus();
   const items: [string, () => boolean][] = [
     ['Add row below', () => chain().addRowAfter().run()],
@@ -231,12 +237,15 @@ function TableMenu({ editor }: { editor: Editor }) {
           key={label}
           type="button"
           className={`tb-btn tb-text${label === 'Delete table' ? ' tb-danger' : ''}`}
+          disabled={suggesting}
+          title={suggesting ? `${label}: not available while suggesting` : undefined}
           onMouseDown={(e) => e.preventDefault()}
           onClick={run}
         >
           {label}
         </button>
       ))}
+      {suggesting && <span className="table-menu-note">Rows and columns cannot be suggested.</span>}
     </div>
   );
 }

@@ -6,10 +6,14 @@
  * see `anchor.ts`; at the end of a paragraph they go after it). A refused or failed file becomes a dismissible failure naming the file and the
  * reason; the other files of the batch are still added. Nothing is inserted when the editor is no
  * longer editable by then (a demotion during the upload) or is gone; unmounting cancels the uploads.
+ * In suggesting mode images are refused (a block cannot be a suggestion).
  */
+
+const SUGGESTING_REFUSAL = 'images cannot be added as a suggestion. Switch off Suggesting to add it.';
 import type { Editor } from '@tiptap/core';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import { isAbortError } from '../../../api/errorMessage';
+import { isSuggesting } from '../../../collab/suggesting';
 import { anchorPosition } from './anchor';
 import { TYPE_REFUSAL, altFromName, isUploadable, refusalMessage, uploadMedia, type UploadedMedia } from './upload';
 
@@ -64,6 +68,10 @@ export function useUploads(editor: Editor | null, docId: string, upload: Uploade
   const uploadFiles = useCallback(
     async (files: readonly File[], pos?: number): Promise<void> => {
       if (!editor || editor.isDestroyed || !editor.isEditable || files.length === 0) return;
+      if (isSuggesting(editor.state)) {
+        for (const f of files) fail(f.name, `${f.name} was not added: ${SUGGESTING_REFUSAL}`);
+        return;
+      }
       const accepted: File[] = [];
       for (const f of files) {
         if (isUploadable(f)) accepted.push(f);
@@ -100,11 +108,16 @@ export function useUploads(editor: Editor | null, docId: string, upload: Uploade
         } else if (!isAbortError(o.error)) fail(file.name, refusalMessage(file.name, o.error));
       });
       if (nodes.length === 0 || editor.isDestroyed) return;
-      if (!editor.isEditable) {
-        for (const name of stored) fail(name, `${name} was not added: you can no longer edit this document.`);
+      if (!editor.isEditable || isSuggesting(editor.state)) {
+        const why = editor.isEditable ? SUGGESTING_REFUSAL : 'you can no longer edit this document.';
+        for (const name of stored) fail(name, `${name} was not added: ${why}`);
         return;
       }
-      editor.chain().insertContentAt(blockPosition(editor, at(editor.state)), nodes).run();
+      try {
+        editor.chain().insertContentAt(blockPosition(editor, at(editor.state)), nodes).run();
+      } catch {
+        for (const name of stored) fail(name, `${name} was not added: it does not fit there. Try another place.`);
+      }
     },
     [editor, docId, upload, fail],
   );
