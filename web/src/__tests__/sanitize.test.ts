@@ -49,6 +49,16 @@ describe('sanitizeHtml: tables and images', () => {
   });
 });
 
+describe('sanitizeHtml: task lists', () => {
+  it('keeps the task list marker and each item\'s checked state, not the inputs or other attributes', () => {
+    const out = sanitizeHtml(
+      '<ul data-type="taskList" class="x"><li data-type="taskItem" data-checked="true"><label><input type="checkbox" checked></label><div><p>Done</p></div></li>' +
+        '<li data-checked="maybe"><p>Odd</p></li></ul><ul data-type="other"><li>b</li></ul>',
+    );
+    expect(out).toBe('<ul data-type="taskList"><li data-checked="true"><p>Done</p></li><li><p>Odd</p></li></ul><ul><li>b</li></ul>');
+  });
+});
+
 describe('links and tags', () => {
   it('normalizes link addresses and rejects dangerous schemes', () => {
     expect(normalizeHref('example.com')).toBe('https://example.com');

@@ -21,7 +21,8 @@ function safeHref(href: string): string | null {
  * (version previews). Everything else is unwrapped to its text; scripts and
  * styles are dropped entirely; no attributes survive except a safe `href`, an image's `src` (only
  * this server's `/api/media/…`, else the image is dropped) and `alt`, and a cell's numeric
- * `colspan`/`rowspan`. A table is wrapped in a horizontally scrolling `div.table-scroll`.
+ * `colspan`/`rowspan`, and a task list's `data-type="taskList"` with its items' `data-checked` (the
+ * checkboxes themselves are drawn by CSS). A table is wrapped in a horizontally scrolling `div.table-scroll`.
  */
 export function sanitizeHtml(html: string): string {
   const doc = new DOMParser().parseFromString(`<body>${html}</body>`, 'text/html');
@@ -54,6 +55,11 @@ export function sanitizeHtml(html: string): string {
           const v = el.getAttribute(a);
           if (v && /^[1-9][0-9]{0,2}$/.test(v)) out.setAttribute(a, v);
         }
+      }
+      if (tag === 'UL' && el.getAttribute('data-type') === 'taskList') out.setAttribute('data-type', 'taskList');
+      if (tag === 'LI') {
+        const checked = el.getAttribute('data-checked');
+        if (checked === 'true' || checked === 'false') out.setAttribute('data-checked', checked);
       }
       if (tag === 'TABLE') {
         const scroll = document.createElement('div');
