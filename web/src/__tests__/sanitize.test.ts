@@ -34,6 +34,31 @@ describe('sanitizeHtml', () => {
   });
 });
 
+describe('sanitizeHtml: tables and images', () => {
+  it('keeps tables (wrapped to scroll) with numeric spans, and only this server\'s media images', () => {
+    const out = sanitizeHtml(
+      '<table style="x"><tbody><tr><th colspan="2" onclick="x()">H</th></tr><tr><td rowspan="x">a</td><td>b</td></tr></tbody></table>' +
+        '<img src="/api/media/abc-123" alt="A cat" onerror="x()"><img src="https://evil.example/t.png" alt="t"><img src="data:image/png;base64,AA" alt="d">',
+    );
+    expect(out).toContain('<div class="table-scroll"><table><tbody><tr><th colspan="2">H</th></tr><tr><td>a</td><td>b</td></tr></tbody></table></div>');
+    expect(out).toContain('<img src="/api/media/abc-123" alt="A cat">');
+    expect(out).not.toContain('evil');
+    expect(out).not.toContain('data:');
+    expect(out).not.toContain('onerror');
+    expect(out).not.toContain('style');
+  });
+});
+
+describe('sanitizeHtml: task lists', () => {
+  it('keeps the task list marker and each item\'s checked state, not the inputs or other attributes', () => {
+    const out = sanitizeHtml(
+      '<ul data-type="taskList" class="x"><li data-type="taskItem" data-checked="true"><label><input type="checkbox" checked></label><div><p>Done</p></div></li>' +
+        '<li data-checked="maybe"><p>Odd</p></li></ul><ul data-type="other"><li>b</li></ul>',
+    );
+    expect(out).toBe('<ul data-type="taskList"><li data-checked="true"><p>Done</p></li><li><p>Odd</p></li></ul><ul><li>b</li></ul>');
+  });
+});
+
 describe('links and tags', () => {
   it('normalizes link addresses and rejects dangerous schemes', () => {
     expect(normalizeHref('example.com')).toBe('https://example.com');

@@ -55,6 +55,11 @@ export function onUnauthorized(handler: (() => void) | undefined): void {
   unauthorizedHandler = handler;
 }
 
+/** Report a 401 seen outside `request()` (the media upload's XMLHttpRequest). */
+export function reportUnauthorized(): void {
+  unauthorizedHandler?.();
+}
+
 /** The message of the `ApiError` (status 0) thrown when the server cannot be reached. */
 export const NETWORK_MESSAGE = 'Cannot reach the server. Check your connection.';
 

@@ -1,11 +1,15 @@
 /**
- * The TipTap extensions of the collaborative editor (StarterKit, Link, Placeholder, Collaboration,
- * CollaborationCaret, the suggestion marks and suggesting mode) and how remote carets and selections are drawn with validated colours.
+ * The TipTap extensions of the collaborative editor (StarterKit with its horizontal rule, Link,
+ * Placeholder, tables, task lists, block images, Collaboration, CollaborationCaret, the suggestion marks
+ * and suggesting mode) and how remote carets and selections are drawn with validated colours.
  */
 import { Extension } from '@tiptap/core';
 import Collaboration from '@tiptap/extension-collaboration';
 import CollaborationCaret from '@tiptap/extension-collaboration-caret';
+import Image from '@tiptap/extension-image';
+import { TaskItem, TaskList } from '@tiptap/extension-list';
 import Placeholder from '@tiptap/extension-placeholder';
+import { Table, TableCell, TableHeader, TableRow } from '@tiptap/extension-table';
 import StarterKit from '@tiptap/starter-kit';
 import { hexWithAlpha, safeColor } from '../lib/colors';
 import type { CollabSession, CollabUser } from './session';
@@ -61,9 +65,14 @@ export function renderSelection(user: Record<string, unknown>) {
   };
 }
 
-export function buildExtensions(session: CollabSession, user: CollabUser) {
+/**
+ * The document's content extensions, without collaboration: the schema (StarterKit with its horizontal
+ * rule, Link, tables, task lists, block images) and the placeholder. Node names are what the server
+ * knows: table, tableRow, tableHeader, tableCell, taskList, taskItem {checked}, image {src, alt, title},
+ * horizontalRule.
+ */
+export function contentExtensions() {
   return [
-    restoreSafeHistory(session),
     StarterKit.configure({
       // Collaboration brings its own undo (Yjs UndoManager: only my own changes)
       undoRedo: false,
@@ -76,6 +85,22 @@ export function buildExtensions(session: CollabSession, user: CollabUser) {
       },
     }),
     Placeholder.configure({ placeholder: 'Start writing…' }),
+    // columns at least 96 px: a wide table scrolls in its wrapper instead of squeezing its text
+    Table.configure({ resizable: false, cellMinWidth: 96 }),
+    TableRow,
+    TableHeader,
+    TableCell,
+    TaskList,
+    TaskItem.configure({ nested: true }),
+    // a block of its own, only uploaded (or linked) addresses, never data: URLs
+    Image.configure({ inline: false, allowBase64: false }),
+  ];
+}
+
+export function buildExtensions(session: CollabSession, user: CollabUser) {
+  return [
+    restoreSafeHistory(session),
+    ...contentExtensions(),
     SuggestionInsertion,
     SuggestionDeletion,
     SuggestionModification,

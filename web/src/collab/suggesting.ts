@@ -12,12 +12,16 @@
  * `<ins>`/`<del>` with "Suggested by …" on hover.
  *
  * Structural changes (splitting or joining paragraphs, lists, headings) are tracked only as far as the
- * package tracks them; the server reads every pending suggestion as rejected, whatever its kind.
+ * package tracks them; the server reads every pending suggestion as rejected, whatever its kind. A change
+ * of nodes' attributes only (ticking a task, an image's alt text) is made directly, like formatting: the
+ * package would mark the node itself, which the schema does not allow on block nodes.
  */
 import { Extension, Mark } from '@tiptap/core';
 import type { Editor } from '@tiptap/core';
+import { Mark as PmMarkClass } from '@tiptap/pm/model';
 import type { Mark as PmMark, Node as PmNode } from '@tiptap/pm/model';
 import type { EditorState, Transaction } from '@tiptap/pm/state';
+import { AttrStep, ReplaceAroundStep, ReplaceStep, type Step } from '@tiptap/pm/transform';
 import {
   applySuggestion,
   applySuggestions,
@@ -90,9 +94,43 @@ function newId(): string {
   return `s-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
+/** Same nodes, text and marks; only node attributes may differ. */
+function sameShape(a: PmNode, b: PmNode): boolean {
+  if (a.type !== b.type || a.childCount !== b.childCount || !PmMarkClass.sameSet(a.marks, b.marks)) return false;
+  if (a.isText) return a.text === b.text;
+  for (let i = 0; i < a.childCount; i++) if (!sameShape(a.child(i), b.child(i))) return false;
+  return true;
+}
+
+/** A leaf node (an image, a rule) replaced by one of its type with other attributes (`setNodeMarkup` on a leaf). */
+function leafAttrChange(step: Step, doc: PmNode): boolean {
+  if (!(step instanceof ReplaceStep)) return false;
+  const { from, to, slice } = step;
+  if (slice.openStart || slice.openEnd || slice.content.childCount !== 1) return false;
+  const next = slice.content.firstChild;
+  const prev = doc.nodeAt(from);
+  return (
+    !!prev && !!next && !prev.isText && prev.isLeaf && prev.type === next.type && to - from === prev.nodeSize &&
+    PmMarkClass.sameSet(prev.marks, next.marks)
+  );
+}
+
+/** A transaction that only changes node attributes (`setNodeMarkup` with the same type, `AttrStep`). */
+export function changesAttributesOnly(tr: Transaction): boolean {
+  let around = false;
+  for (let i = 0; i < tr.steps.length; i++) {
+    const step = tr.steps[i];
+    if (step instanceof AttrStep) continue;
+    if (step instanceof ReplaceAroundStep) around = true;
+    else if (!leafAttrChange(step, tr.docs[i])) return false;
+  }
+  return !around || sameShape(tr.before, tr.doc);
+}
+
 /** Whether `tr` is the user's own edit that suggesting mode should turn into a proposal. */
 function shouldTrack(state: EditorState, tr: Transaction): boolean {
   if (!tr.docChanged || !isSuggestChangesEnabled(state)) return false;
+  if (changesAttributesOnly(tr)) return false;
   const ySync = (tr.getMeta('y-sync$') ?? {}) as { isChangeOrigin?: boolean; isUndoRedoOperation?: boolean };
   if (ySync.isChangeOrigin || ySync.isUndoRedoOperation) return false;
   if (tr.getMeta('history$') || tr.getMeta('collab$')) return false;

@@ -4,7 +4,11 @@
 const ALLOWED_TAGS = new Set([
   'P', 'BR', 'H1', 'H2', 'H3', 'H4', 'H5', 'H6', 'STRONG', 'B', 'EM', 'I', 'S', 'DEL', 'INS', 'U',
   'CODE', 'PRE', 'BLOCKQUOTE', 'UL', 'OL', 'LI', 'A', 'HR', 'MARK', 'SPAN',
+  'TABLE', 'THEAD', 'TBODY', 'TR', 'TH', 'TD', 'IMG',
 ]);
+
+/** Images are shown only from this server's media (`/api/media/{id}`). */
+const MEDIA_SRC = /^\/api\/media\/[A-Za-z0-9_-]+$/;
 
 function safeHref(href: string): string | null {
   const h = href.trim();
@@ -15,7 +19,10 @@ function safeHref(href: string): string | null {
 /**
  * Keep only a small allow-list of formatting elements from server-rendered HTML
  * (version previews). Everything else is unwrapped to its text; scripts and
- * styles are dropped entirely; no attributes survive except a safe `href`.
+ * styles are dropped entirely; no attributes survive except a safe `href`, an image's `src` (only
+ * this server's `/api/media/…`, else the image is dropped) and `alt`, and a cell's numeric
+ * `colspan`/`rowspan`, and a task list's `data-type="taskList"` with its items' `data-checked` (the
+ * checkboxes themselves are drawn by CSS). A table is wrapped in a horizontally scrolling `div.table-scroll`.
  */
 export function sanitizeHtml(html: string): string {
   const doc = new DOMParser().parseFromString(`<body>${html}</body>`, 'text/html');
@@ -33,7 +40,35 @@ export function sanitizeHtml(html: string): string {
         clean(el, into);
         return;
       }
+      if (tag === 'IMG') {
+        const src = el.getAttribute('src') ?? '';
+        if (!MEDIA_SRC.test(src)) return;
+        const img = document.createElement('img');
+        img.setAttribute('src', src);
+        img.setAttribute('alt', el.getAttribute('alt') ?? '');
+        into.appendChild(img);
+        return;
+      }
       const out = document.createElement(tag.toLowerCase());
+      if (tag === 'TH' || tag === 'TD') {
+        for (const a of ['colspan', 'rowspan']) {
+          const v = el.getAttribute(a);
+          if (v && /^[1-9][0-9]{0,2}$/.test(v)) out.setAttribute(a, v);
+        }
+      }
+      if (tag === 'UL' && el.getAttribute('data-type') === 'taskList') out.setAttribute('data-type', 'taskList');
+      if (tag === 'LI') {
+        const checked = el.getAttribute('data-checked');
+        if (checked === 'true' || checked === 'false') out.setAttribute('data-checked', checked);
+      }
+      if (tag === 'TABLE') {
+        const scroll = document.createElement('div');
+        scroll.className = 'table-scroll';
+        scroll.appendChild(out);
+        clean(el, out);
+        into.appendChild(scroll);
+        return;
+      }
       if (tag === 'A') {
         const href = safeHref(el.getAttribute('href') ?? '');
         if (href) out.setAttribute('href', href);

@@ -3,7 +3,8 @@
  * shortcut, undo/redo that respects a just-happened version restore, and comments: highlighted
  * anchored threads (a click opens the thread) and "Comment" on a selection (toolbar button or
  * Ctrl+Alt+M; also for read-only commenters), and suggestions (suggesting mode, with the panel to accept or
- * reject them).
+ * reject them); images pasted, dropped or picked are uploaded (with progress) and inserted where they were
+ * put (`media/`).
  */
 import type { Editor } from '@tiptap/core';
 import { EditorContent, useEditor, useEditorState } from '@tiptap/react';
@@ -21,6 +22,9 @@ import { ToolbarButton } from '../../ui/ToolbarButton';
 import { EditorToolbar } from './EditorToolbar';
 import { SuggestionsPanel } from './SuggestionsPanel';
 import { LinkDialog } from './LinkDialog';
+import { mediaHandlers, type OnFiles } from './media/pasteDrop';
+import { UploadProgress } from './media/UploadProgress';
+import { useUploads } from './media/useUploads';
 
 interface Props {
   session: CollabSession;
@@ -61,6 +65,8 @@ export function CollabEditor({
   threadsRef.current = threads;
   const activeRef = useRef(activeThreadId);
   activeRef.current = activeThreadId;
+  // set once the upload hook exists (it needs the editor the props below belong to)
+  const uploadRef = useRef<OnFiles | null>(null);
   const editor = useEditor(
     {
       extensions: [
@@ -90,10 +96,14 @@ export function CollabEditor({
           }
           return false;
         },
+        // image files pasted or dropped are uploaded; anything else is left to the editor
+        ...mediaHandlers(() => uploadRef.current),
       },
     },
     [session],
   );
+  const media = useUploads(editor, session.docId);
+  uploadRef.current = (files, pos) => void media.uploadFiles(files, pos);
 
   // Drop the undo history whenever a version is restored (see RestoreUndoGuard).
   useEffect(() => {
@@ -162,13 +172,23 @@ export function CollabEditor({
 
   if (!editor) return null;
   return (
-    <div className={`editor-shell${readOnly ? ' is-readonly' : ''}`}>
+    <div
+      className={`editor-shell${readOnly ? ' is-readonly' : ''}`}
+      // a file dropped beside (or, read-only, onto) the text must not make the browser open it
+      onDragOver={(e) => {
+        if (e.dataTransfer.types.includes('Files')) e.preventDefault();
+      }}
+      onDrop={(e) => {
+        if (e.dataTransfer.types.includes('Files')) e.preventDefault();
+      }}
+    >
       {!readOnly && (
         <EditorToolbar
           editor={editor}
           disabled={readOnly}
           runHistory={(a) => session.runHistory(a)}
           onComment={canComment ? startComment : undefined}
+          onInsertImages={(files) => void media.uploadFiles(files)}
         />
       )}
       {!readOnly && <SuggestionsPanel editor={editor} />}
@@ -188,6 +208,7 @@ export function CollabEditor({
           }}
         />
       )}
+      <UploadProgress uploads={media.uploads} failures={media.failures} onDismiss={media.dismiss} />
       <EditorContent editor={editor} className="editor-content" />
       {linkShortcut && (
         <LinkDialog
