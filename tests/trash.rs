@@ -318,3 +318,31 @@ async fn retention_purges_once_across_instances() {
     a.stop().await;
     b.stop().await;
 }
+
+/// Purging while the document is still being written (an editor's late
+/// updates, compactions every few updates) never fails: the purge waits for
+/// the write in progress instead of deadlocking with it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn purge_during_writes_and_compaction() {
+    let s = TestServer::start_with(Db::Postgres, |c| {
+        c.persistence.compact_every_updates = 3;
+        c.persistence.group_commit_ms = 1;
+    })
+    .await;
+    let alice = s.user("alice").await;
+    for round in 0..12 {
+        let doc = id(&alice.create_doc(&format!("Busy {round}")).await);
+        let mut ws = YClient::connect(&s.base, &doc, &alice.token).await;
+        for i in 0..30 {
+            ws.add_paragraph(&format!("line {i}")).await;
+        }
+        let (status, _) = alice.delete(&format!("/api/documents/{doc}")).await;
+        assert_eq!(status, StatusCode::NO_CONTENT);
+        // The socket is being closed (4404) while its last updates and a
+        // compaction may still be on their way to the database.
+        let (status, body) = alice.delete(&format!("/api/trash/{doc}")).await;
+        assert_eq!(status, StatusCode::NO_CONTENT, "round {round}: {body}");
+        drop(ws);
+    }
+    s.stop().await;
+}

@@ -198,7 +198,15 @@ article pre{background:#f3f5f9;padding:1rem;overflow:auto;border-radius:6px;font
 article code{font-family:ui-monospace,Menlo,Consolas,monospace;font-size:.9em}\
 article blockquote{margin:1rem 0;padding-left:1rem;border-left:3px solid var(--border);color:var(--muted)}\
 article img{max-width:100%;height:auto}\
-article table{border-collapse:collapse}article td,article th{border:1px solid var(--border);padding:.3rem .6rem}\
+article table{border-collapse:collapse;display:block;max-width:100%;overflow-x:auto;margin:1rem 0}\
+article td,article th{border:1px solid var(--border);padding:.3rem .6rem;vertical-align:top;min-width:4rem}\
+article th{background:#f3f5f9;font-weight:600;text-align:left}article td p,article th p{margin:0}\
+article ul[data-type=taskList]{list-style:none;padding-left:.25rem}\
+article li[data-type=taskItem]{display:flex;gap:.5rem;align-items:baseline}\
+article li[data-type=taskItem]>label{flex:none}article li[data-type=taskItem]>div{flex:1}\
+article li[data-type=taskItem]>div>p{margin:0}\
+article li[data-checked=true]>div{color:var(--muted);text-decoration:line-through}\
+article hr{border:0;border-top:1px solid var(--border);margin:2rem 0}\
 footer{max-width:46rem;margin:0 auto;padding:0 1.25rem 3rem;font:13px system-ui,sans-serif;color:var(--muted)}\
 @media print{header.site,footer{display:none}body{background:#fff;font-size:12pt}main{max-width:none;padding:0}\
 article a::after{content:' (' attr(href) ')';font-size:.85em;color:#555}pre{white-space:pre-wrap}h1,h2,h3{break-after:avoid}}";

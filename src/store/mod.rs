@@ -45,6 +45,8 @@ impl StoreError {
     pub fn is_unavailable(&self) -> bool {
         match self {
             StoreError::Database(e) if sql::constraint::is_busy(e) => true,
+            // A deadlock victim that was not retried: try again shortly.
+            StoreError::Database(e) if sql::constraint::is_conflict(e) => true,
             StoreError::Database(
                 sqlx::Error::PoolTimedOut
                 | sqlx::Error::PoolClosed

@@ -102,6 +102,16 @@ pub fn is_busy(err: &sqlx::Error) -> bool {
         .is_some_and(|code| matches!(code & 0xff, SQLITE_BUSY | SQLITE_LOCKED))
 }
 
+/// True when PostgreSQL chose this transaction as the victim of a deadlock
+/// (40P01) or a serialization failure (40001): nothing was written, and
+/// running it again is the remedy.
+pub fn is_conflict(err: &sqlx::Error) -> bool {
+    let sqlx::Error::Database(db) = err else {
+        return false;
+    };
+    matches!(db.code().as_deref(), Some("40P01" | "40001"))
+}
+
 /// How the database identified the violated rule.
 #[derive(Debug, PartialEq, Eq)]
 enum Reported<'a> {

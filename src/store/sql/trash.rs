@@ -6,9 +6,9 @@
 use sqlx::{AnyPool, AssertSqlSafe, Row};
 
 use super::rows::{self, DOC_COLUMNS, DOC_JOINS};
-use super::{audit, documents};
+use super::{audit, constraint, documents};
 use crate::store::text::unmatchable;
-use crate::store::{Result, TrashedDocument};
+use crate::store::{Result, StoreError, TrashedDocument};
 
 /// Moves the document to the trash; false when it is not there to move
 /// (unknown, or already trashed).
@@ -125,6 +125,11 @@ pub async fn get(pool: &AnyPool, owner_id: &str, id: &str) -> Result<Option<Tras
 /// only one trashed at or before `trashed_before` when that is given),
 /// with everything that belongs to it. Exactly one caller wins: the
 /// claiming update locks the row, and a second finds it gone.
+///
+/// On PostgreSQL the purge can deadlock with a write still landing for the
+/// document (its last updates, a compaction, which lock the document row
+/// and then rows the purge deletes); the victim wrote nothing, so the
+/// purge runs again (a few times, briefly apart).
 pub async fn purge(
     pool: &AnyPool,
     id: &str,
@@ -135,6 +140,25 @@ pub async fn purge(
     if unmatchable(id) || owner_id.is_some_and(unmatchable) {
         return Ok(false);
     }
+    let mut attempt = 0u64;
+    loop {
+        match purge_once(pool, id, owner_id, trashed_before, actor).await {
+            Err(StoreError::Database(e)) if constraint::is_conflict(&e) && attempt < 5 => {
+                attempt += 1;
+                tokio::time::sleep(std::time::Duration::from_millis(10 * attempt)).await;
+            }
+            done => return done,
+        }
+    }
+}
+
+async fn purge_once(
+    pool: &AnyPool,
+    id: &str,
+    owner_id: Option<&str>,
+    trashed_before: Option<i64>,
+    actor: Option<&str>,
+) -> Result<bool> {
     let mut tx = super::dialect::begin_write(pool).await?;
     let claimed = sqlx::query(
         "UPDATE documents SET deleted_by = deleted_by WHERE id = $1 AND deleted_at IS NOT NULL \
