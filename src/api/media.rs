@@ -9,6 +9,9 @@
 //! published revision shows it (`public, max-age=60`, so unpublishing
 //! takes effect within a minute). Everyone else gets 404.
 
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{Extension, State};
@@ -34,6 +37,35 @@ use crate::util::{now_ms, rfc3339};
 pub const FORM_OVERHEAD: usize = 64 * 1024;
 const PRIVATE: &str = "private, max-age=31536000, immutable";
 const PUBLIC: &str = "public, max-age=60";
+
+/// Which images each published revision shows. A revision never changes,
+/// so this is remembered: an anonymous reader's image request then costs a
+/// document lookup, not a decoding of the whole revision (a public page
+/// with ten images would otherwise decode it ten times per reader).
+#[derive(Default)]
+pub struct ShownMedia(parking_lot::Mutex<HashMap<Revision, Arc<[String]>>>);
+
+/// A document id and a version number.
+type Revision = (String, i64);
+
+/// Revisions remembered at most; past it the memory starts over.
+const SHOWN_CAPACITY: usize = 1024;
+
+impl ShownMedia {
+    fn get(&self, doc: &str, version: i64) -> Option<Arc<[String]>> {
+        self.0.lock().get(&(doc.to_string(), version)).cloned()
+    }
+
+    fn put(&self, doc: &str, version: i64, ids: Vec<String>) -> Arc<[String]> {
+        let ids: Arc<[String]> = ids.into();
+        let mut map = self.0.lock();
+        if map.len() >= SHOWN_CAPACITY {
+            map.clear();
+        }
+        map.insert((doc.to_string(), version), ids.clone());
+        ids
+    }
+}
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -140,8 +172,7 @@ async fn upload(
 async fn read_body(body: Body, limit: usize, max: usize) -> ApiResult<Bytes> {
     axum::body::to_bytes(body, limit).await.map_err(|e| {
         let too_large = std::error::Error::source(&e)
-            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>())
-            || e.to_string().contains("length limit");
+            .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
         if too_large {
             MediaError::TooLarge(max).into()
         } else {
@@ -254,16 +285,38 @@ async fn publicly_shown(state: &AppState, gates: &Gates, m: &Media) -> ApiResult
     let (Visibility::Public, Some(number)) = (doc.visibility, doc.published_version) else {
         return Ok(false);
     };
-    let Some(revision) = state.store.version(&doc.id, number).await? else {
-        return Ok(false);
+    let shown = match gates.shown_media.get(&doc.id, number) {
+        Some(ids) => ids,
+        None => {
+            let Some(revision) = state.store.version(&doc.id, number).await? else {
+                return Ok(false);
+            };
+            let ids = gates.conversions.media_of_state(revision.state).await?;
+            gates.shown_media.put(&doc.id, number, ids)
+        }
     };
-    let shown = gates.conversions.media_of_state(revision.state).await?;
     Ok(shown.contains(&m.id))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shown_media_remembers_revisions_within_a_bound() {
+        let shown = ShownMedia::default();
+        assert!(shown.get("d", 1).is_none());
+        shown.put("d", 1, vec!["a".into()]);
+        assert_eq!(&*shown.get("d", 1).unwrap(), ["a".to_string()]);
+        assert!(
+            shown.get("d", 2).is_none(),
+            "another revision is another entry"
+        );
+        for n in 0..SHOWN_CAPACITY as i64 {
+            shown.put("e", n, Vec::new());
+        }
+        assert!(shown.0.lock().len() <= SHOWN_CAPACITY);
+    }
 
     #[test]
     fn only_the_upload_route_gets_the_media_body_limit() {

@@ -101,12 +101,14 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 }
 
 /// Bounds on CPU-heavy work shared by the handlers of one application:
-/// password hashing and content conversion. Handed to handlers as a request
-/// extension (`Extension<Gates>`).
+/// password hashing and content conversion, and what conversions found
+/// that never changes (the images of published revisions). Handed to
+/// handlers as a request extension (`Extension<Gates>`).
 #[derive(Clone)]
 pub struct Gates {
     pub passwords: Arc<crate::auth::password::PasswordGate>,
     pub conversions: Arc<crate::collab::content::ConversionGate>,
+    pub shown_media: Arc<media::ShownMedia>,
 }
 
 impl Gates {
@@ -121,6 +123,7 @@ impl Gates {
                 l.conversion_concurrency,
                 std::time::Duration::from_millis(l.conversion_timeout_ms.max(1)),
             )),
+            shown_media: Arc::default(),
         }
     }
 }
